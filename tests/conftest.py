@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+import pytest
+import trio
+
+from trio_chat import ChatServer, Limits, serve
+from trio_chat.testing import MemoryListener
+
+Chat = tuple[ChatServer, MemoryListener]
+StartChat = Callable[..., Awaitable[Chat]]
+
+
+@pytest.fixture
+def start_chat(nursery: trio.Nursery) -> StartChat:
+    """Start the real server over the memory transport, with given limits."""
+
+    async def start(**limits: object) -> Chat:
+        listener = MemoryListener()
+        server = await nursery.start(functools.partial(serve, [listener], limits=Limits(**limits)))  # type: ignore[arg-type]
+        return server, listener
+
+    return start

@@ -1,0 +1,71 @@
+"""``trio-chat server`` as a user runs it: a real process, real sockets, signals."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import trio
+
+from trio_chat.protocol.framing import LineBuffer
+from trio_chat.testing import TextClient
+
+
+async def start_server(*flags: str) -> tuple[trio.Process, int, LineBuffer]:
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "trio_chat", "server", "--listen", "tcp://127.0.0.1:0", *flags],
+        stderr=subprocess.PIPE,
+    )
+    log = LineBuffer(1 << 16)
+    port = int((await read_log_until(process, log, r"listening on tcp://127\.0\.0\.1:(\d+)"))[1])
+    return process, port, log
+
+
+async def read_log_until(process: trio.Process, log: LineBuffer, pattern: str) -> re.Match[bytes]:
+    assert process.stderr is not None
+    with trio.fail_after(30):
+        while True:
+            while isinstance(line := log.next_line(), bytes):
+                if found := re.search(pattern.encode(), line):
+                    return found
+            log.feed(bytes(await process.stderr.receive_some()))
+
+
+async def test_server_chats_then_shuts_down_cleanly_on_sigterm():
+    process, port, log = await start_server()
+    try:
+        alice = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+        bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+        await alice.login("alice")
+        await bob.login("bob")
+        await alice.send_line("hi bob")
+        await bob.expect(r"alice: hi bob$")
+        await read_log_until(process, log, r"#2 opened from 127\.0\.0\.1")
+
+        process.send_signal(signal.SIGTERM)
+        for client in (alice, bob):
+            lines = await client.lines_until_closed()
+            assert lines[-1].endswith("* disconnected: server shutting down")
+            await client.stream.aclose()
+        await read_log_until(
+            process, log, r"closed from 127\.0\.0\.1 \(nick alice\).*server shutting down"
+        )
+        with trio.fail_after(30):
+            assert await process.wait() == 0
+    finally:
+        process.kill()
+        await process.wait()
+        assert process.stderr is not None
+        await process.stderr.aclose()
+
+
+async def test_a_bad_listen_url_is_refused_with_a_reason():
+    result = await trio.run_process(
+        [sys.executable, "-m", "trio_chat", "server", "--listen", "udp://127.0.0.1:1"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"unknown scheme 'udp'" in result.stderr

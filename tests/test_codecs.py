@@ -1,0 +1,198 @@
+"""Both codecs, synchronously: what a line means, and round trips."""
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_chat.protocol import (
+    CLOSED,
+    NEED_DATA,
+    BadInput,
+    ClientConnection,
+    Code,
+    ServerConnection,
+    jsonl,
+    text,
+)
+from trio_chat.protocol import events as ev
+
+st.register_type_strategy(datetime, st.datetimes(timezones=st.just(UTC)))
+st.register_type_strategy(
+    ev.RoomEvent,
+    st.one_of(
+        st.builds(cls) for cls in (ev.Message, ev.Action, ev.Joined, ev.Left, ev.NickChanged)
+    ),
+)
+
+requests = st.one_of(st.builds(cls) for cls in ev.REQUEST_TYPES.values())
+events = st.one_of(st.builds(cls) for cls in ev.EVENT_TYPES.values())
+
+
+@given(requests)
+def test_json_round_trips_every_request(request):
+    assert jsonl.decode_request(jsonl.encode(request)) == request
+
+
+@given(events)
+def test_json_round_trips_every_event(event):
+    assert jsonl.decode_event(jsonl.encode(event)) == event
+
+
+def test_json_event_carries_type_room_time_and_seq():
+    time = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
+    line = jsonl.encode(ev.Message(time, "#lobby", 7, "alice", "hi"))
+    assert line.endswith(b"\n")
+    assert jsonl.to_json(jsonl.decode_event(line)) == {
+        "type": "message",
+        "time": "2026-11-23T14:03:07Z",
+        "room": "#lobby",
+        "seq": 7,
+        "nick": "alice",
+        "text": "hi",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "expected a JSON object"),
+        (b'{"type": "shout"}', "unknown type"),
+        (b'{"type": "say"}', "missing field 'text'"),
+        (b'{"type": "say", "text": 5}', "'text' must be a str"),
+        (b'{"type": "history", "limit": true}', "'limit' must be a int"),
+    ],
+)
+def test_json_rejects_bad_requests_saying_why(line, complaint):
+    with pytest.raises(jsonl.DecodeError, match=complaint):
+        jsonl.decode_request(line)
+
+
+line_text = st.text(st.characters(exclude_characters="\r\n"), min_size=1).filter(str.strip)
+word = st.text(
+    st.characters(exclude_characters="\r\n\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0 "), min_size=1
+).filter(lambda w: w == w.strip() and not w.startswith("/") and w.split() == [w])
+stripped = line_text.map(str.strip).filter(lambda t: t.split() != [])
+text_requests = st.one_of(
+    st.builds(ev.Say, line_text),
+    st.builds(ev.Act, stripped),
+    st.builds(ev.Tell, word, stripped),
+    st.builds(ev.ChangeNick, word),
+    st.builds(ev.Join, word),
+    st.builds(ev.Part, st.none() | word),
+    st.builds(ev.Who, st.none() | word),
+    st.just(ev.ListRooms()),
+    st.builds(ev.GetHistory, st.none(), st.none() | st.integers(0, 10**6)),
+    st.just(ev.GetHelp()),
+    st.builds(ev.Quit, st.just("") | stripped),
+)
+
+
+@given(text_requests)
+def test_text_round_trips_what_a_person_types(request):
+    assert text.parse_request(text.format_request(request), registered=True) == request
+
+
+@given(word)
+def test_before_registering_a_plain_line_is_the_nickname(nick):
+    assert text.parse_request(nick, registered=False) == ev.Hello(nick)
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [("/dance", Code.UNKNOWN_COMMAND), ("/msg bob", Code.BAD_REQUEST), ("/join", Code.BAD_REQUEST)],
+)
+def test_text_commands_that_cannot_be_carried_out(line, code):
+    with pytest.raises(text.CommandError) as caught:
+        text.parse_request(line, registered=True)
+    assert caught.value.code == code
+
+
+def test_slash_slash_says_a_line_starting_with_slash():
+    assert text.parse_request("//etc/passwd is here", registered=True) == ev.Say(
+        "/etc/passwd is here"
+    )
+
+
+def test_text_lines_a_person_reads():
+    t = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
+    clock = t.astimezone().strftime("[%H:%M:%S]")
+    assert text.format_event(ev.Message(t, "#lobby", 1, "alice", "hello everyone")) == (
+        f"{clock} alice: hello everyone\n".encode()
+    )
+    assert text.format_event(ev.Left(t, "#lobby", 2, "bob", "connection lost")) == (
+        f"{clock} * bob left #lobby (connection lost)\n".encode()
+    )
+    assert text.format_event(
+        ev.Error(t, Code.NICK_TAKEN, 'nickname "bob" is taken, choose another')
+    ) == (b'! nickname "bob" is taken, choose another\n')
+
+
+def server_events(conn: ServerConnection) -> list[object]:
+    out = []
+    while (event := conn.next_event()) is not NEED_DATA:
+        out.append(event)
+        if event is CLOSED:
+            break
+    return out
+
+
+def test_first_line_chooses_the_mode():
+    text_conn = ServerConnection()
+    text_conn.receive_data(b"alice\n")
+    assert server_events(text_conn) == [ev.Hello("alice")]
+    assert text_conn.mode == "text"
+
+    json_conn = ServerConnection()
+    json_conn.receive_data(b'{"type":"hello","nick":"alice"}\n')
+    assert server_events(json_conn) == [ev.Hello("alice")]
+    assert json_conn.mode == "json"
+
+
+def test_bad_input_is_reported_and_the_next_line_still_counts():
+    conn = ServerConnection(max_line_bytes=10)
+    conn.registered = True
+    conn.receive_data(b"hi\n\xff\xfe\n" + b"x" * 50 + b"\nstill here\n")
+    assert server_events(conn) == [
+        ev.Say("hi"),
+        BadInput(Code.BAD_UTF8, "line is not valid UTF-8, discarded"),
+        BadInput(Code.LINE_TOO_LONG, "line longer than 10 bytes, discarded"),
+        ev.Say("still here"),
+    ]
+
+
+def test_requests_arrive_sanitized_in_both_modes():
+    conn = ServerConnection()
+    conn.registered = True
+    conn.receive_data(b"clear \x1b[2J\n")
+    assert server_events(conn) == [ev.Say("clear \u241b[2J")]
+
+    conn = ServerConnection()
+    conn.receive_data(b'{"type":"say","text":"clear \\u001b[2J"}\n')
+    assert server_events(conn) == [ev.Say("clear \u241b[2J")]
+
+
+@given(st.lists(st.binary(max_size=64), max_size=20), st.booleans())
+def test_arbitrary_bytes_in_arbitrary_chunks_never_crash_the_server_side(chunks, registered):
+    conn = ServerConnection(max_line_bytes=32)
+    conn.registered = registered
+    for chunk in [c for c in chunks if c] + [b""]:
+        conn.receive_data(chunk)
+        for event in server_events(conn):
+            assert isinstance(event, ev.Request | BadInput) or event is CLOSED
+
+
+@given(st.lists(events, max_size=5), st.data())
+def test_client_reads_back_every_event_however_the_bytes_are_split(sent, data):
+    wire = b"welcome to trio-chat; choose a nickname\n" + b"".join(jsonl.encode(e) for e in sent)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))
+    conn = ClientConnection()
+    got = []
+    for start, end in zip([0, *cuts], [*cuts, len(wire)], strict=True):
+        if end > start:
+            conn.receive_data(wire[start:end])
+        while (event := conn.next_event()) is not NEED_DATA:
+            got.append(event)
+    assert got == sent

@@ -1,0 +1,26 @@
+"""Error codes: stable strings that programs can match on.
+
+docs/protocol.md lists each with what causes it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    LINE_TOO_LONG = "line_too_long"
+    BAD_UTF8 = "bad_utf8"
+    BAD_JSON = "bad_json"
+    BAD_REQUEST = "bad_request"
+    UNKNOWN_COMMAND = "unknown_command"
+    NICK_TAKEN = "nick_taken"
+    NICK_INVALID = "nick_invalid"
+    NOT_REGISTERED = "not_registered"
+    ALREADY_REGISTERED = "already_registered"
+    NO_SUCH_NICK = "no_such_nick"
+    ROOM_INVALID = "room_invalid"
+    NOT_IN_ROOM = "not_in_room"
+    TOO_MANY_ROOMS = "too_many_rooms"
+    SERVER_FULL = "server_full"
+    TOO_MANY_CONNECTIONS = "too_many_connections"

@@ -1,0 +1,322 @@
+"""Everything that crosses the wire, as frozen dataclasses.
+
+Requests travel from a client to the server; events travel from the server to
+clients. Both modes (text and JSON Lines) encode the same objects, so the
+server core deals only in these and never knows which mode a member speaks.
+Each class names its JSON ``type`` in ``TYPE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
+
+
+def now() -> datetime:
+    """The server's time, as every event carries it."""
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    TYPE: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Request):
+    """Pick a nickname; the first thing every client says."""
+
+    TYPE: ClassVar[str] = "hello"
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Say(Request):
+    """A message to a room: the current one when ``room`` is None."""
+
+    TYPE: ClassVar[str] = "say"
+    text: str
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Act(Request):
+    """``/me``: an action in a room."""
+
+    TYPE: ClassVar[str] = "act"
+    text: str
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tell(Request):
+    """``/msg``: a private message that only ``nick`` and the sender see."""
+
+    TYPE: ClassVar[str] = "msg"
+    nick: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeNick(Request):
+    TYPE: ClassVar[str] = "nick"
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Join(Request):
+    """Join a room (if not in it yet) and make it the current room."""
+
+    TYPE: ClassVar[str] = "join"
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
+class Part(Request):
+    """Leave a room: the current one when ``room`` is None."""
+
+    TYPE: ClassVar[str] = "part"
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Who(Request):
+    """Who is in a room: the current one when ``room`` is None."""
+
+    TYPE: ClassVar[str] = "who"
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListRooms(Request):
+    TYPE: ClassVar[str] = "rooms"
+
+
+@dataclass(frozen=True, slots=True)
+class GetHistory(Request):
+    """The last ``limit`` messages of a room (the current one when None)."""
+
+    TYPE: ClassVar[str] = "history"
+    room: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetHelp(Request):
+    TYPE: ClassVar[str] = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class Quit(Request):
+    TYPE: ClassVar[str] = "quit"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Request):
+    """Either side may ping; the other answers with a Pong carrying the token.
+
+    Ping and Pong are both requests and events."""
+
+    TYPE: ClassVar[str] = "ping"
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Request):
+    TYPE: ClassVar[str] = "pong"
+    token: str = ""
+
+
+# ------------------------------------------------------------------ events
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of what the server sends. ``time`` is the server's clock, in UTC."""
+
+    TYPE: ClassVar[str] = ""
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoomEvent(Event):
+    """An event in a room's timeline: ``seq`` grows by one per room."""
+
+    room: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message(RoomEvent):
+    TYPE: ClassVar[str] = "message"
+    nick: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Action(RoomEvent):
+    TYPE: ClassVar[str] = "action"
+    nick: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Joined(RoomEvent):
+    TYPE: ClassVar[str] = "joined"
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Left(RoomEvent):
+    TYPE: ClassVar[str] = "left"
+    nick: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NickChanged(RoomEvent):
+    TYPE: ClassVar[str] = "nick_changed"
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Private(Event):
+    """A private message, delivered to its target and echoed to its sender."""
+
+    TYPE: ClassVar[str] = "private"
+    sender: str
+    target: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Event):
+    """The nickname was accepted; ``members`` are in ``room`` now."""
+
+    TYPE: ClassVar[str] = "welcome"
+    nick: str
+    room: str
+    members: tuple[str, ...]
+    online: int
+
+
+@dataclass(frozen=True, slots=True)
+class Members(Event):
+    """Who is in a room (the answer to Who, and sent on joining a room)."""
+
+    TYPE: ClassVar[str] = "members"
+    room: str
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    name: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rooms(Event):
+    TYPE: ClassVar[str] = "rooms"
+    rooms: tuple[RoomInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History(Event):
+    """Earlier events of a room, oldest first, replayed rather than live."""
+
+    TYPE: ClassVar[str] = "history"
+    room: str
+    events: tuple[RoomEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Help(Event):
+    TYPE: ClassVar[str] = "help"
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(Event):
+    """A line from the server itself, about no room in particular."""
+
+    TYPE: ClassVar[str] = "notice"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Event):
+    """A request failed; ``code`` is stable, ``message`` is for people."""
+
+    TYPE: ClassVar[str] = "error"
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bye(Event):
+    """The server is closing this connection, and why."""
+
+    TYPE: ClassVar[str] = "bye"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPing(Event):
+    TYPE: ClassVar[str] = "ping"
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPong(Event):
+    TYPE: ClassVar[str] = "pong"
+    token: str
+
+
+REQUEST_TYPES: dict[str, type[Request]] = {
+    cls.TYPE: cls
+    for cls in (
+        Hello,
+        Say,
+        Act,
+        Tell,
+        ChangeNick,
+        Join,
+        Part,
+        Who,
+        ListRooms,
+        GetHistory,
+        GetHelp,
+        Quit,
+        Ping,
+        Pong,
+    )
+}
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        Message,
+        Action,
+        Joined,
+        Left,
+        NickChanged,
+        Private,
+        Welcome,
+        Members,
+        Rooms,
+        History,
+        Help,
+        Notice,
+        Error,
+        Bye,
+        ServerPing,
+        ServerPong,
+    )
+}

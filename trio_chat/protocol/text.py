@@ -1,0 +1,174 @@
+"""Text mode: what a person with ``nc`` types and reads.
+
+``parse_request`` turns a typed line into a request; ``format_event`` turns
+an event into the line a person reads. Both are pure functions.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from trio_chat.protocol import events as ev
+from trio_chat.protocol.errors import Code
+
+COMMANDS: tuple[str, ...] = (
+    "/help                 this list",
+    "/who [#room]          who is in the room",
+    "/msg NICK TEXT        a private message to NICK",
+    "/me ACTION            an action: /me waves",
+    "/nick NEW             change your nickname",
+    "/join #room           join a room and talk there",
+    "/part [#room]         leave the room",
+    "/rooms                the rooms and how many are in each",
+    "/history [N]          the room's last N messages",
+    "/quit [reason]        leave the chat",
+    "//text                say a line that starts with /",
+)
+
+
+class CommandError(Exception):
+    """A typed line is not a valid command; the text says why."""
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_request(line: str, *, registered: bool) -> ev.Request | None:
+    """The request a typed line makes, or None for a blank line.
+
+    Before the nickname is accepted, a plain line is the nickname.
+    Raises CommandError for a command that is unknown or lacks arguments.
+    """
+    if not line.strip():
+        return None
+    if line.startswith("//"):
+        return ev.Say(line[1:]) if registered else ev.Hello(line.strip())
+    if not line.startswith("/"):
+        return ev.Say(line) if registered else ev.Hello(line.strip())
+    name, _, rest = line[1:].partition(" ")
+    name = name.lower()
+    rest = rest.strip()
+    if name == "quit":
+        return ev.Quit(rest)
+    if name == "help":
+        return ev.GetHelp()
+    if not registered:
+        raise CommandError(Code.NOT_REGISTERED, "choose a nickname first")
+    match name:
+        case "me":
+            return ev.Act(_need(rest, "/me ACTION"))
+        case "msg":
+            nick, _, text = rest.partition(" ")
+            if not nick or not text.strip():
+                raise CommandError(Code.BAD_REQUEST, "usage: /msg NICK TEXT")
+            return ev.Tell(nick, text.strip())
+        case "nick":
+            return ev.ChangeNick(_need(rest, "/nick NEW"))
+        case "join":
+            return ev.Join(_need(rest, "/join #room"))
+        case "part":
+            return ev.Part(rest or None)
+        case "who":
+            return ev.Who(rest or None)
+        case "rooms":
+            return ev.ListRooms()
+        case "history":
+            if not rest:
+                return ev.GetHistory()
+            if not rest.isdigit():
+                raise CommandError(Code.BAD_REQUEST, "usage: /history [N]")
+            return ev.GetHistory(limit=int(rest))
+    raise CommandError(Code.UNKNOWN_COMMAND, f"unknown command /{name}; /help lists the commands")
+
+
+def _need(arg: str, usage: str) -> str:
+    if not arg:
+        raise CommandError(Code.BAD_REQUEST, f"usage: {usage}")
+    return arg
+
+
+def format_request(request: ev.Request) -> str:
+    """The line a person would type for ``request`` (the inverse of parse)."""
+    match request:
+        case ev.Hello(nick):
+            return nick
+        case ev.Say(text):
+            return "/" + text if text.startswith("/") else text
+        case ev.Act(text):
+            return f"/me {text}"
+        case ev.Tell(nick, text):
+            return f"/msg {nick} {text}"
+        case ev.ChangeNick(nick):
+            return f"/nick {nick}"
+        case ev.Join(room):
+            return f"/join {room}"
+        case ev.Part(room):
+            return f"/part {room}" if room else "/part"
+        case ev.Who(room):
+            return f"/who {room}" if room else "/who"
+        case ev.ListRooms():
+            return "/rooms"
+        case ev.GetHistory(_, limit):
+            return f"/history {limit}" if limit is not None else "/history"
+        case ev.GetHelp():
+            return "/help"
+        case ev.Quit(reason):
+            return f"/quit {reason}" if reason else "/quit"
+    raise ValueError(f"text mode has no line for {request!r}")
+
+
+def _clock(time: datetime) -> str:
+    return time.astimezone().strftime("[%H:%M:%S]")
+
+
+@functools.lru_cache(maxsize=4096)
+def format_event(event: ev.Event) -> bytes:
+    """The bytes a text-mode reader receives for ``event`` (empty for none).
+
+    Cached: a room event is formatted once however many members receive it.
+    """
+    return "".join(line + "\n" for line in _lines(event)).encode()
+
+
+def _lines(event: ev.Event) -> list[str]:
+    t = _clock(event.time)
+    match event:
+        case ev.Message(nick=nick, text=text):
+            return [f"{t} {nick}: {text}"]
+        case ev.Action(nick=nick, text=text):
+            return [f"{t} ~ {nick} {text}"]
+        case ev.Private(sender=sender, target=target, text=text):
+            return [f"{t} [private] {sender} -> {target}: {text}"]
+        case ev.Joined(room=room, nick=nick):
+            return [f"{t} * {nick} joined {room}"]
+        case ev.Left(room=room, nick=nick, reason=reason):
+            return [f"{t} * {nick} left {room} ({reason})"]
+        case ev.NickChanged(old=old, new=new):
+            return [f"{t} * {old} is now known as {new}"]
+        case ev.Welcome(nick=nick, room=room, members=members, online=online):
+            others = [m for m in members if m != nick]
+            company = f"with {', '.join(others)}" if others else "alone"
+            return [
+                f"{t} * welcome, {nick}! you are in {room} {company}"
+                f" ({online} online); /help lists the commands"
+            ]
+        case ev.Members(room=room, nicks=nicks):
+            return [f"{t} * in {room} ({len(nicks)}): {', '.join(nicks)}"]
+        case ev.Rooms(rooms=rooms):
+            listing = ", ".join(f"{r.name} ({r.members})" for r in rooms)
+            return [f"{t} * rooms: {listing or 'none'}"]
+        case ev.History(room=room, events=past):
+            head = f"{t} * history of {room}: {len(past)} earlier message(s)"
+            return [head, *(line for e in past for line in _lines(e))]
+        case ev.Help(commands=commands):
+            return [f"{t} * commands:", *(f"{t} *   {c}" for c in commands)]
+        case ev.Notice(text=text):
+            return [f"{t} * {text}"]
+        case ev.Error(message=message):
+            return [f"! {message}"]
+        case ev.Bye(reason=reason):
+            return [f"{t} * disconnected: {reason}"]
+    return []  # pings are for programs; text mode relies on TCP keepalive

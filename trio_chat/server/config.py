@@ -1,0 +1,37 @@
+"""The server's limits, each with its default; every one is a CLI flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_line_bytes: int = 4096
+    """A longer line is discarded with an error; the connection goes on."""
+    outbox_size: int = 1000
+    """Events waiting to be written to one client; past this it is dropped."""
+    handshake_timeout: float = 60.0
+    """Seconds to choose a nickname before the connection is closed."""
+    flood_burst: int = 10
+    """Lines a client may send at once before flood control slows it."""
+    flood_rate: float = 5.0
+    """Lines per second after the burst; 0 turns flood control off."""
+    flood_kick: int = 50
+    """Slowed lines (forgiven at one a second) after which a client is dropped."""
+    max_clients: int = 1000
+    """Connections at once, all addresses together; 0 for no limit."""
+    max_per_address: int = 20
+    """Connections at once from one IP address; 0 for no limit."""
+    ping_interval: float = 30.0
+    """Seconds of silence before a JSON-mode client is pinged; 0 for never."""
+    ping_timeout: float = 30.0
+    """Seconds a pinged client has to answer before it is dropped."""
+    max_rooms: int = 20
+    """Rooms one client may be in at once."""
+    history_replay: int = 50
+    """Messages replayed on joining a room."""
+    history_keep: int = 1000
+    """Events kept in memory per room, for replay and /history."""
+    shutdown_grace: float = 5.0
+    """Seconds clients get to receive the shutdown notice before closing."""

@@ -1,0 +1,53 @@
+"""A client's bounded queue of events waiting to be written to it."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import trio
+
+from trio_chat.protocol import events as ev
+
+
+class Outbox:
+    """Fan-out appends here without awaiting; the client's writer drains it.
+
+    Cheaper than a memory channel per client: ``put`` is a deque append and
+    ``take_all`` hands the writer everything queued, to send in one write.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: deque[ev.Event] = deque()
+        self._ready = trio.Event()
+        self._closed = False
+
+    def put(self, event: ev.Event) -> bool:
+        """Queue ``event``; False when the outbox is full or closed."""
+        if self._closed or len(self._items) >= self.capacity:
+            return False
+        self._items.append(event)
+        self._ready.set()
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self, *, discard: bool = False) -> None:
+        """Accept nothing more; the writer ends once it has sent what is queued."""
+        self._closed = True
+        if discard:
+            self._items.clear()
+        self._ready.set()
+
+    async def take_all(self) -> list[ev.Event]:
+        """Everything queued, waiting for at least one; [] once closed and empty."""
+        while not self._items:
+            if self._closed:
+                return []
+            await self._ready.wait()
+            self._ready = trio.Event()
+        items = list(self._items)
+        self._items.clear()
+        return items

@@ -1,0 +1,137 @@
+"""Accepting connections: limits at the door, a session each, and shutdown."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import Counter
+from typing import Any
+
+import trio
+
+from trio_chat.protocol import events as ev
+from trio_chat.protocol.errors import Code
+from trio_chat.protocol.text import format_event
+from trio_chat.server.config import Limits
+from trio_chat.server.hub import Hub
+from trio_chat.server.session import Session
+from trio_chat.server.store import Store
+from trio_chat.transports import peer_address
+
+log = logging.getLogger("trio_chat.server")
+
+SHUTDOWN_REASON = "server shutting down"
+
+
+class ChatServer:
+    """The chat behind any number of listeners.
+
+    ``serve`` runs it; ``shutdown`` (from any task) makes ``serve`` tell every
+    client, close every connection within ``limits.shutdown_grace`` seconds,
+    and return.
+    """
+
+    def __init__(self, limits: Limits | None = None, store: Store | None = None) -> None:
+        self.limits = limits or Limits()
+        self.hub = Hub(self.limits, store)
+        self.sessions: set[Session] = set()
+        self._per_address: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+        self._stopping = trio.Event()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._stopping.is_set()
+
+    async def serve(
+        self,
+        listeners: list[trio.abc.Listener[Any]],
+        *,
+        task_status: trio.TaskStatus[ChatServer] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.hub.broadcast)
+            async with trio.open_nursery() as connections:
+                accepting = trio.CancelScope()
+
+                async def accept() -> None:
+                    with accepting:
+                        await trio.serve_listeners(
+                            self._handle, listeners, handler_nursery=connections
+                        )
+
+                connections.start_soon(accept)
+                task_status.started(self)
+                await self._stopping.wait()
+                log.info("shutting down: %d connection(s) to close", len(self.sessions))
+                accepting.cancel()
+                self.hub.shutdown()
+                for session in list(self.sessions):
+                    session.stop(SHUTDOWN_REASON)
+                connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
+            nursery.cancel_scope.cancel()
+        log.info("shut down")
+
+    async def _handle(self, stream: trio.abc.Stream) -> None:
+        # trio.serve_listeners would let an exception here end the whole
+        # server: contain it to this connection.
+        conn_id = next(self._ids)
+        address = peer_address(stream)
+        try:
+            if refusal := self._refusal(address):
+                log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
+                with trio.move_on_after(1):
+                    await stream.send_all(format_event(refusal))
+                return
+            await self._run_session(conn_id, address, stream)
+        except Exception:
+            log.exception("#%d from %s failed", conn_id, address)
+
+    def _refusal(self, address: str) -> ev.Error | None:
+        limits = self.limits
+        if limits.max_clients and len(self.sessions) >= limits.max_clients:
+            return ev.Error(ev.now(), Code.SERVER_FULL, "the server is full, try again later")
+        if limits.max_per_address and self._per_address[address] >= limits.max_per_address:
+            return ev.Error(
+                ev.now(), Code.TOO_MANY_CONNECTIONS, "too many connections from your address"
+            )
+        return None
+
+    async def _run_session(self, conn_id: int, address: str, stream: trio.abc.Stream) -> None:
+        session = Session(stream, self.hub, self.limits)
+        self.sessions.add(session)
+        self._per_address[address] += 1
+        opened = trio.current_time()
+        log.info("#%d opened from %s", conn_id, address)
+        try:
+            await session.run()
+        finally:
+            self.sessions.discard(session)
+            self._per_address[address] -= 1
+            if not self._per_address[address]:
+                del self._per_address[address]
+            log.info(
+                "#%d closed from %s (nick %s) after %.1f s: %s",
+                conn_id,
+                address,
+                session.nick or "-",
+                trio.current_time() - opened,
+                session.reason,
+            )
+
+
+async def serve(
+    listeners: list[trio.abc.Listener[Any]],
+    *,
+    limits: Limits | None = None,
+    store: Store | None = None,
+    task_status: trio.TaskStatus[ChatServer] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run a chat on ``listeners`` until its ``shutdown()`` has finished.
+
+    ``await nursery.start(serve, listeners)`` returns the ChatServer.
+    """
+    await ChatServer(limits, store).serve(listeners, task_status=task_status)

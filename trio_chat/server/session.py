@@ -1,0 +1,192 @@
+"""One client's connection: a reader and a writer under one nursery.
+
+The reader turns bytes into requests (through the sans-IO protocol) and hands
+them to the hub; the writer drains the client's outbox into the stream, as
+many events per write as have queued. Whatever ends the session (quit, end of
+stream, a broken connection, a kick, shutdown), the hub is told exactly once
+and the client gets a Bye when it can still read one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import trio
+
+from trio_chat.protocol import CLOSED, NEED_DATA, BadInput, ServerConnection
+from trio_chat.protocol import events as ev
+from trio_chat.protocol.errors import Code
+from trio_chat.protocol.text import COMMANDS
+from trio_chat.server.config import Limits
+from trio_chat.server.flood import TokenBucket
+from trio_chat.server.hub import Hub, Member
+from trio_chat.server.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+GREETING = "welcome to trio-chat; choose a nickname"
+RECEIVE_SIZE = 65536
+# After the reader stops, how long the writer may take to flush the Bye.
+FLUSH_TIMEOUT = 5.0
+
+
+class Session:
+    def __init__(self, stream: trio.abc.Stream, hub: Hub, limits: Limits) -> None:
+        self.stream = stream
+        self.hub = hub
+        self.limits = limits
+        self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
+        self.outbox = Outbox(limits.outbox_size)
+        self.member: Member | None = None
+        self.reason = "connection closed"
+        self._reading = trio.CancelScope()
+        self._session = trio.CancelScope()
+        self._nursery: trio.Nursery | None = None
+        self._last_heard = trio.current_time()
+        self._bucket = TokenBucket(
+            burst=limits.flood_burst,
+            rate=limits.flood_rate,
+            kick=limits.flood_kick,
+            now=self._last_heard,
+        )
+
+    @property
+    def nick(self) -> str | None:
+        return self.member.nick if self.member else None
+
+    async def run(self) -> None:
+        """Serve the client until the session ends; never raises for I/O."""
+        with self._session:
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write_loop)
+                    with self._reading:
+                        async with trio.open_nursery() as self._nursery:
+                            await self._read_loop()
+                            self._nursery.cancel_scope.cancel()  # the pinger
+                    self._finish()
+                    nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
+            finally:
+                self._finish()
+
+    def stop(self, reason: str) -> None:
+        """End the session gracefully: the client is told ``reason``."""
+        self.reason = reason
+        self._reading.cancel()
+
+    def kick(self, reason: str) -> None:
+        """End the session at once, without flushing its outbox."""
+        self.reason = reason
+        self.outbox.close(discard=True)
+        self._session.cancel()
+
+    def _finish(self) -> None:
+        if self.member is not None:
+            self.hub.depart(self.member, self.reason)  # idempotent
+        elif not self.outbox.closed:
+            self.outbox.put(ev.Bye(ev.now(), self.reason))
+            self.outbox.close()
+
+    # ----------------------------------------------------------------- reading
+
+    async def _read_loop(self) -> None:
+        self.outbox.put(ev.Notice(ev.now(), GREETING))
+        with trio.move_on_after(self.limits.handshake_timeout) as handshake:
+            while self.member is None:
+                if not await self._next_request():
+                    return
+        if handshake.cancelled_caught:
+            self.reason = "no nickname chosen in time"
+            return
+        while await self._next_request():
+            await self.hub.wait_for_room()
+
+    async def _next_request(self) -> bool:
+        """Read and carry out one request; False when the session should end."""
+        while True:
+            event = self.conn.next_event()
+            if event is NEED_DATA:
+                try:
+                    data = await self.stream.receive_some(RECEIVE_SIZE)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    self.reason = "connection lost"
+                    return False
+                self._last_heard = trio.current_time()
+                self.conn.receive_data(bytes(data))
+                continue
+            if event is CLOSED:
+                return False
+            break
+        if not await self._flood_control():
+            return False
+        match event:
+            case BadInput(code, message):
+                self._say(ev.Error(ev.now(), code, message))
+            case ev.Quit(reason):
+                self.reason = f"quit: {reason}" if reason else "quit"
+                return False
+            case ev.Pong():
+                pass
+            case ev.Hello(nick) if self.member is None:
+                self._register(nick)
+            case ev.GetHelp() if self.member is None:
+                self._say(ev.Help(ev.now(), COMMANDS))
+            case _ if self.member is None:
+                self._say(ev.Error(ev.now(), Code.NOT_REGISTERED, "choose a nickname first"))
+            case _:
+                self.hub.handle(self.member, event)
+        return True
+
+    async def _flood_control(self) -> bool:
+        delay = self._bucket.delay(trio.current_time())
+        if self._bucket.abused:
+            self.reason = "excess flood"
+            return False
+        if delay:
+            await trio.sleep(delay)
+        return True
+
+    def _register(self, nick: str) -> None:
+        result = self.hub.register(nick, self.outbox, self.kick)
+        if isinstance(result, ev.Error):
+            self._say(result)
+            return
+        self.member = result
+        self.conn.registered = True
+        if self.conn.mode == "json" and self.limits.ping_interval > 0 and self._nursery:
+            self._nursery.start_soon(self._ping_loop)
+
+    def _say(self, event: ev.Event) -> None:
+        """Answer this client alone, behind whatever the hub has queued for it."""
+        if self.member is None:
+            self.outbox.put(event)
+        else:
+            self.hub.reply(self.member, event)
+
+    # ----------------------------------------------------------------- writing
+
+    async def _write_loop(self) -> None:
+        conn = self.conn
+        while events := await self.outbox.take_all():
+            data = b"".join([conn.send(e) for e in events])
+            try:
+                await self.stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                self.stop("connection lost")
+                return
+
+    # ------------------------------------------------------------ keeping alive
+
+    async def _ping_loop(self) -> None:
+        """Ping a JSON client that has been silent; drop it if it stays so."""
+        while True:
+            await trio.sleep_until(self._last_heard + self.limits.ping_interval)
+            if trio.current_time() - self._last_heard < self.limits.ping_interval:
+                continue  # heard from meanwhile
+            sent = trio.current_time()
+            self._say(ev.ServerPing(ev.now(), secrets.token_hex(4)))
+            await trio.sleep(self.limits.ping_timeout)
+            if self._last_heard < sent:
+                self.stop("ping timeout")
+                return

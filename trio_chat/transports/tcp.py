@@ -1,0 +1,53 @@
+"""Plain TCP, with keepalive so a peer that vanished is noticed."""
+
+from __future__ import annotations
+
+import socket
+
+import trio
+
+# After the idle time, the kernel probes this often, this many times, before
+# it declares the connection dead (and our read fails with "connection lost").
+KEEPALIVE_INTERVAL = 10
+KEEPALIVE_PROBES = 3
+
+
+class KeepaliveListener(trio.abc.Listener[trio.SocketStream]):
+    """A TCP listener whose connections send keepalive probes when idle."""
+
+    def __init__(self, inner: trio.SocketListener, idle: int) -> None:
+        self.inner = inner
+        self.idle = idle
+
+    @property
+    def socket(self) -> trio.socket.SocketType:
+        return self.inner.socket
+
+    async def accept(self) -> trio.SocketStream:
+        stream = await self.inner.accept()
+        if self.idle > 0:
+            enable_keepalive(stream, self.idle)
+        return stream
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def enable_keepalive(stream: trio.SocketStream, idle: int) -> None:
+    stream.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (
+        ("TCP_KEEPIDLE", idle),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", KEEPALIVE_PROBES),
+    ):
+        if hasattr(socket, name):  # not every platform has every knob
+            stream.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+async def open_tcp_listeners(host: str, port: int, *, keepalive: int) -> list[KeepaliveListener]:
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    return [KeepaliveListener(listener, keepalive) for listener in listeners]
+
+
+async def open_tcp_stream(host: str, port: int) -> trio.SocketStream:
+    return await trio.open_tcp_stream(host, port)
