@@ -135,7 +135,8 @@ class ChatClient:
         self._changed = changed
         self._backoff = backoff or Backoff()
         self._seq: dict[str, int] = {}  # folded room -> last sequence number seen
-        self._rejoining: set[str] = set()
+        self._rejoining: set[str] = set()  # rooms whose replay is still to come
+        self._replayed: dict[str, int] = {}  # folded room -> messages replayed
         self._joins: deque[str] = deque()  # rooms asked to join, not yet answered
         self._nick_send, self._nick_receive = trio.open_memory_channel[str](math.inf)
         self._wake = trio.Event()
@@ -273,6 +274,7 @@ class ChatClient:
     ) -> None:
         rejoin = list(self.rooms.values())
         self._rejoining = set(self.rooms)
+        self._replayed.clear()
         self._joins.clear()
         while True:
             await stream.send_all(conn.send(ev.Hello(self.nick)))
@@ -356,30 +358,31 @@ class ChatClient:
         key = fold(event.room)
         last = self._seq.get(key)
         self._seq[key] = event.seq
-        self._rejoining.discard(key)
+        replayed = self._replayed.pop(key, 0)
         if last is None:
             return
-        if event.seq > last + 1:
-            missed = event.seq - last - 1
-            self._show(Note(f"{missed} event(s) in {event.room} may have been missed", "gap"))
+        unseen = event.seq - last - 1
+        if key in self._rejoining:
+            self._rejoining.discard(key)
+            # The server announced our own leaving while we were away: the
+            # first unseen number is most likely that.
+            unseen -= replayed + min(unseen, 1)
+        if unseen > 0:
+            self._show(Note(f"{unseen} event(s) in {event.room} may have been missed", "gap"))
         elif event.seq <= last:
             self._show(
                 Note(f"{event.room} started afresh: what was said while away is lost", "gap")
             )
 
     def _replay_missed(self, history: ev.History) -> None:
-        """On rejoining, show what the room's history holds that went unseen."""
+        """On rejoining, show the messages of the room's history not seen yet."""
         key = fold(history.room)
         last = self._seq.get(key, 0)
         missed = tuple(e for e in history.events if e.seq > last)
-        if not missed:
-            return
-        if missed[0].seq > last + 1:
-            count = missed[0].seq - last - 1
-            self._show(Note(f"{count} event(s) in {history.room} may have been missed", "gap"))
-        self._show(Note(f"while you were away, in {history.room}:"))
-        self._show(dataclasses.replace(history, events=missed))
-        self._seq[key] = missed[-1].seq
+        if missed:
+            self._show(Note(f"while you were away, in {history.room}:"))
+            self._show(dataclasses.replace(history, events=missed))
+        self._replayed[key] = len(missed)
 
     def _track(self, event: ev.Event) -> None:
         """Keep rooms, members and the nickname in step with the server."""
