@@ -9,7 +9,14 @@ from collections.abc import Callable
 import pytest
 import trio
 
-from trio_chat.client.connection import MAX_PENDING, Backoff, ChatClient, Shown, State
+from trio_chat.client.connection import (
+    MAX_PENDING,
+    Backoff,
+    ChatClient,
+    ClearScreen,
+    Shown,
+    State,
+)
 from trio_chat.client.render import render
 from trio_chat.client.ui import toolbar
 from trio_chat.protocol import events as ev
@@ -61,8 +68,8 @@ class Screen:
         return "".join(
             text
             for item in self.items
-            if not isinstance(item, type(None))
-            for _, text in _fragments(item, me)
+            if not isinstance(item, ClearScreen)
+            for _, text in render(item, me)
         )
 
     async def until(self, predicate: Callable[[], object], within: float = REPLY_TIMEOUT) -> None:
@@ -72,12 +79,6 @@ class Screen:
 
     async def expect(self, pattern: str) -> None:
         await self.until(lambda: re.search(pattern, self.text(), re.MULTILINE))
-
-
-def _fragments(item: Shown, me: str) -> list[tuple[str, str]]:
-    from trio_chat.client.connection import ClearScreen
-
-    return [] if isinstance(item, ClearScreen) else list(render(item, me))
 
 
 async def start_client(
@@ -260,16 +261,26 @@ async def test_lines_typed_offline_are_kept_and_sent_on_reconnect(
     assert not alice.pending
 
 
-async def test_beyond_the_pending_limit_a_line_is_refused_visibly(start_chat, nursery):
-    _, listener = await start_chat()
+async def test_beyond_the_pending_limit_a_line_is_refused_visibly(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat()  # with the default flood control
     alice, screen, connector = await connected(nursery, listener, "alice")
-    connector.refuse = 1000
+    bob = await JsonClient.connect(listener)
+    await bob.login("bob")
+    connector.refuse = 2
     await connector.cut()
     await screen.until(lambda: alice.state is not State.CONNECTED)
     for n in range(MAX_PENDING + 1):
         alice.submit(f"line {n}")
     await screen.expect(rf"! offline with {MAX_PENDING} lines waiting: not kept$")
     assert len(alice.pending) == MAX_PENDING
+
+    said = [(await bob.expect(ev.Message)).text for _ in range(MAX_PENDING)]
+    assert said == [f"line {n}" for n in range(MAX_PENDING)]
+    alice.submit("and one more")
+    assert (await bob.expect(ev.Message)).text == "and one more"
+    assert len(connector.attempts) == 4  # the burst did not get alice dropped
 
 
 async def test_server_pings_are_answered(start_chat, nursery, autojump_clock):
@@ -311,8 +322,6 @@ async def test_help_and_clear_are_answered_by_the_client(start_chat, nursery):
     await screen.expect(r"^- /clear +clear the screen$")
     await screen.expect(r"^- Tab +complete")
     alice.submit("/clear")
-    from trio_chat.client.connection import ClearScreen
-
     await screen.until(lambda: isinstance(screen.items[-1], ClearScreen))
 
 

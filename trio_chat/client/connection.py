@@ -29,8 +29,10 @@ from trio_chat.protocol.text import format_request
 
 Connector = Callable[[], Awaitable[trio.abc.Stream]]
 
-# Lines typed while offline that are kept for sending; more are refused.
-MAX_PENDING = 100
+# Lines typed while offline that are kept for sending; more are refused. Few
+# enough that sending them all at once stays within the server's flood burst
+# plus a few slowed lines, so flood control never drops the client for it.
+MAX_PENDING = 20
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
 NICK_ERRORS = (Code.NICK_TAKEN, Code.NICK_INVALID)

@@ -23,11 +23,11 @@ from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.output import ColorDepth, create_output
 from prompt_toolkit.patch_stdout import patch_stdout
-from prompt_toolkit.shortcuts import clear
 
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, ClearScreen, Connector, Shown, State
 from trio_chat.client.render import STYLE, render, to_ansi
+from trio_chat.protocol.rules import fold
 
 
 def toolbar(client: ChatClient) -> FormattedText:
@@ -42,7 +42,7 @@ def toolbar(client: ChatClient) -> FormattedText:
         case State.OFFLINE:
             state = ("class:toolbar.offline", " offline: choose a nickname ")
     room = client.room
-    here = len(client.members.get(room.lower(), [])) if room else 0
+    here = len(client.members.get(fold(room), [])) if room else 0
     where = f" {room} ({here} online) " if room else " no room "
     pending = f"| {len(client.pending)} pending " if client.pending else ""
     return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
@@ -75,7 +75,8 @@ class Terminal:
 
     def show(self, item: Shown) -> None:
         if isinstance(item, ClearScreen):
-            clear()
+            # the renderer clears and then draws the input line again
+            self.session.app.renderer.clear()
             return
         sys.stdout.write(to_ansi(render(item, self.client.nick), self.color_depth))
 
