@@ -240,6 +240,18 @@ async def test_a_gap_the_history_cannot_fill_is_pointed_out(start_chat, nursery,
     assert "message 2" not in screen.text()
 
 
+async def test_a_server_that_started_afresh_is_pointed_out(start_chat, nursery, autojump_clock):
+    _, listener = await start_chat()
+    alice, screen, connector = await connected(nursery, listener, "alice")
+    for n in range(3):
+        alice.submit(f"before {n}")
+    await screen.expect(r"alice: before 2$")
+    _, connector.listener = await start_chat()  # a new server, its rooms numbered from 1
+    await connector.cut()
+    await screen.expect(r"! #lobby started afresh \(the server restarted\?\): messages may")
+    assert alice.state is State.CONNECTED
+
+
 async def test_lines_typed_offline_are_kept_and_sent_on_reconnect(
     start_chat, nursery, autojump_clock
 ):

@@ -372,9 +372,8 @@ class ChatClient:
         if unseen > 0:
             self._show(Note(f"{unseen} event(s) in {event.room} may have been missed", "gap"))
         elif event.seq <= last:
-            self._show(
-                Note(f"{event.room} started afresh: what was said while away is lost", "gap")
-            )
+            restarted = f"{event.room} started afresh (the server restarted?)"
+            self._show(Note(f"{restarted}: messages may have been missed", "gap"))
 
     def _replay_missed(self, history: ev.History) -> None:
         """On rejoining, show the messages of the room's history not seen yet."""
