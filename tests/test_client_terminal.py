@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 SCREEN_DEADLINE = 30.0
+ROOT = str(Path(__file__).parent.parent)  # where ``python -m trio_chat`` finds this copy
 # A terminal offers no event for "the screen changed": capture-pane is polled
 # at this pace until the expected screen appears or the deadline passes.
 POLL = 0.1
@@ -98,7 +99,9 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
     )
     others: list[TextClient] = []
     try:
-        await tmux.run("new-session", "-d", "-s", "chat", "-x", "100", "-y", "40", command)
+        await tmux.run(
+            "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40", "-c", ROOT, command
+        )
         await tmux.wait_for(shows("* alice joined #lobby"))
         await tmux.type("half a l")
 
@@ -153,3 +156,34 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
         if server.returncode is None:
             server.kill()
         await server.wait()
+
+
+@pytest.mark.parametrize("key", ["C-c", "C-d"])
+async def test_ctrl_c_and_ctrl_d_leave_cleanly_and_restore_the_terminal(tmp_path, key):
+    server, port, _ = await start_server()
+    tmux = Tmux(f"trio-chat-test-{os.getpid()}-{key}", tmp_path / "tmux.conf")
+    modes = tmp_path / "stty"
+    command = (
+        f"{sys.executable} -m trio_chat client tcp://127.0.0.1:{port} --nick alice"
+        f" --history-file {tmp_path / 'history'}; stty -a > {modes};"
+        f" {' '.join(tmux.base)} wait-for -S exited"
+    )
+    bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+    try:
+        await bob.login("bob")
+        await tmux.run(
+            "new-session", "-d", "-s", "chat", "-x", "100", "-y", "20", "-c", ROOT, command
+        )
+        await bob.expect(r"\* alice joined #lobby$")
+        await tmux.wait_for(lambda screen: "connected | alice" in screen[-1])
+        await tmux.press(key)
+        await bob.expect(r"\* alice left #lobby \(quit\)$")
+        with trio.fail_after(SCREEN_DEADLINE):
+            await tmux.run("wait-for", "exited")
+        flags = modes.read_text().split()
+        assert "echo" in flags
+        assert "icanon" in flags
+    finally:
+        await bob.stream.aclose()
+        await tmux.run("kill-server", check=False)
+        await stop(server)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,11 @@ class Terminal:
                 done_callback=done.set_result,
                 host_uses_signal_set_wakeup_fd=True,
             )
-            prompt = asyncio.ensure_future(self._prompt(await token))
+            trio_token = await token
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                # a signal leaves the way /quit does, so the terminal is restored
+                loop.add_signal_handler(signum, trio_token.run_sync_soon, self.client.quit, "")
+            prompt = asyncio.ensure_future(self._prompt(trio_token))
             either: list[asyncio.Future[Any]] = [prompt, done]
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             prompt.cancel()
