@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,13 +30,29 @@ POLL = 0.1
 
 
 class Tmux:
-    """One terminal on a private tmux server."""
+    """One terminal (a session) on a private tmux server."""
 
-    def __init__(self, name: str, config: Path) -> None:
+    def __init__(self, name: str, config: Path, session: str = "chat") -> None:
         # The pane outlives the client, so the server is still there to be
         # asked when the client has exited.
         config.write_text("set -g remain-on-exit on\n")
         self.base = ["tmux", "-L", name, "-f", str(config)]
+        self.session = session
+
+    async def start(self, command: str, rows: int = 40) -> None:
+        await self.run(
+            "new-session",
+            "-d",
+            "-s",
+            self.session,
+            "-x",
+            "100",
+            "-y",
+            str(rows),
+            "-c",
+            ROOT,
+            command,
+        )
 
     async def run(self, *args: str, check: bool = True) -> str:
         result = await trio.run_process(
@@ -44,7 +61,7 @@ class Tmux:
         return result.stdout.decode()
 
     async def screen(self) -> list[str]:
-        return (await self.run("capture-pane", "-p", "-t", "chat")).rstrip("\n").split("\n")
+        return (await self.run("capture-pane", "-p", "-t", self.session)).rstrip("\n").split("\n")
 
     async def wait_for(self, check: Callable[[list[str]], bool]) -> list[str]:
         """Poll the screen until ``check`` holds for it; fail after a deadline."""
@@ -60,10 +77,10 @@ class Tmux:
             raise AssertionError("the screen never showed it:\n" + "\n".join(screen)) from None
 
     async def type(self, text: str) -> None:
-        await self.run("send-keys", "-t", "chat", "-l", text)
+        await self.run("send-keys", "-t", self.session, "-l", text)
 
     async def press(self, key: str) -> None:
-        await self.run("send-keys", "-t", "chat", key)
+        await self.run("send-keys", "-t", self.session, key)
 
 
 def shows(text: str) -> Callable[[list[str]], bool]:
@@ -99,9 +116,7 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
     )
     others: list[TextClient] = []
     try:
-        await tmux.run(
-            "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40", "-c", ROOT, command
-        )
+        await tmux.start(command)
         await tmux.wait_for(shows("* alice joined #lobby"))
         await tmux.type("half a l")
 
@@ -171,9 +186,7 @@ async def test_ctrl_c_and_ctrl_d_leave_cleanly_and_restore_the_terminal(tmp_path
     bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
     try:
         await bob.login("bob")
-        await tmux.run(
-            "new-session", "-d", "-s", "chat", "-x", "100", "-y", "20", "-c", ROOT, command
-        )
+        await tmux.start(command, rows=20)
         await bob.expect(r"\* alice joined #lobby$")
         await tmux.wait_for(lambda screen: "connected | alice" in screen[-1])
         await tmux.press(key)
@@ -186,4 +199,48 @@ async def test_ctrl_c_and_ctrl_d_leave_cleanly_and_restore_the_terminal(tmp_path
     finally:
         await bob.stream.aclose()
         await tmux.run("kill-server", check=False)
+        await stop(server)
+
+
+def client_command(port: int, nick: str, data: Path) -> str:
+    return (
+        f"{sys.executable} -m trio_chat client tcp://127.0.0.1:{port} --nick {nick}"
+        f" --history-file {data / nick}"
+    )
+
+
+async def test_two_terminals_and_a_netcat_user_see_one_conversation(tmp_path):
+    server, port, _ = await start_server()
+    alice = Tmux(f"trio-chat-test-{os.getpid()}-three", tmp_path / "tmux.conf", "alice")
+    bob = Tmux(f"trio-chat-test-{os.getpid()}-three", tmp_path / "tmux.conf", "bob")
+    carol = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+    try:
+        await carol.login("carol")
+        await alice.start(client_command(port, "alice", tmp_path))
+        await carol.expect(r"\* alice joined #lobby$")
+        await bob.start(client_command(port, "bob", tmp_path))
+        await carol.expect(r"\* bob joined #lobby$")
+
+        said = []
+        for n in range(4):  # sent at once from all three: the server picks one order
+            for who in (alice, bob):
+                await who.type(f"{who.session} {n}")
+                await who.press("Enter")
+            await carol.send_line(f"carol {n}")
+            said += [f"alice {n}", f"bob {n}", f"carol {n}"]
+
+        heard = []
+        while len(heard) < len(said):
+            line = (await carol.expect(r"\] (\w+): (.*)$")).string
+            heard.append(line.split("] ", 1)[1])
+        assert sorted(h.split(": ")[1] for h in heard) == sorted(said)
+
+        def conversation(screen: list[str]) -> list[str]:
+            return [line.split("] ", 1)[1] for line in screen if re.search(r"\] \w+: ", line)]
+
+        for terminal in (alice, bob):
+            await terminal.wait_for(lambda screen: conversation(screen) == heard)
+    finally:
+        await carol.stream.aclose()
+        await alice.run("kill-server", check=False)
         await stop(server)
