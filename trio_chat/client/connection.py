@@ -117,6 +117,12 @@ class _Events:
 
 
 class ChatClient:
+    """One user's chat: typed lines in through ``submit``, the screen out through ``show``.
+
+    ``connect`` opens a fresh stream to the server for each attempt; tests
+    pass one that connects in memory or fails on purpose.
+    """
+
     def __init__(
         self,
         nick: str,
