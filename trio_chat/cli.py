@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
+import platformdirs
 import trio
 
 from trio_chat.server import ChatServer, Limits
-from trio_chat.transports import URLError, open_listeners, parse_url
+from trio_chat.transports import URLError, open_listeners, open_stream, parse_url
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
 
 log = logging.getLogger("trio_chat.server")
@@ -68,14 +71,43 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"{text} (default {default})",
         )
+    add_client_parser(commands)
     return parser
+
+
+def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    client = commands.add_parser("client", help="chat in this terminal")
+    client.add_argument(
+        "url", nargs="?", default=DEFAULT_URL, help=f"the server to join (default {DEFAULT_URL})"
+    )
+    client.add_argument("--nick", required=True, help="your nickname")
+    client.add_argument(
+        "--history-file",
+        type=Path,
+        metavar="PATH",
+        help="where typed lines are kept between runs (default: in the user data directory)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "server":
         return run_server(args)
+    if args.command == "client":
+        return run_client(args)
     return 2  # pragma: no cover - argparse requires a command
+
+
+def run_client(args: argparse.Namespace) -> int:
+    from trio_chat.client import ui  # prompt_toolkit loads only for the client
+
+    try:
+        url = parse_url(args.url)
+    except URLError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
+        return 2
+    history = args.history_file or platformdirs.user_data_path("trio-chat") / "history"
+    return ui.run(args.nick, functools.partial(open_stream, url), history)
 
 
 def run_server(args: argparse.Namespace) -> int:

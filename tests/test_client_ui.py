@@ -1,0 +1,158 @@
+"""The client's pieces without a network: commands, rendering, completion, the prompt."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import ColorDepth, DummyOutput
+
+from trio_chat.client import commands
+from trio_chat.client.completion import ChatCompleter
+from trio_chat.client.connection import ChatClient, Note
+from trio_chat.client.render import NICK_COLOURS, nick_colour, render, to_ansi
+from trio_chat.client.ui import make_session
+from trio_chat.protocol import events as ev
+
+T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
+
+
+def plain(item, me="alice") -> str:
+    return "".join(text for _, text in render(item, me))
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("hello", commands.Send(ev.Say("hello"))),
+        ("//etc/passwd", commands.Send(ev.Say("/etc/passwd"))),
+        ("/me waves", commands.Send(ev.Act("waves"))),
+        ("/msg bob hi there", commands.Send(ev.Tell("bob", "hi there"))),
+        ("/join #dev", commands.Send(ev.Join("#dev"))),
+        ("/quit bye", commands.Send(ev.Quit("bye"))),
+        ("/help", commands.ShowHelp()),
+        ("/CLEAR", commands.Clear()),
+        ("/msg bob", commands.Invalid("usage: /msg NICK TEXT")),
+        ("/frobnicate", commands.Invalid("unknown command /frobnicate; /help lists the commands")),
+        ("   ", None),
+    ],
+)
+def test_typed_lines_become_commands(line, expected):
+    assert commands.parse(line) == expected
+
+
+def test_help_covers_every_server_command_and_the_keys():
+    help_text = "\n".join(commands.HELP)
+    for name in ("/who", "/msg", "/me", "/nick", "/join", "/part", "/rooms", "/history", "/quit"):
+        assert name in help_text
+    assert "/clear" in help_text
+    assert "Tab" in help_text
+    assert "Ctrl-D" in help_text
+
+
+def test_each_kind_of_line_reads_as_it_should():
+    local = T.astimezone().strftime("[%H:%M:%S]")
+    assert plain(ev.Message(T, "#lobby", 1, "bob", "hi")) == f"{local} bob: hi\n"
+    assert plain(ev.Action(T, "#lobby", 2, "bob", "waves")) == f"{local} ~ bob waves\n"
+    assert plain(ev.Private(T, "bob", "alice", "psst")) == f"{local} [private] bob -> alice: psst\n"
+    assert plain(ev.Joined(T, "#lobby", 3, "bob")) == f"{local} * bob joined #lobby\n"
+    assert plain(ev.Error(T, "nick_taken", "taken")) == f"{local} ! taken\n"
+    assert plain(Note("pending: hi", "pending")) == "- pending: hi\n"
+    assert plain(Note("gap", "gap")) == "! gap\n"
+
+
+def test_own_private_action_notice_and_error_lines_are_styled_apart():
+    def styles(item):
+        return {style for style, text in render(item, "alice") if text.strip()}
+
+    own = styles(ev.Message(T, "#lobby", 1, "alice", "hi"))
+    other = styles(ev.Message(T, "#lobby", 1, "bob", "hi"))
+    kinds = [
+        own,
+        other,
+        styles(ev.Action(T, "#lobby", 2, "bob", "waves")),
+        styles(ev.Private(T, "bob", "alice", "psst")),
+        styles(ev.Notice(T, "hello")),
+        styles(ev.Error(T, "x", "no")),
+    ]
+    assert "class:own" in own
+    assert "class:own" not in other
+    assert len({frozenset(k - {"class:time"}) for k in kinds}) == len(kinds)
+
+
+def test_nick_colours_are_stable_and_ignore_case():
+    assert nick_colour("alice") == nick_colour("ALICE")
+    assert nick_colour("alice") in NICK_COLOURS
+    spread = {nick_colour(f"user{n}") for n in range(100)}
+    assert len(spread) == len(NICK_COLOURS)
+    (nick_style,) = [s for s, t in render(ev.Message(T, "#l", 1, "bob", "x"), "me") if t == "bob"]
+    assert f"fg:{nick_colour('bob')}" in nick_style
+
+
+def test_control_characters_never_reach_the_terminal():
+    nasty = ev.Message(T, "#lobby", 1, "bob\x1b", "clear \x1b[2J\x07 bell \x9b31m")
+    text = plain(nasty)
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "\x9b" not in text
+    assert "␛[2J" in text
+    ansi = to_ansi(render(nasty, "alice"), ColorDepth.DEPTH_8_BIT)
+    assert "\x1b[2J" not in ansi
+
+
+def test_completion_of_commands_and_nicknames():
+    completer = ChatCompleter(lambda: ["alice", "Bob", "bobby"])
+
+    def complete(text):
+        document = Document(text, len(text))
+        return [c.text for c in completer.get_completions(document, CompleteEvent())]
+
+    assert complete("/jo") == ["/join"]
+    assert "/clear" in complete("/")
+    assert complete("hi bo") == ["Bob", "bobby"]
+    assert complete("/msg al") == ["alice"]
+    assert complete("hi ") == ["alice", "Bob", "bobby"]
+
+
+async def _no_stream():  # pragma: no cover - never called: the prompt runs alone
+    raise AssertionError
+
+
+def _client() -> ChatClient:
+    client = ChatClient("alice", _no_stream, show=lambda item: None)
+    client.members = {"#lobby": ["alice", "bob"]}
+    return client
+
+
+async def _type_and_complete(session, inp, before_tab: str, completed: str, after: str) -> str:
+    """Type, press Tab, wait for the completion to land, then finish the line."""
+    changed = asyncio.Event()
+    session.default_buffer.on_text_changed += lambda _: changed.set()
+    line = asyncio.ensure_future(session.prompt_async())
+    inp.send_text(before_tab + "\t")
+    async with asyncio.timeout(10):
+        while session.default_buffer.text != completed:
+            await changed.wait()
+            changed.clear()
+    inp.send_text(after + "\r")
+    return await line
+
+
+def test_the_prompt_completes_with_tab_and_keeps_history_across_runs(tmp_path):
+    history = tmp_path / "data" / "history"
+
+    async def first_run():
+        with create_pipe_input() as inp:
+            session = make_session(_client(), history, input=inp, output=DummyOutput())
+            assert await _type_and_complete(session, inp, "/jo", "/join", " #dev") == "/join #dev"
+            assert await _type_and_complete(session, inp, "hi b", "hi bob", "!") == "hi bob!"
+
+    asyncio.run(first_run())
+    with create_pipe_input() as inp:  # a new run reads the same file
+        session = make_session(_client(), history, input=inp, output=DummyOutput())
+        inp.send_text("\x1b[A\x1b[A\r")
+        assert session.prompt() == "/join #dev"

@@ -1,0 +1,70 @@
+"""What a typed line asks the client to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trio_chat.protocol import events as ev
+from trio_chat.protocol import text
+
+# Commands the client answers itself, without asking the server.
+CLIENT_COMMANDS: tuple[str, ...] = (
+    "/help                 this list, and the keys",
+    "/clear                clear the screen",
+)
+KEYS: tuple[str, ...] = (
+    "Tab                   complete a /command or a nickname",
+    "Up, Down              walk through earlier lines (kept between runs)",
+    "Ctrl-D, Ctrl-C        leave, like /quit",
+)
+HELP: tuple[str, ...] = (
+    "commands:",
+    *(c for c in text.COMMANDS if not c.startswith("/help")),
+    *CLIENT_COMMANDS,
+    "keys:",
+    *KEYS,
+)
+COMMAND_NAMES: tuple[str, ...] = tuple(
+    sorted({c.split()[0] for c in (*text.COMMANDS, *CLIENT_COMMANDS) if not c.startswith("//")})
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A request for the server."""
+
+    request: ev.Request
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A line that is no valid command; ``message`` says why."""
+
+    message: str
+
+
+Command = Send | ShowHelp | Clear | Invalid
+
+
+def parse(line: str) -> Command | None:
+    """What ``line`` asks for, or None for a blank line."""
+    name = line.split(maxsplit=1)[0].lower() if line.strip() else ""
+    if name == "/help":
+        return ShowHelp()
+    if name == "/clear":
+        return Clear()
+    try:
+        request = text.parse_request(line, registered=True)
+    except text.CommandError as exc:
+        return Invalid(exc.message)
+    return None if request is None else Send(request)

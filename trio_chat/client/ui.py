@@ -1,0 +1,136 @@
+"""The terminal: prompt_toolkit on asyncio, with the chat on Trio as its guest.
+
+prompt_toolkit runs on asyncio, so Trio runs in guest mode on the same loop:
+one thread, no locks. Typed lines cross to Trio through an unbounded channel
+(a full channel would raise inside ``run_sync_soon`` and end the run), and
+Trio writes what arrives through ``patch_stdout``, which prints above the
+input line and leaves what the user is typing alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import outcome
+import trio
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.output import ColorDepth, create_output
+from prompt_toolkit.patch_stdout import patch_stdout
+
+from trio_chat.client.completion import ChatCompleter
+from trio_chat.client.connection import ChatClient, ClearScreen, Connector, Shown, State
+from trio_chat.client.render import STYLE, render, to_ansi
+from trio_chat.protocol.rules import fold
+
+
+def toolbar(client: ChatClient) -> FormattedText:
+    """The bottom line: connection state, nickname, room, how many are there."""
+    match client.state:
+        case State.CONNECTED:
+            state = ("", " connected ")
+        case State.RECONNECTING:
+            state = ("class:toolbar.reconnecting", f" reconnecting in {client.retry_in} s ")
+        case State.CONNECTING:
+            state = ("class:toolbar.reconnecting", " connecting ")
+        case State.OFFLINE:
+            state = ("class:toolbar.offline", " offline: choose a nickname ")
+    room = client.room
+    here = len(client.members.get(fold(room), [])) if room else 0
+    where = f" {room} ({here} online) " if room else " no room "
+    pending = f"| {len(client.pending)} pending " if client.pending else ""
+    return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
+
+
+def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> PromptSession[str]:
+    """The input line: history, completion and the toolbar."""
+    if history is not None:
+        history.parent.mkdir(parents=True, exist_ok=True)
+    return PromptSession(
+        "> ",
+        history=FileHistory(str(history)) if history is not None else None,
+        completer=ChatCompleter(client.nicknames),
+        complete_while_typing=False,
+        erase_when_done=True,  # the server's echo shows what was said
+        bottom_toolbar=lambda: toolbar(client),
+        style=STYLE,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+class Terminal:
+    """One chat session in the terminal, from start to a clean exit."""
+
+    def __init__(self, nick: str, connect: Connector, history: Path | None) -> None:
+        self.client = ChatClient(nick, connect, show=self.show, changed=self.refresh)
+        self.session = make_session(self.client, history)
+        self.color_depth: ColorDepth = create_output().get_default_color_depth()
+        self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
+
+    def show(self, item: Shown) -> None:
+        if isinstance(item, ClearScreen):
+            # the renderer clears and then draws the input line again
+            self.session.app.renderer.clear()
+            return
+        sys.stdout.write(to_ansi(render(item, self.client.nick), self.color_depth))
+
+    def refresh(self) -> None:
+        self.session.app.invalidate()
+
+    async def _trio_main(self, token: asyncio.Future[trio.lowlevel.TrioToken]) -> None:
+        token.set_result(trio.lowlevel.current_trio_token())
+        async with trio.open_nursery() as nursery:
+
+            async def submit_lines() -> None:
+                async for line in self._lines_receive:
+                    self.client.submit(line)
+
+            nursery.start_soon(submit_lines)
+            await self.client.run()
+            nursery.cancel_scope.cancel()
+
+    async def _prompt(self, token: trio.lowlevel.TrioToken) -> None:
+        while True:
+            try:
+                line = await self.session.prompt_async()
+            except (EOFError, KeyboardInterrupt):
+                token.run_sync_soon(self.client.quit, "")
+                return
+            token.run_sync_soon(self._lines_send.send_nowait, line)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[outcome.Outcome[None]] = loop.create_future()
+        token: asyncio.Future[trio.lowlevel.TrioToken] = loop.create_future()
+        with patch_stdout(raw=True):
+            trio.lowlevel.start_guest_run(
+                self._trio_main,
+                token,
+                run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+                done_callback=done.set_result,
+                host_uses_signal_set_wakeup_fd=True,
+            )
+            trio_token = await token
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                # a signal leaves the way /quit does, so the terminal is restored
+                loop.add_signal_handler(signum, trio_token.run_sync_soon, self.client.quit, "")
+            prompt = asyncio.ensure_future(self._prompt(trio_token))
+            either: list[asyncio.Future[Any]] = [prompt, done]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            prompt.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await prompt
+            result = await done
+        result.unwrap()
+
+
+def run(nick: str, connect: Connector, history: Path | None) -> int:
+    asyncio.run(Terminal(nick, connect, history).run())
+    return 0
