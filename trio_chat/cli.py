@@ -6,16 +6,24 @@ import argparse
 import dataclasses
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
+import platformdirs
 import trio
 
-from trio_chat.server import ChatServer, Limits
+from trio_chat.server import ChatServer, Limits, Store
+from trio_chat.server.accounts import Accounts
+from trio_chat.server.roomlog import LoggedStore
+from trio_chat.server.sqlite import SqliteStore, prune_forever
 from trio_chat.transports import URLError, open_listeners, parse_url
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
 
 log = logging.getLogger("trio_chat.server")
+
+DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 
 # flag -> (Limits field, help); defaults and types come from Limits itself
 LIMIT_FLAGS = {
@@ -27,12 +35,19 @@ LIMIT_FLAGS = {
     "--flood-kick": ("flood_kick", "slowed lines, forgiven at one a second, before a drop"),
     "--max-clients": ("max_clients", "connections at once (0: no limit)"),
     "--max-per-address": ("max_per_address", "connections at once from one IP (0: no limit)"),
-    "--ping-interval": ("ping_interval", "seconds of silence before a JSON client is pinged"),
+    "--ping-interval": (
+        "ping_interval",
+        "seconds of silence before a JSON client is pinged (0: never)",
+    ),
     "--ping-timeout": ("ping_timeout", "seconds a pinged client has to answer"),
     "--max-rooms": ("max_rooms", "rooms one client may be in at once"),
     "--history-replay": ("history_replay", "messages replayed on joining a room"),
-    "--history-keep": ("history_keep", "events kept in memory per room"),
-    "--shutdown-grace": ("shutdown_grace", "seconds to flush the shutdown notice"),
+    "--history-page": ("history_page", "most events one history request returns"),
+    "--history-keep": ("history_keep", "events kept per room without --db (in memory)"),
+    "--shutdown-grace": (
+        "shutdown_grace",
+        "seconds a closing connection has to flush its last events",
+    ),
 }
 
 
@@ -56,6 +71,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    server.add_argument(
+        "--db",
+        metavar="PATH",
+        default=str(DEFAULT_DB),
+        help=f"the SQLite file for history and accounts; ':memory:' keeps them in memory "
+        f"until exit (default {DEFAULT_DB})",
+    )
+    server.add_argument(
+        "--history-days",
+        type=float,
+        default=0,
+        metavar="N",
+        help="forget messages older than N days (default 0: keep them)",
+    )
+    server.add_argument(
+        "--history-max",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="keep at most N events per room (0: no cap; default 100000)",
+    )
+    server.add_argument(
+        "--log-dir",
+        metavar="DIR",
+        help="also write each room's messages to DIR/ROOM-DAY.log, as plain text",
     )
     defaults = Limits()
     for flag, (field, text) in LIMIT_FLAGS.items():
@@ -89,28 +130,44 @@ def run_server(args: argparse.Namespace) -> int:
     except URLError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
-    limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
     try:
-        trio.run(_serve_until_signalled, urls, limits, args.keepalive)
-    except URLError as exc:
+        limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    except ValueError as exc:
+        print(f"trio-chat: --{exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(_serve_until_signalled, urls, limits, args)
+    except (URLError, sqlite3.Error, OSError) as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve_until_signalled(urls: list[ListenURL], limits: Limits, keepalive: int) -> None:
+async def _serve_until_signalled(
+    urls: list[ListenURL], limits: Limits, args: argparse.Namespace
+) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         listeners = []
         for url in urls:
-            opened = await open_listeners(url, keepalive=keepalive)
+            opened = await open_listeners(url, keepalive=args.keepalive)
             for listener in opened:
                 log.info("listening on %s", bound_url(url, listener))
             listeners += opened
-        server = ChatServer(limits)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
-            await server.serve(listeners)
-            nursery.cancel_scope.cancel()
+        if args.db != ":memory:":
+            Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+        db = await SqliteStore.open(args.db)
+        log.info("history and accounts in %s", args.db)
+        accounts = Accounts(await db.load_credentials(), save=db.save_credential)
+        store: Store = LoggedStore(db, Path(args.log_dir)) if args.log_dir else db
+        server = ChatServer(limits, store, accounts)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
+                nursery.start_soon(prune_forever, db, args.history_days, args.history_max)
+                await server.serve(listeners)
+                nursery.cancel_scope.cancel()
+        finally:
+            await db.aclose()
 
 
 async def _stop_on_signals(
