@@ -98,11 +98,11 @@ class Session:
 
     async def _read_loop(self) -> None:
         self.outbox.put(ev.Notice(ev.now(), GREETING))
-        with trio.move_on_after(self.limits.handshake_timeout) as handshake:
+        with trio.move_on_after(self.limits.handshake_timeout):
             while self.member is None:
                 if not await self._next_request():
                     return
-        if handshake.cancelled_caught:
+        if self.member is None:
             self.reason = "no nickname chosen in time"
             return
         while await self._next_request():
