@@ -9,12 +9,13 @@ import signal
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import platformdirs
 import trio
 
-from trio_chat.server import ChatServer, Limits, Store
+from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, prune_forever
@@ -43,7 +44,7 @@ LIMIT_FLAGS = {
     "--max-rooms": ("max_rooms", "rooms one client may be in at once"),
     "--history-replay": ("history_replay", "messages replayed on joining a room"),
     "--history-page": ("history_page", "most events one history request returns"),
-    "--history-keep": ("history_keep", "events kept per room without --db (in memory)"),
+    "--history-keep": ("history_keep", "events kept per room with --db none"),
     "--shutdown-grace": (
         "shutdown_grace",
         "seconds a closing connection has to flush its last events",
@@ -76,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         metavar="PATH",
         default=str(DEFAULT_DB),
-        help=f"the SQLite file for history and accounts; ':memory:' keeps them in memory "
-        f"until exit (default {DEFAULT_DB})",
+        help="the SQLite file for history and accounts; ':memory:' keeps them in memory "
+        "until exit; 'none' keeps only the last --history-keep events per room, in memory "
+        f"(default {DEFAULT_DB})",
     )
     server.add_argument(
         "--history-days",
@@ -153,21 +155,35 @@ async def _serve_until_signalled(
             for listener in opened:
                 log.info("listening on %s", bound_url(url, listener))
             listeners += opened
-        if args.db != ":memory:":
-            Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-        db = await SqliteStore.open(args.db)
-        log.info("history and accounts in %s", args.db)
-        accounts = Accounts(await db.load_credentials(), save=db.save_credential)
-        store: Store = LoggedStore(db, Path(args.log_dir)) if args.log_dir else db
-        server = ChatServer(limits, store, accounts)
-        try:
+        async with _open_store(args, limits) as (kept, accounts):
+            store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
+            server = ChatServer(limits, store, accounts)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
-                nursery.start_soon(prune_forever, db, args.history_days, args.history_max)
                 await server.serve(listeners)
                 nursery.cancel_scope.cancel()
-        finally:
-            await db.aclose()
+
+
+@asynccontextmanager
+async def _open_store(
+    args: argparse.Namespace, limits: Limits
+) -> AsyncIterator[tuple[Store, Accounts]]:
+    if args.db == "none":
+        log.info("history in memory only: the last %d events per room", limits.history_keep)
+        yield MemoryStore(limits.history_keep), Accounts()
+        return
+    if args.db != ":memory:":
+        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    db = await SqliteStore.open(args.db)
+    log.info("history and accounts in %s", args.db)
+    try:
+        accounts = Accounts(await db.load_credentials(), save=db.save_credential)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(prune_forever, db, args.history_days, args.history_max)
+            yield db, accounts
+            nursery.cancel_scope.cancel()
+    finally:
+        await db.aclose()
 
 
 async def _stop_on_signals(
