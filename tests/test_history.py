@@ -75,12 +75,13 @@ async def test_history_pages_by_sequence_number(start_chat):
 
 async def test_private_history_is_visible_only_to_its_two_parties(start_chat):
     _, listener = await start_chat()
-    alice = await TextClient.connect(listener)
-    await alice.login("alice")
-    bob = await TextClient.connect(listener)
-    await bob.login("bob")
-    carol = await TextClient.connect(listener)
-    await carol.login("carol")
+    people = {}
+    for nick in ("alice", "bob", "carol"):
+        people[nick] = client = await TextClient.connect(listener)
+        await client.login(nick)
+        await client.send_line(f"/register {nick}-password")
+        await client.expect("is registered")
+    alice, bob, carol = people.values()
     await alice.send_line("/msg bob our secret")
     await bob.expect(r"\[private\] alice -> bob: our secret$")
 
@@ -89,8 +90,12 @@ async def test_private_history_is_visible_only_to_its_two_parties(start_chat):
     assert (await bob.receive_line()).endswith("[private] alice -> bob: our secret")
     await carol.send_line("/history @alice")
     await carol.expect(r"\* private messages with alice: 0 earlier")
-    await carol.send_line("/history @bob")
-    await carol.expect(r"\* private messages with bob: 0 earlier")
+
+    # A guest keeps no private history, so no later holder of its nick reads it.
+    guest = await TextClient.connect(listener)
+    await guest.login("dave")
+    await guest.send_line("/history @alice")
+    assert "registered nicknames only" in (await guest.expect("^!")).string
 
 
 async def run_chat(store, nursery):
@@ -193,17 +198,47 @@ async def test_plain_text_log_has_one_file_per_room_per_day(tmp_path):
     assert not any("not for the record" in line for line in lines)
 
 
-async def test_private_messages_are_stored_for_their_parties():
+async def test_private_messages_are_stored_for_their_registered_parties():
     store = await SqliteStore.open(":memory:")
     async with trio.open_nursery() as nursery:
         server, listener = await run_chat(store, nursery)
         alice = await JsonClient.connect(listener)
         await alice.login("alice")
+        await alice.send(ev.Register("alice-password"))
+        await alice.expect(ev.Notice)
         bob = await JsonClient.connect(listener)
         await bob.login("Bob")
+        await bob.send(ev.Register("bob-password"))
+        await bob.expect(ev.Notice)
         await alice.send(ev.Tell("bob", "psst"))
         await bob.expect(ev.Private)
-        assert [e.text for e in await store.private_history("BOB", "Alice", limit=5)] == ["psst"]
-        assert await store.private_history("carol", "alice", limit=5) == []
+        carol = await JsonClient.connect(listener)
+        await carol.login("carol")
+        await carol.send(ev.Tell("bob", "from a guest"))
+        await bob.expect(ev.Private)
+        assert [e.text for e in await store.private_history("bob", "ALICE", limit=5)] == ["psst"]
+        assert [e.text for e in await store.private_history("bob", "carol", limit=5)] == [
+            "from a guest"
+        ]
+        assert await store.private_history("carol", "bob", limit=5) == []
         server.shutdown()
     await store.aclose()
+
+
+async def test_a_history_request_is_answered_even_when_there_is_none(start_chat):
+    _, listener = await start_chat()
+    bot = await JsonClient.connect(listener)
+    await bot.login("bot")
+    await bot.send(ev.GetHistory())
+    assert (await bot.expect(ev.History)).events == ()
+
+
+async def test_resume_keeps_to_the_room_limit_and_joins_each_room_once(start_chat):
+    _, listener = await start_chat(max_rooms=3)
+    bot = await JsonClient.connect(listener)
+    rooms = ("#a", "#b", "#a", "#c", "#d")
+    await bot.send(ev.Hello("bot", resume=tuple(ev.RoomSeq(r, 0) for r in rooms)))
+    await bot.expect(ev.Welcome)
+    await bot.send(ev.ListRooms())
+    listed = (await bot.expect(ev.Rooms)).rooms
+    assert listed == (ev.RoomInfo("#a", 1), ev.RoomInfo("#b", 1), ev.RoomInfo("#lobby", 1))

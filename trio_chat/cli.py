@@ -137,25 +137,27 @@ def run_server(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"trio-chat: --{exc}", file=sys.stderr)
         return 2
+    failures: list[BaseException] = []
     try:
         trio.run(_serve_until_signalled, urls, limits, args)
-    except (URLError, sqlite3.Error, OSError) as exc:
-        print(f"trio-chat: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    except* (URLError, sqlite3.Error, OSError) as group:
+        failures += group.exceptions
+    for failure in failures:
+        print(f"trio-chat: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, args: argparse.Namespace
 ) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        listeners = []
-        for url in urls:
-            opened = await open_listeners(url, keepalive=args.keepalive)
-            for listener in opened:
-                log.info("listening on %s", bound_url(url, listener))
-            listeners += opened
         async with _open_store(args, limits) as (kept, accounts):
+            listeners = []
+            for url in urls:
+                opened = await open_listeners(url, keepalive=args.keepalive)
+                for listener in opened:
+                    log.info("listening on %s", bound_url(url, listener))
+                listeners += opened
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
             server = ChatServer(limits, store, accounts)
             async with trio.open_nursery() as nursery:

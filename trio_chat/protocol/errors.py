@@ -27,5 +27,6 @@ class Code(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     NICK_REGISTERED = "nick_registered"
     WEAK_PASSWORD = "weak_password"
+    ACCOUNT_REQUIRED = "account_required"
     SERVER_FULL = "server_full"
     TOO_MANY_CONNECTIONS = "too_many_connections"

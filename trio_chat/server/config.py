@@ -34,7 +34,7 @@ class Limits:
     history_page: int = 500
     """Most events one history request or resume returns."""
     history_keep: int = 1000
-    """Events kept per room by the in-memory store (without --db)."""
+    """Events kept per room when history is in memory only (--db none)."""
     shutdown_grace: float = 5.0
     """Seconds a closing connection has to receive its last events."""
 

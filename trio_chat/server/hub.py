@@ -25,7 +25,7 @@ from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.outbox import Outbox
-from trio_chat.server.store import MemoryStore, Store
+from trio_chat.server.store import MemoryStore, PrivateRecord, Store, Stored
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,20 @@ class Room:
         self.recipients = tuple(self.members)
 
 
-Fetch = Callable[[], Awaitable[ev.Event]]
+# Reads the history when its turn in the broadcast comes; None: nothing to send.
+Fetch = Callable[[], Awaitable[ev.Event | None]]
 
 
 @dataclass(slots=True)
 class Delivery:
-    event: ev.Event | Fetch  # a Fetch reads the history when its turn comes
+    event: ev.Event | Fetch
     to: tuple[Member, ...]
-    stored: bool = False  # kept in the history before anyone sees it
+    keep: Stored | None = None  # stored before anyone sees the event
     close: bool = False  # the recipient's last event
+
+
+def _kept(event: ev.RoomEvent, to: tuple[Member, ...]) -> Delivery:
+    return Delivery(event, to, keep=event)
 
 
 class Hub:
@@ -139,11 +144,11 @@ class Hub:
         member = Member(nick, outbox, connection)
         member.account = account
         self.members[fold(nick)] = member
-        after = {fold(r.room): r.seq for r in resume}
-        self._join(member, self._room(LOBBY), welcome=True, after=after.pop(fold(LOBBY), None))
-        for r in resume:
-            if fold(r.room) in after and not room_problem(r.room):
-                self._join(member, self._room(r.room), welcome=False, after=r.seq)
+        after = {fold(r.room): r for r in resume if not room_problem(r.room)}
+        lobby = after.pop(fold(LOBBY), None)
+        self._join(member, self._room(LOBBY), welcome=True, after=lobby.seq if lobby else None)
+        for r in list(after.values())[: self.limits.max_rooms - 1]:
+            self._join(member, self._room(r.room), welcome=False, after=r.seq)
         return member
 
     def _nick_error(
@@ -202,14 +207,15 @@ class Hub:
                 target.seq += 1
                 kind = ev.Message if isinstance(request, ev.Say) else ev.Action
                 event = kind(ev.now(), target.name, target.seq, member.nick, text)
-                return self._post([Delivery(event, target.recipients, stored=True)])
+                return self._post([_kept(event, target.recipients)])
             case ev.Tell(nick, text):
                 other = self.members.get(fold(nick))
                 if other is None:
                     return self._fail(member, Code.NO_SUCH_NICK, f'no one is called "{nick}"')
                 private = ev.Private(ev.now(), member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
-                return self._post([Delivery(private, to, stored=True)])
+                record = PrivateRecord(private, member.account, other.account)
+                return self._post([Delivery(private, to, keep=record)])
             case ev.Join(name, after):
                 if problem := room_problem(name):
                     return self._fail(
@@ -239,17 +245,8 @@ class Hub:
                 rooms = sorted(self.rooms.values(), key=lambda r: fold(r.name))
                 infos = tuple(ev.RoomInfo(r.name, len(r.members)) for r in rooms)
                 return self.reply(member, ev.Rooms(ev.now(), infos))
-            case ev.GetHistory(name, limit, before, after, nick):
-                wanted = self.limits.history_replay if limit is None else limit
-                count = min(self.limits.history_page, wanted)
-                if nick is not None:  # one's own private messages, and no one else's
-                    fetch = self._private_history(member.nick, nick, count)
-                    return self._post([Delivery(fetch, (member,))])
-                target = self._member_room(member, name)
-                if isinstance(target, ev.Error):
-                    return self.reply(member, target)
-                fetch = self._history(target.name, limit=count, before=before, after=after)
-                return self._post([Delivery(fetch, (member,))])
+            case ev.GetHistory():
+                return self._get_history(member, request)
             case ev.ChangeNick(nick):
                 return self._rename(member, nick)
             case ev.GetHelp():
@@ -259,6 +256,25 @@ class Hub:
             case ev.Hello():
                 return self._fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already")
         raise ValueError(f"the hub does not handle {request!r}")
+
+    def _get_history(self, member: Member, request: ev.GetHistory) -> None:
+        wanted = self.limits.history_replay if request.limit is None else request.limit
+        count = min(self.limits.history_page, wanted)
+        if request.nick is not None:
+            if member.account is None:
+                message = "private history is kept for registered nicknames only"
+                return self._fail(member, Code.ACCOUNT_REQUIRED, message)
+            fetch = self._private_history(member.account, request.nick, count)
+            return self._post([Delivery(fetch, (member,))])
+        target = self._member_room(member, request.room)
+        if isinstance(target, ev.Error):
+            return self.reply(member, target)
+        # Bounded by now: what comes after reaches the asker live.
+        below = target.seq + 1
+        if request.before is not None:
+            below = min(below, request.before)
+        fetch = self._history(target.name, limit=count, before=below, after=request.after)
+        return self._post([Delivery(fetch, (member,))])
 
     def reply(self, member: Member, event: ev.Event) -> None:
         """Send ``event`` to ``member`` alone, in order with its room events."""
@@ -296,28 +312,34 @@ class Hub:
         # What the newcomer missed, or else the room's recent messages: read
         # when the broadcast reaches this point, so it ends right before the
         # join and the live events take over with no gap and no overlap.
-        limit = self.limits.history_replay if after is None else self.limits.history_page
-        replay = self._history(room.name, limit=limit, before=room.seq + 1, after=after)
+        limit = self.limits.history_page
+        if after is None:
+            limit = min(limit, self.limits.history_replay)
+        replay = self._history(room.name, limit=limit, before=room.seq + 1, after=after, quiet=True)
         room.seq += 1
         joined = ev.Joined(now, room.name, room.seq, member.nick)
         self._post(
             [
                 Delivery(intro, (member,)),
                 Delivery(replay, (member,)),
-                Delivery(joined, room.recipients, stored=True),
+                _kept(joined, room.recipients),
             ]
         )
 
-    def _history(self, room: str, *, limit: int, before: int | None, after: int | None) -> Fetch:
-        async def fetch() -> ev.Event:
+    def _history(
+        self, room: str, *, limit: int, before: int, after: int | None, quiet: bool = False
+    ) -> Fetch:
+        """``quiet``: an empty history is not worth a line (a replay on joining)."""
+
+        async def fetch() -> ev.Event | None:
             past = await self.store.room_history(room, limit=limit, before=before, after=after)
-            return ev.History(ev.now(), room, tuple(past))
+            return ev.History(ev.now(), room, tuple(past)) if past or not quiet else None
 
         return fetch
 
-    def _private_history(self, nick: str, other: str, limit: int) -> Fetch:
-        async def fetch() -> ev.Event:
-            past = await self.store.private_history(nick, other, limit=limit)
+    def _private_history(self, account: str, other: str, limit: int) -> Fetch:
+        async def fetch() -> ev.Event | None:
+            past = await self.store.private_history(account, other, limit=limit)
             return ev.PrivateHistory(ev.now(), other, tuple(past))
 
         return fetch
@@ -329,7 +351,7 @@ class Hub:
             room.seq += 1
             left = ev.Left(ev.now(), room.name, room.seq, member.nick, reason)
             # the one who leaves sees it too, as the last event of that room
-            self._post([Delivery(left, (*room.recipients, member), stored=True)])
+            self._post([_kept(left, (*room.recipients, member))])
         if not room.members and fold(room.name) != fold(LOBBY):
             del self.rooms[fold(room.name)]
             self._emptied[fold(room.name)] = room.seq
@@ -349,7 +371,7 @@ class Hub:
         for room in member.rooms.values():
             room.seq += 1
             event = ev.NickChanged(ev.now(), room.name, room.seq, old, nick)
-            deliveries.append(Delivery(event, room.recipients, stored=True))
+            deliveries.append(_kept(event, room.recipients))
         return self._post(deliveries)
 
     # --------------------------------------------------------------- broadcast
@@ -380,20 +402,15 @@ class Hub:
                     batch += self._receive.receive_nowait()
                 except trio.WouldBlock:
                     break
-            stored = [
-                d.event
-                for d in batch
-                if d.stored and isinstance(d.event, ev.RoomEvent | ev.Private)
-            ]
+            stored = [d.keep for d in batch if d.keep is not None]
             if stored:  # before anyone sees them: nothing seen is ever lost
                 await self.store.append(stored)
             for delivery in batch:
                 event = delivery.event
-                if not isinstance(event, ev.Event):
-                    event = await event()
-                    if isinstance(event, ev.History) and not event.events:
-                        continue  # nothing to replay
-                self._deliver(event, delivery)
+                if isinstance(event, ev.Event):
+                    self._deliver(event, delivery)
+                elif (fetched := await event()) is not None:
+                    self._deliver(fetched, delivery)
             self._drained.set()
 
     def _deliver(self, event: ev.Event, delivery: Delivery) -> None:

@@ -42,8 +42,8 @@ class LoggedStore:
     ) -> list[ev.RoomEvent]:
         return await self.inner.room_history(room, limit=limit, before=before, after=after)
 
-    async def private_history(self, nick: str, other: str, *, limit: int) -> list[ev.Private]:
-        return await self.inner.private_history(nick, other, limit=limit)
+    async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
+        return await self.inner.private_history(account, other, limit=limit)
 
 
 def _write(files: dict[Path, list[bytes]]) -> None:

@@ -143,9 +143,9 @@ class Session:
             case _ if self.member is None:
                 self._say(ev.Error(ev.now(), Code.NOT_REGISTERED, "choose a nickname first"))
             case ev.Register(password):
-                await self._register_nick(self.member, password)
+                await self._register_nick(self.member, password.strip())
             case ev.SetPassword(old, new):
-                await self._set_password(self.member, old, new)
+                await self._set_password(self.member, old.strip(), new.strip())
             case _:
                 self.hub.handle(self.member, event)
         return True
@@ -162,6 +162,9 @@ class Session:
     async def _hello(self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...]) -> None:
         if self._password_for is not None:  # this line is the password asked for
             nick, password, self._password_for = self._password_for, nick, None
+        # A text line loses the spaces around it, so in both modes a password
+        # does: the same password works from either.
+        password = password.strip() if password is not None else None
         identified = False
         if self.hub.accounts.is_registered(nick):
             if password is None:

@@ -3,8 +3,8 @@
 One connection in WAL mode, used by one thread at a time. ``append`` writes a
 whole batch in one transaction (group commit): under load the hub's batches
 grow while a commit runs, so the cost of a commit is shared by many messages.
-``synchronous=NORMAL`` survives the server being killed (not the machine
-losing power mid-commit; ``--db-sync full`` pays for that).
+``synchronous=NORMAL`` survives the server being killed, though not the
+machine losing power in the middle of a commit.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import Credential
-from trio_chat.server.store import Stored, select_room_events
+from trio_chat.server.store import PrivateRecord, Stored, select_room_events
 
 T = TypeVar("T")
+
+
+def _line(event: ev.Event) -> str:
+    return jsonl.encode(event).decode().rstrip("\n")
+
+
 log = logging.getLogger("trio_chat.server")
 PRUNE_EVERY = 3600.0
 
@@ -42,11 +48,15 @@ CREATE TABLE IF NOT EXISTS rooms (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS private_messages (
     id INTEGER PRIMARY KEY,
-    pair TEXT NOT NULL,          -- the two folded nicks, sorted, space-joined
+    sender TEXT NOT NULL,        -- folded nicks
+    target TEXT NOT NULL,
+    sender_account TEXT,         -- the folded registered nick, NULL for a guest
+    target_account TEXT,
     time TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS private_by_pair ON private_messages (pair, id);
+CREATE INDEX IF NOT EXISTS private_by_sender ON private_messages (sender_account, target);
+CREATE INDEX IF NOT EXISTS private_by_target ON private_messages (target_account, sender);
 CREATE TABLE IF NOT EXISTS accounts (
     nick TEXT PRIMARY KEY,       -- folded
     salt BLOB NOT NULL,
@@ -56,10 +66,6 @@ CREATE TABLE IF NOT EXISTS accounts (
     p INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
-
-
-def pair_key(a: str, b: str) -> str:
-    return " ".join(sorted((fold(a), fold(b))))
 
 
 class SqliteStore:
@@ -99,12 +105,15 @@ class SqliteStore:
 
     async def append(self, events: Sequence[Stored]) -> None:
         rooms: list[tuple[str, int, str, bool, str]] = []
-        private: list[tuple[str, str, str]] = []
+        private: list[tuple[str, str, str | None, str | None, str, str]] = []
         for e in events:
-            body = jsonl.encode(e).decode().rstrip("\n")
-            if isinstance(e, ev.Private):
-                private.append((pair_key(e.sender, e.target), jsonl.iso_time(e.time), body))
+            if isinstance(e, PrivateRecord):
+                p = e.event
+                body = _line(p)
+                row = (fold(p.sender), fold(p.target), e.sender_account, e.target_account)
+                private.append((*row, jsonl.iso_time(p.time), body))
             else:
+                body = _line(e)
                 chat = isinstance(e, ev.Message | ev.Action)
                 rooms.append((fold(e.room), e.seq, jsonl.iso_time(e.time), chat, body))
         seqs: dict[str, int] = {}
@@ -116,7 +125,10 @@ class SqliteStore:
                 db.execute("BEGIN")
                 db.executemany("INSERT INTO room_events VALUES (?, ?, ?, ?, ?)", rooms)
                 db.executemany(
-                    "INSERT INTO private_messages (pair, time, body) VALUES (?, ?, ?)", private
+                    "INSERT INTO private_messages"
+                    " (sender, target, sender_account, target_account, time, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    private,
                 )
                 db.executemany(
                     "INSERT INTO rooms VALUES (?, ?) ON CONFLICT (room)"
@@ -153,11 +165,13 @@ class SqliteStore:
             after=after,
         )
 
-    async def private_history(self, nick: str, other: str, *, limit: int) -> list[ev.Private]:
-        sql = "SELECT body FROM private_messages WHERE pair = ? ORDER BY id DESC LIMIT ?"
-        rows = await self._run(
-            lambda db: db.execute(sql, (pair_key(nick, other), limit)).fetchall()
+    async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
+        sql = (
+            "SELECT body FROM private_messages WHERE (sender_account = ? AND target = ?)"
+            " OR (target_account = ? AND sender = ?) ORDER BY id DESC LIMIT ?"
         )
+        args = (account, fold(other), account, fold(other), limit)
+        rows = await self._run(lambda db: db.execute(sql, args).fetchall())
         found = [jsonl.decode_event(body) for (body,) in reversed(rows)]
         return [e for e in found if isinstance(e, ev.Private)]
 

@@ -11,12 +11,31 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 
-Stored = ev.RoomEvent | ev.Private
+
+@dataclass(frozen=True, slots=True)
+class PrivateRecord:
+    """A private message and the registered nicknames (accounts) of its
+    parties, None for a guest: only an account can read its private history,
+    so a later holder of a guest's nickname never sees that guest's."""
+
+    event: ev.Private
+    sender_account: str | None
+    target_account: str | None
+
+    def seen_by(self, account: str, other: str) -> bool:
+        e = self.event
+        return (self.sender_account == account and fold(e.target) == fold(other)) or (
+            self.target_account == account and fold(e.sender) == fold(other)
+        )
+
+
+Stored = ev.RoomEvent | PrivateRecord
 CHAT = (ev.Message, ev.Action)
 
 
@@ -36,8 +55,9 @@ class Store(Protocol):
         first ``limit`` events after it; else the last ``limit`` messages."""
         ...
 
-    async def private_history(self, nick: str, other: str, *, limit: int) -> list[ev.Private]:
-        """The last ``limit`` private messages between two nicks, oldest first."""
+    async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
+        """The last ``limit`` private messages between ``account`` (while
+        identified as it) and the nick ``other``, oldest first."""
         ...
 
 
@@ -52,17 +72,13 @@ def select_room_events(
     return chat[:limit][::-1]
 
 
-def between(event: ev.Private, nick: str, other: str) -> bool:
-    return {fold(event.sender), fold(event.target)} == {fold(nick), fold(other)}
-
-
 class MemoryStore:
     """Keeps the last ``keep`` events of each room, and forgets all on exit."""
 
     def __init__(self, keep: int = 1000) -> None:
         self.keep = keep
         self._rooms: dict[str, deque[ev.RoomEvent]] = {}
-        self._private: deque[ev.Private] = deque(maxlen=keep)
+        self._private: deque[PrivateRecord] = deque(maxlen=keep)
 
     def last_seq(self, room: str) -> int:
         kept = self._rooms.get(fold(room))
@@ -70,7 +86,7 @@ class MemoryStore:
 
     async def append(self, events: Sequence[Stored]) -> None:
         for event in events:
-            if isinstance(event, ev.Private):
+            if isinstance(event, PrivateRecord):
                 self._private.append(event)
                 continue
             kept = self._rooms.get(fold(event.room))
@@ -84,6 +100,6 @@ class MemoryStore:
         kept = reversed(self._rooms.get(fold(room), ()))
         return select_room_events(kept, limit=limit, before=before, after=after)
 
-    async def private_history(self, nick: str, other: str, *, limit: int) -> list[ev.Private]:
-        pair = (e for e in reversed(self._private) if between(e, nick, other))
-        return list(itertools.islice(pair, limit))[::-1]
+    async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
+        seen = (r.event for r in reversed(self._private) if r.seen_by(account, other))
+        return list(itertools.islice(seen, limit))[::-1]
