@@ -134,7 +134,7 @@ async def test_actions_and_nick_changes_are_seen_by_the_room(start_chat):
     await bob.send_line("/me waves")
     await alice.expect(CHAT_LINE + r"~ bob waves$")
     await bob.send_line("/nick robert")
-    await alice.expect(r"\* bob is now known as robert$")
+    await alice.expect(r"\* bob is now known as robert \(#lobby\)$")
     await bob.send_line("hi")
     await alice.expect(CHAT_LINE + r"robert: hi$")
     await alice.send_line("/nick Robert")
@@ -152,7 +152,7 @@ async def test_rooms_join_part_who_and_rooms(start_chat):
     await alice.expect(r"\* bob joined #dev$")
 
     await bob.send_line("in dev")  # the current room is the one joined last
-    await alice.expect(CHAT_LINE + r"bob: in dev$")
+    await alice.expect(CHAT_LINE + r"#dev bob: in dev$")  # lines outside the lobby name their room
     await bob.send_line("/rooms")
     await bob.expect(r"\* rooms: #dev \(2\), #lobby \(2\)$")
     await bob.send_line("/who #lobby")

@@ -9,11 +9,14 @@ import sys
 
 import trio
 
+from trio_chat.protocol import events as ev
 from trio_chat.protocol.framing import LineBuffer
-from trio_chat.testing import TextClient
+from trio_chat.testing import JsonClient, TextClient
 
 
 async def start_server(*flags: str) -> tuple[trio.Process, int, LineBuffer]:
+    if "--db" not in flags:
+        flags = (*flags, "--db", ":memory:")
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "trio_chat", "server", "--listen", "tcp://127.0.0.1:0", *flags],
         stderr=subprocess.PIPE,
@@ -30,6 +33,8 @@ async def read_log_until(process: trio.Process, log: LineBuffer, pattern: str) -
             while isinstance(line := log.next_line(), bytes):
                 if found := re.search(pattern.encode(), line):
                     return found
+            if log.at_eof:
+                raise AssertionError(f"the server exited without logging {pattern!r}")
             log.feed(bytes(await process.stderr.receive_some()))
 
 
@@ -69,3 +74,38 @@ async def test_a_bad_listen_url_is_refused_with_a_reason():
     )
     assert result.returncode == 2
     assert b"unknown scheme 'udp'" in result.stderr
+
+
+async def test_every_message_anyone_saw_survives_sigkill(tmp_path):
+    db = str(tmp_path / "chat.db")
+    process, port, _ = await start_server("--db", db, "--flood-rate", "0")
+    seen: set[str] = set()
+    try:
+        alice = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+        bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+        await alice.login("alice")
+        await bob.login("bob")
+        for n in range(50):
+            await alice.send_line(f"message {n}")
+        for _ in range(30):  # bob has seen these when the server dies
+            seen.add((await bob.expect(r"alice: (message \d+)$"))[1])
+        process.kill()  # SIGKILL: no chance to tidy up
+        await process.wait()
+        for client in (alice, bob):
+            await client.stream.aclose()
+    finally:
+        process.kill()
+        await process.wait()
+
+    process, port, _ = await start_server("--db", db)
+    try:
+        reader = JsonClient(await trio.open_tcp_stream("127.0.0.1", port))
+        await reader.login("reader")
+        await reader.send(ev.GetHistory(after=0, limit=500))
+        history = await reader.expect(ev.History)
+        stored = {e.text for e in history.events if isinstance(e, ev.Message)}
+        assert seen <= stored
+        await reader.stream.aclose()
+    finally:
+        process.kill()
+        await process.wait()

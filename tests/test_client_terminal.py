@@ -89,7 +89,16 @@ def shows(text: str) -> Callable[[list[str]], bool]:
 
 async def start_server_on(port: int) -> tuple[trio.Process, LineBuffer]:
     process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "trio_chat", "server", "--listen", f"tcp://127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "trio_chat",
+            "server",
+            "--listen",
+            f"tcp://127.0.0.1:{port}",
+            "--db",
+            ":memory:",
+        ],
         stderr=subprocess.PIPE,
     )
     log = LineBuffer(1 << 16)

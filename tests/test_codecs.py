@@ -61,8 +61,8 @@ def test_json_event_carries_type_room_time_and_seq():
         (b"[1, 2]", "expected a JSON object"),
         (b'{"type": "shout"}', "unknown type"),
         (b'{"type": "say"}', "missing field 'text'"),
-        (b'{"type": "say", "text": 5}', "'text' must be a str"),
-        (b'{"type": "history", "limit": true}', "'limit' must be a int"),
+        (b'{"type": "say", "text": 5}', "'text' must be a string"),
+        (b'{"type": "history", "limit": true}', "'limit' must be an integer"),
     ],
 )
 def test_json_rejects_bad_requests_saying_why(line, complaint):

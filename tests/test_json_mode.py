@@ -145,3 +145,30 @@ async def test_a_silent_json_client_is_pinged_then_dropped(start_chat, autojump_
     await bot.expect(ev.ServerPing)
     await watcher.expect(r"\* bot left #lobby \(ping timeout\)$")
     assert trio.current_time() - start == pytest.approx(70)
+
+
+async def test_a_room_that_empties_and_fills_again_never_reuses_a_number(start_chat):
+    _, listener = await start_chat(flood_rate=0)
+    bot = await JsonClient.connect(listener)
+    await bot.login("bot")
+    for _ in range(5):
+        await bot.send(ev.Join("#r"))
+        await bot.send(ev.Part("#r"))
+    seqs = []
+    while len(seqs) < 10:
+        event = await bot.receive()
+        if isinstance(event, ev.RoomEvent) and event.room == "#r":
+            seqs.append(event.seq)
+    assert seqs == list(range(seqs[0], seqs[0] + 10))
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [ev.Say(" "), ev.Act(""), ev.Tell("bot", ""), ev.GetHistory(limit=-3)],
+)
+async def test_empty_messages_and_negative_limits_are_refused(start_chat, request_):
+    _, listener = await start_chat()
+    bot = await JsonClient.connect(listener)
+    await bot.login("bot")
+    await bot.send(request_)
+    assert (await bot.expect(ev.Error)).code == Code.BAD_REQUEST

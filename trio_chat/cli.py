@@ -7,18 +7,25 @@ import dataclasses
 import functools
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import platformdirs
 import trio
 
-from trio_chat.server import ChatServer, Limits
+from trio_chat.server import ChatServer, Limits, MemoryStore, Store
+from trio_chat.server.accounts import Accounts
+from trio_chat.server.roomlog import LoggedStore
+from trio_chat.server.sqlite import SqliteStore, prune_forever
 from trio_chat.transports import URLError, open_listeners, open_stream, parse_url
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
 
 log = logging.getLogger("trio_chat.server")
+
+DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 
 # flag -> (Limits field, help); defaults and types come from Limits itself
 LIMIT_FLAGS = {
@@ -30,12 +37,19 @@ LIMIT_FLAGS = {
     "--flood-kick": ("flood_kick", "slowed lines, forgiven at one a second, before a drop"),
     "--max-clients": ("max_clients", "connections at once (0: no limit)"),
     "--max-per-address": ("max_per_address", "connections at once from one IP (0: no limit)"),
-    "--ping-interval": ("ping_interval", "seconds of silence before a JSON client is pinged"),
+    "--ping-interval": (
+        "ping_interval",
+        "seconds of silence before a JSON client is pinged (0: never)",
+    ),
     "--ping-timeout": ("ping_timeout", "seconds a pinged client has to answer"),
     "--max-rooms": ("max_rooms", "rooms one client may be in at once"),
     "--history-replay": ("history_replay", "messages replayed on joining a room"),
-    "--history-keep": ("history_keep", "events kept in memory per room"),
-    "--shutdown-grace": ("shutdown_grace", "seconds to flush the shutdown notice"),
+    "--history-page": ("history_page", "most events one history request returns"),
+    "--history-keep": ("history_keep", "events kept per room with --db none"),
+    "--shutdown-grace": (
+        "shutdown_grace",
+        "seconds a closing connection has to flush its last events",
+    ),
 }
 
 
@@ -59,6 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    server.add_argument(
+        "--db",
+        metavar="PATH",
+        default=str(DEFAULT_DB),
+        help="the SQLite file for history and accounts; ':memory:' keeps them in memory "
+        "until exit; 'none' keeps only the last --history-keep events per room, in memory "
+        f"(default {DEFAULT_DB})",
+    )
+    server.add_argument(
+        "--history-days",
+        type=float,
+        default=0,
+        metavar="N",
+        help="forget messages older than N days (default 0: keep them)",
+    )
+    server.add_argument(
+        "--history-max",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="keep at most N events per room (0: no cap; default 100000)",
+    )
+    server.add_argument(
+        "--log-dir",
+        metavar="DIR",
+        help="also write each room's messages to DIR/ROOM-DAY.log, as plain text",
     )
     defaults = Limits()
     for flag, (field, text) in LIMIT_FLAGS.items():
@@ -121,28 +162,60 @@ def run_server(args: argparse.Namespace) -> int:
     except URLError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
-    limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
     try:
-        trio.run(_serve_until_signalled, urls, limits, args.keepalive)
-    except URLError as exc:
-        print(f"trio-chat: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    except ValueError as exc:
+        print(f"trio-chat: --{exc}", file=sys.stderr)
+        return 2
+    failures: list[BaseException] = []
+    try:
+        trio.run(_serve_until_signalled, urls, limits, args)
+    except* (URLError, sqlite3.Error, OSError) as group:
+        failures += group.exceptions
+    for failure in failures:
+        print(f"trio-chat: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
-async def _serve_until_signalled(urls: list[ListenURL], limits: Limits, keepalive: int) -> None:
+async def _serve_until_signalled(
+    urls: list[ListenURL], limits: Limits, args: argparse.Namespace
+) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        listeners = []
-        for url in urls:
-            opened = await open_listeners(url, keepalive=keepalive)
-            for listener in opened:
-                log.info("listening on %s", bound_url(url, listener))
-            listeners += opened
-        server = ChatServer(limits)
+        async with _open_store(args, limits) as (kept, accounts):
+            listeners = []
+            for url in urls:
+                opened = await open_listeners(url, keepalive=args.keepalive)
+                for listener in opened:
+                    log.info("listening on %s", bound_url(url, listener))
+                listeners += opened
+            store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
+            server = ChatServer(limits, store, accounts)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
+                await server.serve(listeners)
+                nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def _open_store(
+    args: argparse.Namespace, limits: Limits
+) -> AsyncIterator[tuple[Store, Accounts]]:
+    if args.db == "none":
+        log.info("history in memory only: the last %d events per room", limits.history_keep)
+        yield MemoryStore(limits.history_keep), Accounts()
+        return
+    if args.db != ":memory:":
+        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    db = await SqliteStore.open(args.db)
+    log.info("history and accounts in %s", args.db)
+    try:
+        accounts = Accounts(await db.load_credentials(), save=db.save_credential)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
-            await server.serve(listeners)
+            nursery.start_soon(prune_forever, db, args.history_days, args.history_max)
+            yield db, accounts
             nursery.cancel_scope.cancel()
+    finally:
+        await db.aclose()
 
 
 async def _stop_on_signals(

@@ -27,11 +27,26 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomSeq:
+    """The last sequence number a client saw in a room."""
+
+    room: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Hello(Request):
-    """Pick a nickname; the first thing every client says."""
+    """Pick a nickname; the first thing every client says.
+
+    ``password`` identifies a registered nickname. ``resume`` lists the rooms
+    a reconnecting client was in, each with the last sequence number it saw:
+    it is brought back into each and receives what it missed.
+    """
 
     TYPE: ClassVar[str] = "hello"
     nick: str
+    password: str | None = None
+    resume: tuple[RoomSeq, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,7 @@ class Join(Request):
 
     TYPE: ClassVar[str] = "join"
     room: str
+    after: int | None = None  # replay everything after this sequence number
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +114,34 @@ class ListRooms(Request):
 
 @dataclass(frozen=True, slots=True)
 class GetHistory(Request):
-    """The last ``limit`` messages of a room (the current one when None)."""
+    """A page of a room's history (the current room when None).
+
+    With ``after``, every event after that sequence number (to fill a gap);
+    otherwise the last ``limit`` messages, or those before ``before``. With
+    ``nick``, the private messages between the asker and ``nick`` instead.
+    """
 
     TYPE: ClassVar[str] = "history"
     room: str | None = None
     limit: int | None = None
+    before: int | None = None
+    after: int | None = None
+    nick: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Register(Request):
+    """Protect the current nickname with a password."""
+
+    TYPE: ClassVar[str] = "register"
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword(Request):
+    TYPE: ClassVar[str] = "password"
+    old: str
+    new: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +276,15 @@ class History(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PrivateHistory(Event):
+    """Earlier private messages between the asker and ``nick``, oldest first."""
+
+    TYPE: ClassVar[str] = "private_history"
+    nick: str
+    events: tuple[Private, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Help(Event):
     TYPE: ClassVar[str] = "help"
     commands: tuple[str, ...]
@@ -292,6 +340,8 @@ REQUEST_TYPES: dict[str, type[Request]] = {
         Who,
         ListRooms,
         GetHistory,
+        Register,
+        SetPassword,
         GetHelp,
         Quit,
         Ping,
@@ -312,6 +362,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Members,
         Rooms,
         History,
+        PrivateHistory,
         Help,
         Notice,
         Error,

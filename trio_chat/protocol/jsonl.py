@@ -33,15 +33,20 @@ def to_json(obj: ev.Request | ev.Event) -> dict[str, JsonValue]:
     return out
 
 
+def iso_time(time: datetime) -> str:
+    """``time`` as the protocol writes it: ISO 8601 in UTC, ending in Z."""
+    return time.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _plain(value: object) -> JsonValue:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso_time(value)
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, ev.Event):
         return to_json(value)
-    if isinstance(value, ev.RoomInfo):
-        return {"name": value.name, "members": value.members}
+    if isinstance(value, ev.RoomInfo | ev.RoomSeq):
+        return {name: getattr(value, name) for name in _FIELDS[type(value)]}
     return value
 
 
@@ -84,6 +89,7 @@ def from_json(obj: JsonValue, table: dict[str, type[T]]) -> T:
 
 
 Reader = Callable[[JsonValue, str], object]
+_KIND_NAMES = {str: "a string", int: "an integer"}
 
 
 def _field_names(cls: type[object]) -> tuple[str, ...]:
@@ -108,9 +114,13 @@ def _reader_for(hint: object) -> Reader:
     if hint == tuple[str, ...]:
         return _tuple_of(_expect(str))
     if hint == tuple[ev.RoomInfo, ...]:
-        return _tuple_of(_read_room_info)
+        return _tuple_of(_record_reader(ev.RoomInfo))
+    if hint == tuple[ev.RoomSeq, ...]:
+        return _tuple_of(_record_reader(ev.RoomSeq))
     if hint == tuple[ev.RoomEvent, ...]:
-        return _tuple_of(_read_room_event)
+        return _tuple_of(_event_reader(ev.RoomEvent))
+    if hint == tuple[ev.Private, ...]:
+        return _tuple_of(_event_reader(ev.Private))
     raise TypeError(f"no JSON reader for {hint!r}")
 
 
@@ -118,7 +128,7 @@ def _expect(kind: type) -> Reader:
     def read(value: JsonValue, name: str) -> object:
         # bool is an int to Python, never to a reader of the protocol
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise DecodeError(f"field {name!r} must be a {kind.__name__}")
+            raise DecodeError(f"field {name!r} must be {_KIND_NAMES[kind]}")
         return value
 
     return read
@@ -145,20 +155,29 @@ def _read_time(value: JsonValue, name: str) -> datetime:
     return time if time.tzinfo else time.replace(tzinfo=UTC)
 
 
-def _read_room_info(value: JsonValue, name: str) -> ev.RoomInfo:
-    if not isinstance(value, dict):
-        raise DecodeError(f"field {name!r} must hold objects")
-    return ev.RoomInfo(
-        name=_expect(str)(value.get("name"), "name"),  # type: ignore[arg-type]
-        members=_expect(int)(value.get("members"), "members"),  # type: ignore[arg-type]
-    )
+def _record_reader(cls: type[object]) -> Reader:
+    """Reads a plain record such as RoomInfo: an object with no type."""
+
+    def read(value: JsonValue, name: str) -> object:
+        if not isinstance(value, dict):
+            raise DecodeError(f"field {name!r} must hold objects")
+        fields = _READERS[cls]
+        missing = [f for f, (required, _) in fields.items() if required and f not in value]
+        if missing:
+            raise DecodeError(f"field {name!r}: missing {missing[0]!r}")
+        return cls(**{f: reader(value[f], f) for f, (_, reader) in fields.items() if f in value})
+
+    return read
 
 
-def _read_room_event(value: JsonValue, name: str) -> ev.RoomEvent:
-    event = from_json(value, ev.EVENT_TYPES)
-    if not isinstance(event, ev.RoomEvent):
-        raise DecodeError(f"field {name!r} must hold room events")
-    return event
+def _event_reader(kind: type[ev.Event]) -> Reader:
+    def read(value: JsonValue, name: str) -> object:
+        event = from_json(value, ev.EVENT_TYPES)
+        if not isinstance(event, kind):
+            raise DecodeError(f"field {name!r} must hold {kind.__name__} events")
+        return event
+
+    return read
 
 
 def _read_plan(cls: type[object]) -> dict[str, tuple[bool, Reader]]:
@@ -169,6 +188,11 @@ def _read_plan(cls: type[object]) -> dict[str, tuple[bool, Reader]]:
     }
 
 
-_CLASSES: list[type[object]] = [*ev.REQUEST_TYPES.values(), *ev.EVENT_TYPES.values()]
+_CLASSES: list[type[object]] = [
+    *ev.REQUEST_TYPES.values(),
+    *ev.EVENT_TYPES.values(),
+    ev.RoomInfo,
+    ev.RoomSeq,
+]
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES}  # type: ignore[arg-type]
 _READERS = {cls: _read_plan(cls) for cls in _CLASSES}

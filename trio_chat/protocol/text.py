@@ -11,6 +11,7 @@ from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.rules import LOBBY
 
 COMMANDS: tuple[str, ...] = (
     "/help                 this list",
@@ -22,6 +23,9 @@ COMMANDS: tuple[str, ...] = (
     "/part [#room]         leave the room",
     "/rooms                the rooms and how many are in each",
     "/history [N]          the room's last N messages",
+    "/history @NICK [N]    your last N private messages with NICK",
+    "/register PASSWORD    protect your nickname with a password",
+    "/password OLD NEW     change that password",
     "/quit [reason]        leave the chat",
     "//text                say a line that starts with /",
 )
@@ -76,12 +80,26 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         case "rooms":
             return ev.ListRooms()
         case "history":
-            if not rest:
-                return ev.GetHistory()
-            if not rest.isdigit():
-                raise CommandError(Code.BAD_REQUEST, "usage: /history [N]")
-            return ev.GetHistory(limit=int(rest))
+            return _history(rest.split())
+        case "register":
+            return ev.Register(_need(rest, "/register PASSWORD"))
+        case "password":
+            old, _, new = rest.partition(" ")
+            if not old or not new.strip():
+                raise CommandError(Code.BAD_REQUEST, "usage: /password OLD NEW")
+            return ev.SetPassword(old, new.strip())
     raise CommandError(Code.UNKNOWN_COMMAND, f"unknown command /{name}; /help lists the commands")
+
+
+def _history(args: list[str]) -> ev.GetHistory:
+    usage = CommandError(Code.BAD_REQUEST, "usage: /history [#room | @nick] [N]")
+    target = args.pop(0) if args and args[0][:1] in ("#", "@") else None
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        raise usage
+    limit = int(args[0]) if args else None
+    if target and target.startswith("@"):
+        return ev.GetHistory(limit=limit, nick=target[1:])
+    return ev.GetHistory(room=target, limit=limit)
 
 
 def _need(arg: str, usage: str) -> str:
@@ -111,13 +129,28 @@ def format_request(request: ev.Request) -> str:
             return f"/who {room}" if room else "/who"
         case ev.ListRooms():
             return "/rooms"
-        case ev.GetHistory(_, limit):
-            return f"/history {limit}" if limit is not None else "/history"
+        case ev.GetHistory(room, limit, None, None, nick):
+            words = [
+                "/history",
+                room or "",
+                f"@{nick}" if nick else "",
+                "" if limit is None else str(limit),
+            ]
+            return " ".join(w for w in words if w)
+        case ev.Register(password):
+            return f"/register {password}"
+        case ev.SetPassword(old, new):
+            return f"/password {old} {new}"
         case ev.GetHelp():
             return "/help"
         case ev.Quit(reason):
             return f"/quit {reason}" if reason else "/quit"
     raise ValueError(f"text mode has no line for {request!r}")
+
+
+def _in(room: str) -> str:
+    """Lines of the lobby read as they are; elsewhere they name their room."""
+    return "" if room.lower() == LOBBY else f"{room} "
 
 
 def _clock(time: datetime) -> str:
@@ -136,18 +169,18 @@ def format_event(event: ev.Event) -> bytes:
 def _lines(event: ev.Event) -> list[str]:
     t = _clock(event.time)
     match event:
-        case ev.Message(nick=nick, text=text):
-            return [f"{t} {nick}: {text}"]
-        case ev.Action(nick=nick, text=text):
-            return [f"{t} ~ {nick} {text}"]
+        case ev.Message(room=room, nick=nick, text=text):
+            return [f"{t} {_in(room)}{nick}: {text}"]
+        case ev.Action(room=room, nick=nick, text=text):
+            return [f"{t} {_in(room)}~ {nick} {text}"]
         case ev.Private(sender=sender, target=target, text=text):
             return [f"{t} [private] {sender} -> {target}: {text}"]
         case ev.Joined(room=room, nick=nick):
             return [f"{t} * {nick} joined {room}"]
         case ev.Left(room=room, nick=nick, reason=reason):
             return [f"{t} * {nick} left {room} ({reason})"]
-        case ev.NickChanged(old=old, new=new):
-            return [f"{t} * {old} is now known as {new}"]
+        case ev.NickChanged(room=room, old=old, new=new):
+            return [f"{t} * {old} is now known as {new} ({room})"]
         case ev.Welcome(nick=nick, room=room, members=members, online=online):
             others = [m for m in members if m != nick]
             company = f"with {', '.join(others)}" if others else "alone"
@@ -162,6 +195,9 @@ def _lines(event: ev.Event) -> list[str]:
             return [f"{t} * rooms: {listing or 'none'}"]
         case ev.History(room=room, events=past):
             head = f"{t} * history of {room}: {len(past)} earlier message(s)"
+            return [head, *(line for e in past for line in _lines(e))]
+        case ev.PrivateHistory(nick=nick, events=past):
+            head = f"{t} * private messages with {nick}: {len(past)} earlier message(s)"
             return [head, *(line for e in past for line in _lines(e))]
         case ev.Help(commands=commands):
             return [f"{t} * commands:", *(f"{t} *   {c}" for c in commands)]

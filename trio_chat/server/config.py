@@ -31,7 +31,17 @@ class Limits:
     """Rooms one client may be in at once."""
     history_replay: int = 50
     """Messages replayed on joining a room."""
+    history_page: int = 500
+    """Most events one history request or resume returns."""
     history_keep: int = 1000
-    """Events kept in memory per room, for replay and /history."""
+    """Events kept per room when history is in memory only (--db none)."""
     shutdown_grace: float = 5.0
-    """Seconds clients get to receive the shutdown notice before closing."""
+    """Seconds a closing connection has to receive its last events."""
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', '-')} cannot be negative")
+        for name in ("max_line_bytes", "outbox_size", "flood_burst", "max_rooms"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be at least 1")

@@ -4,16 +4,17 @@ Sessions call the hub's methods synchronously; trio runs one task at a time,
 so each call sees and changes the chat's state atomically, and the order of
 the calls is the one order every member sees. A call never awaits: it puts
 what it has to say on the broadcast channel as deliveries. One task,
-``broadcast``, takes them off in batches, stores the room events of a batch
-at once, then appends each event to its recipients' outboxes.
+``broadcast``, takes them off in batches, stores the batch's messages in one
+go, then appends each event to its recipients' outboxes.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import trio
 
@@ -21,25 +22,38 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
 from trio_chat.protocol.text import COMMANDS
+from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.outbox import Outbox
-from trio_chat.server.store import MemoryStore, Store
+from trio_chat.server.store import MemoryStore, PrivateRecord, Store, Stored
 
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_EXCEEDED = "send queue exceeded"
+GHOSTED = "logged in from elsewhere"
+
+
+class Connection(Protocol):
+    """How the hub ends a member's session (a Session, in the server)."""
+
+    def stop(self, reason: str) -> None:
+        """End it once what is queued for it has been sent."""
+
+    def kick(self, reason: str) -> None:
+        """End it now, dropping what is queued."""
 
 
 class Member:
     """A client with an accepted nickname."""
 
-    __slots__ = ("gone", "kick", "nick", "outbox", "rooms")
+    __slots__ = ("account", "connection", "gone", "nick", "outbox", "rooms")
 
-    def __init__(self, nick: str, outbox: Outbox, kick: Callable[[str], None]) -> None:
+    def __init__(self, nick: str, outbox: Outbox, connection: Connection) -> None:
         self.nick = nick
         self.outbox = outbox
-        self.kick = kick  # ends the member's session, giving the reason
+        self.connection = connection
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
+        self.account: str | None = None  # the registered nickname it proved it owns
         self.gone = False
 
     @property
@@ -67,20 +81,35 @@ class Room:
         self.recipients = tuple(self.members)
 
 
+# Reads the history when its turn in the broadcast comes; None: nothing to send.
+Fetch = Callable[[], Awaitable[ev.Event | None]]
+
+
 @dataclass(slots=True)
 class Delivery:
-    event: ev.Event
+    event: ev.Event | Fetch
     to: tuple[Member, ...]
-    stored: bool = False  # a room event for the history
+    keep: Stored | None = None  # stored before anyone sees the event
     close: bool = False  # the recipient's last event
 
 
+def _kept(event: ev.RoomEvent, to: tuple[Member, ...]) -> Delivery:
+    return Delivery(event, to, keep=event)
+
+
 class Hub:
-    def __init__(self, limits: Limits | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        store: Store | None = None,
+        accounts: Accounts | None = None,
+    ) -> None:
         self.limits = limits or Limits()
         self.store: Store = store or MemoryStore(self.limits.history_keep)
+        self.accounts = accounts or Accounts()
         self.members: dict[str, Member] = {}  # by folded nickname
         self.rooms: dict[str, Room] = {}  # by folded name
+        self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
         self.closing = False
         # Unbounded so that no hub call ever waits; sessions hold back their
         # reading while it is long (see wait_for_room).
@@ -90,24 +119,55 @@ class Hub:
 
     # ------------------------------------------------------------ registering
 
-    def register(self, nick: str, outbox: Outbox, kick: Callable[[str], None]) -> Member | ev.Error:
-        """Accept ``nick`` for a new member and bring it into the lobby."""
-        if error := self._nick_error(nick):
+    def register(
+        self,
+        nick: str,
+        outbox: Outbox,
+        connection: Connection,
+        *,
+        identified: bool = False,
+        resume: tuple[ev.RoomSeq, ...] = (),
+    ) -> Member | ev.Error:
+        """Accept ``nick`` for a new member and bring it into the lobby.
+
+        ``identified``: the password of the registered ``nick`` was given, so
+        a connection still holding the nick (a ghost) is ended. ``resume``:
+        rooms to rejoin, each replayed from after the sequence number given.
+        """
+        account = fold(nick) if identified else None
+        ghost = self.members.get(fold(nick))
+        if account and ghost is not None:
+            self.depart(ghost, GHOSTED)
+            ghost.connection.stop(GHOSTED)
+        if error := self._nick_error(nick, account=account):
             return error
-        member = Member(nick, outbox, kick)
+        member = Member(nick, outbox, connection)
+        member.account = account
         self.members[fold(nick)] = member
-        lobby = self._room(LOBBY)
-        self._join(member, lobby, welcome=True)
+        after = {fold(r.room): r for r in resume if not room_problem(r.room)}
+        lobby = after.pop(fold(LOBBY), None)
+        self._join(member, self._room(LOBBY), welcome=True, after=lobby.seq if lobby else None)
+        for r in list(after.values())[: self.limits.max_rooms - 1]:
+            self._join(member, self._room(r.room), welcome=False, after=r.seq)
         return member
 
-    def _nick_error(self, nick: str, owner: Member | None = None) -> ev.Error | None:
+    def _nick_error(
+        self, nick: str, owner: Member | None = None, account: str | None = None
+    ) -> ev.Error | None:
         if problem := nick_problem(nick):
-            return _error(
-                Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}; choose another'
-            )
+            return _error(Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}')
         if self.members.get(fold(nick), owner) is not owner:
             return _error(Code.NICK_TAKEN, f'nickname "{nick}" is taken, choose another')
+        if self.accounts.is_registered(nick) and account != fold(nick):
+            return _error(
+                Code.NICK_REGISTERED,
+                f'nickname "{nick}" is registered: identify with its password, or choose another',
+            )
         return None
+
+    def identified(self, member: Member) -> None:
+        """``member`` has just registered its nickname."""
+        member.account = fold(member.nick)
 
     def depart(self, member: Member, reason: str) -> None:
         """``member`` leaves every room and the chat; it gets a Bye last."""
@@ -123,6 +183,10 @@ class Hub:
         """From now on members leave without their rooms being told."""
         self.closing = True
 
+    def close(self) -> None:
+        """No more deliveries: ``broadcast`` returns once it has done the rest."""
+        self._send.close()
+
     # ---------------------------------------------------------------- requests
 
     def handle(self, member: Member, request: ev.Request) -> None:
@@ -130,6 +194,12 @@ class Hub:
         if member.gone:
             return
         match request:
+            case ev.Say(text, room) | ev.Act(text, room) if not text.strip():
+                return self._fail(member, Code.BAD_REQUEST, "an empty message says nothing")
+            case ev.Tell(_, text) if not text.strip():
+                return self._fail(member, Code.BAD_REQUEST, "an empty message says nothing")
+            case ev.GetHistory(limit=int(limit)) if limit < 0:
+                return self._fail(member, Code.BAD_REQUEST, "a history limit is 0 or more")
             case ev.Say(text, room) | ev.Act(text, room):
                 target = self._member_room(member, room)
                 if isinstance(target, ev.Error):
@@ -137,35 +207,29 @@ class Hub:
                 target.seq += 1
                 kind = ev.Message if isinstance(request, ev.Say) else ev.Action
                 event = kind(ev.now(), target.name, target.seq, member.nick, text)
-                return self._post([Delivery(event, target.recipients, stored=True)])
+                return self._post([_kept(event, target.recipients)])
             case ev.Tell(nick, text):
                 other = self.members.get(fold(nick))
                 if other is None:
-                    return self.reply(
-                        member, _error(Code.NO_SUCH_NICK, f'no one is called "{nick}"')
-                    )
+                    return self._fail(member, Code.NO_SUCH_NICK, f'no one is called "{nick}"')
+                private = ev.Private(ev.now(), member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
-                return self._post(
-                    [Delivery(ev.Private(ev.now(), member.nick, other.nick, text), to)]
-                )
-            case ev.Join(name):
+                record = PrivateRecord(private, member.account, other.account)
+                return self._post([Delivery(private, to, keep=record)])
+            case ev.Join(name, after):
                 if problem := room_problem(name):
-                    return self.reply(
-                        member, _error(Code.ROOM_INVALID, f'"{name}" is not a room: {problem}')
+                    return self._fail(
+                        member, Code.ROOM_INVALID, f'"{name}" is not a room: {problem}'
                     )
                 joined = member.rooms.pop(fold(name), None)
                 if joined is not None:  # already in it: it becomes current
                     member.rooms[fold(name)] = joined
                     return self.reply(member, ev.Members(ev.now(), joined.name, _nicks(joined)))
                 if len(member.rooms) >= self.limits.max_rooms:
-                    return self.reply(
-                        member,
-                        _error(
-                            Code.TOO_MANY_ROOMS,
-                            f"you are in {len(member.rooms)} rooms already; /part one first",
-                        ),
-                    )
-                return self._join(member, self._room(name), welcome=False)
+                    count = len(member.rooms)
+                    message = f"you are in {count} rooms already; /part one first"
+                    return self._fail(member, Code.TOO_MANY_ROOMS, message)
+                return self._join(member, self._room(name), welcome=False, after=after)
             case ev.Part(name):
                 target = self._member_room(member, name)
                 if isinstance(target, ev.Error):
@@ -174,23 +238,15 @@ class Hub:
             case ev.Who(name):
                 found = self.rooms.get(fold(name)) if name else member.current
                 if found is None:
-                    return self.reply(
-                        member, _error(Code.NOT_IN_ROOM, f"there is no room {name or ''}".strip())
-                    )
+                    message = f"there is no room {name}" if name else "you are in no room"
+                    return self._fail(member, Code.NOT_IN_ROOM, message)
                 return self.reply(member, ev.Members(ev.now(), found.name, _nicks(found)))
             case ev.ListRooms():
                 rooms = sorted(self.rooms.values(), key=lambda r: fold(r.name))
                 infos = tuple(ev.RoomInfo(r.name, len(r.members)) for r in rooms)
                 return self.reply(member, ev.Rooms(ev.now(), infos))
-            case ev.GetHistory(name, limit):
-                target = self._member_room(member, name)
-                if isinstance(target, ev.Error):
-                    return self.reply(member, target)
-                count = min(
-                    self.limits.history_keep, self.limits.history_replay if limit is None else limit
-                )
-                past = tuple(self.store.recent(target.name, count))
-                return self.reply(member, ev.History(ev.now(), target.name, past))
+            case ev.GetHistory():
+                return self._get_history(member, request)
             case ev.ChangeNick(nick):
                 return self._rename(member, nick)
             case ev.GetHelp():
@@ -198,14 +254,34 @@ class Hub:
             case ev.Ping(token):
                 return self.reply(member, ev.ServerPong(ev.now(), token))
             case ev.Hello():
-                return self.reply(
-                    member, _error(Code.ALREADY_REGISTERED, f"you are {member.nick} already")
-                )
+                return self._fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already")
         raise ValueError(f"the hub does not handle {request!r}")
+
+    def _get_history(self, member: Member, request: ev.GetHistory) -> None:
+        wanted = self.limits.history_replay if request.limit is None else request.limit
+        count = min(self.limits.history_page, wanted)
+        if request.nick is not None:
+            if member.account is None:
+                message = "private history is kept for registered nicknames only"
+                return self._fail(member, Code.ACCOUNT_REQUIRED, message)
+            fetch = self._private_history(member.account, request.nick, count)
+            return self._post([Delivery(fetch, (member,))])
+        target = self._member_room(member, request.room)
+        if isinstance(target, ev.Error):
+            return self.reply(member, target)
+        # Bounded by now: what comes after reaches the asker live.
+        below = target.seq + 1
+        if request.before is not None:
+            below = min(below, request.before)
+        fetch = self._history(target.name, limit=count, before=below, after=request.after)
+        return self._post([Delivery(fetch, (member,))])
 
     def reply(self, member: Member, event: ev.Event) -> None:
         """Send ``event`` to ``member`` alone, in order with its room events."""
         self._post([Delivery(event, (member,))])
+
+    def _fail(self, member: Member, code: Code, message: str) -> None:
+        self.reply(member, _error(code, message))
 
     def _member_room(self, member: Member, name: str | None) -> Room | ev.Error:
         if name is None:
@@ -218,10 +294,13 @@ class Hub:
     def _room(self, name: str) -> Room:
         room = self.rooms.get(fold(name))
         if room is None:
-            room = self.rooms[fold(name)] = Room(name, self.store.last_seq(name))
+            # A room that emptied may have events still on their way to the
+            # store: its number here is the one to go on from.
+            seq = max(self.store.last_seq(name), self._emptied.pop(fold(name), 0))
+            room = self.rooms[fold(name)] = Room(name, seq)
         return room
 
-    def _join(self, member: Member, room: Room, *, welcome: bool) -> None:
+    def _join(self, member: Member, room: Room, *, welcome: bool, after: int | None = None) -> None:
         room.add(member)
         member.rooms[fold(room.name)] = room
         now = ev.now()
@@ -230,13 +309,40 @@ class Hub:
             if welcome
             else ev.Members(now, room.name, _nicks(room))
         )
-        deliveries = [Delivery(intro, (member,))]
-        if past := self.store.recent(room.name, self.limits.history_replay):
-            deliveries.append(Delivery(ev.History(now, room.name, tuple(past)), (member,)))
+        # What the newcomer missed, or else the room's recent messages: read
+        # when the broadcast reaches this point, so it ends right before the
+        # join and the live events take over with no gap and no overlap.
+        limit = self.limits.history_page
+        if after is None:
+            limit = min(limit, self.limits.history_replay)
+        replay = self._history(room.name, limit=limit, before=room.seq + 1, after=after, quiet=True)
         room.seq += 1
         joined = ev.Joined(now, room.name, room.seq, member.nick)
-        deliveries.append(Delivery(joined, room.recipients, stored=True))
-        self._post(deliveries)
+        self._post(
+            [
+                Delivery(intro, (member,)),
+                Delivery(replay, (member,)),
+                _kept(joined, room.recipients),
+            ]
+        )
+
+    def _history(
+        self, room: str, *, limit: int, before: int, after: int | None, quiet: bool = False
+    ) -> Fetch:
+        """``quiet``: an empty history is not worth a line (a replay on joining)."""
+
+        async def fetch() -> ev.Event | None:
+            past = await self.store.room_history(room, limit=limit, before=before, after=after)
+            return ev.History(ev.now(), room, tuple(past)) if past or not quiet else None
+
+        return fetch
+
+    def _private_history(self, account: str, other: str, limit: int) -> Fetch:
+        async def fetch() -> ev.Event | None:
+            past = await self.store.private_history(account, other, limit=limit)
+            return ev.PrivateHistory(ev.now(), other, tuple(past))
+
+        return fetch
 
     def _part(self, member: Member, room: Room, reason: str, *, announce: bool) -> None:
         room.remove(member)
@@ -245,13 +351,14 @@ class Hub:
             room.seq += 1
             left = ev.Left(ev.now(), room.name, room.seq, member.nick, reason)
             # the one who leaves sees it too, as the last event of that room
-            self._post([Delivery(left, (*room.recipients, member), stored=True)])
+            self._post([_kept(left, (*room.recipients, member))])
         if not room.members and fold(room.name) != fold(LOBBY):
             del self.rooms[fold(room.name)]
+            self._emptied[fold(room.name)] = room.seq
 
     def _rename(self, member: Member, nick: str) -> None:
         old = member.nick
-        if error := self._nick_error(nick, owner=member):
+        if error := self._nick_error(nick, owner=member, account=member.account):
             return self.reply(member, error)
         if nick == old:
             return None
@@ -264,7 +371,7 @@ class Hub:
         for room in member.rooms.values():
             room.seq += 1
             event = ev.NickChanged(ev.now(), room.name, room.seq, old, nick)
-            deliveries.append(Delivery(event, room.recipients, stored=True))
+            deliveries.append(_kept(event, room.recipients))
         return self._post(deliveries)
 
     # --------------------------------------------------------------- broadcast
@@ -295,20 +402,23 @@ class Hub:
                     batch += self._receive.receive_nowait()
                 except trio.WouldBlock:
                     break
-            stored = [d.event for d in batch if d.stored and isinstance(d.event, ev.RoomEvent)]
-            if stored:
+            stored = [d.keep for d in batch if d.keep is not None]
+            if stored:  # before anyone sees them: nothing seen is ever lost
                 await self.store.append(stored)
             for delivery in batch:
-                self._deliver(delivery)
+                event = delivery.event
+                if isinstance(event, ev.Event):
+                    self._deliver(event, delivery)
+                elif (fetched := await event()) is not None:
+                    self._deliver(fetched, delivery)
             self._drained.set()
 
-    def _deliver(self, delivery: Delivery) -> None:
-        event = delivery.event
+    def _deliver(self, event: ev.Event, delivery: Delivery) -> None:
         for member in delivery.to:
             if not member.outbox.put(event) and not member.gone:
                 # The IRC way: a client whose send queue overflows is dropped,
                 # so that it never holds up anyone else.
-                member.kick(SEND_QUEUE_EXCEEDED)
+                member.connection.kick(SEND_QUEUE_EXCEEDED)
             if delivery.close:
                 member.outbox.close()
 

@@ -12,6 +12,7 @@ import trio
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import format_event
+from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.hub import Hub
 from trio_chat.server.session import Session
@@ -31,9 +32,14 @@ class ChatServer:
     and return.
     """
 
-    def __init__(self, limits: Limits | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        store: Store | None = None,
+        accounts: Accounts | None = None,
+    ) -> None:
         self.limits = limits or Limits()
-        self.hub = Hub(self.limits, store)
+        self.hub = Hub(self.limits, store, accounts)
         self.sessions: set[Session] = set()
         self._per_address: Counter[str] = Counter()
         self._ids = itertools.count(1)
@@ -72,7 +78,9 @@ class ChatServer:
                 for session in list(self.sessions):
                     session.stop(SHUTDOWN_REASON)
                 connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
-            nursery.cancel_scope.cancel()
+            # Let the broadcast store what is still queued, then stop.
+            self.hub.close()
+            nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
         log.info("shut down")
 
     async def _handle(self, stream: trio.abc.Stream) -> None:
@@ -101,7 +109,7 @@ class ChatServer:
         return None
 
     async def _run_session(self, conn_id: int, address: str, stream: trio.abc.Stream) -> None:
-        session = Session(stream, self.hub, self.limits)
+        session = Session(stream, self.hub, self.limits, address)
         self.sessions.add(session)
         self._per_address[address] += 1
         opened = trio.current_time()
@@ -128,10 +136,11 @@ async def serve(
     *,
     limits: Limits | None = None,
     store: Store | None = None,
+    accounts: Accounts | None = None,
     task_status: trio.TaskStatus[ChatServer] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run a chat on ``listeners`` until its ``shutdown()`` has finished.
 
     ``await nursery.start(serve, listeners)`` returns the ChatServer.
     """
-    await ChatServer(limits, store).serve(listeners, task_status=task_status)
+    await ChatServer(limits, store, accounts).serve(listeners, task_status=task_status)

@@ -10,6 +10,7 @@ and the client gets a Bye when it can still read one.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 
 import trio
@@ -18,6 +19,7 @@ from trio_chat.protocol import CLOSED, NEED_DATA, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import COMMANDS
+from trio_chat.server.accounts import MIN_PASSWORD
 from trio_chat.server.config import Limits
 from trio_chat.server.flood import TokenBucket
 from trio_chat.server.hub import Hub, Member
@@ -27,15 +29,16 @@ log = logging.getLogger(__name__)
 
 GREETING = "welcome to trio-chat; choose a nickname"
 RECEIVE_SIZE = 65536
-# After the reader stops, how long the writer may take to flush the Bye.
-FLUSH_TIMEOUT = 5.0
 
 
 class Session:
-    def __init__(self, stream: trio.abc.Stream, hub: Hub, limits: Limits) -> None:
+    def __init__(
+        self, stream: trio.abc.Stream, hub: Hub, limits: Limits, address: str = "unknown"
+    ) -> None:
         self.stream = stream
         self.hub = hub
         self.limits = limits
+        self.address = address
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
         self.outbox = Outbox(limits.outbox_size)
         self.member: Member | None = None
@@ -43,6 +46,9 @@ class Session:
         self._reading = trio.CancelScope()
         self._session = trio.CancelScope()
         self._nursery: trio.Nursery | None = None
+        # Text mode asks for a registered nickname's password on a line of its
+        # own: the nickname waiting for it.
+        self._password_for: str | None = None
         self._last_heard = trio.current_time()
         self._bucket = TokenBucket(
             burst=limits.flood_burst,
@@ -66,7 +72,7 @@ class Session:
                             await self._read_loop()
                             self._nursery.cancel_scope.cancel()  # the pinger
                     self._finish()
-                    nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
+                    nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
             finally:
                 self._finish()
 
@@ -92,11 +98,11 @@ class Session:
 
     async def _read_loop(self) -> None:
         self.outbox.put(ev.Notice(ev.now(), GREETING))
-        with trio.move_on_after(self.limits.handshake_timeout) as handshake:
+        with trio.move_on_after(self.limits.handshake_timeout):
             while self.member is None:
                 if not await self._next_request():
                     return
-        if handshake.cancelled_caught:
+        if self.member is None:
             self.reason = "no nickname chosen in time"
             return
         while await self._next_request():
@@ -128,12 +134,18 @@ class Session:
                 return False
             case ev.Pong():
                 pass
-            case ev.Hello(nick) if self.member is None:
-                self._register(nick)
+            case ev.Hello(nick, password, resume) if self.member is None:
+                await self._hello(nick, password, resume)
             case ev.GetHelp() if self.member is None:
                 self._say(ev.Help(ev.now(), COMMANDS))
+            case ev.Ping(token) if self.member is None:
+                self._say(ev.ServerPong(ev.now(), token))
             case _ if self.member is None:
                 self._say(ev.Error(ev.now(), Code.NOT_REGISTERED, "choose a nickname first"))
+            case ev.Register(password):
+                await self._register_nick(self.member, password.strip())
+            case ev.SetPassword(old, new):
+                await self._set_password(self.member, old.strip(), new.strip())
             case _:
                 self.hub.handle(self.member, event)
         return True
@@ -147,8 +159,21 @@ class Session:
             await trio.sleep(delay)
         return True
 
-    def _register(self, nick: str) -> None:
-        result = self.hub.register(nick, self.outbox, self.kick)
+    async def _hello(self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...]) -> None:
+        if self._password_for is not None:  # this line is the password asked for
+            nick, password, self._password_for = self._password_for, nick, None
+        # A text line loses the spaces around it, so in both modes a password
+        # does: the same password works from either.
+        password = password.strip() if password is not None else None
+        identified = False
+        if self.hub.accounts.is_registered(nick):
+            if password is None:
+                self._ask_password(nick)
+                return
+            if not await self._check_password(nick, password):
+                return
+            identified = True
+        result = self.hub.register(nick, self.outbox, self, identified=identified, resume=resume)
         if isinstance(result, ev.Error):
             self._say(result)
             return
@@ -156,6 +181,56 @@ class Session:
         self.conn.registered = True
         if self.conn.mode == "json" and self.limits.ping_interval > 0 and self._nursery:
             self._nursery.start_soon(self._ping_loop)
+
+    def _ask_password(self, nick: str) -> None:
+        if self.conn.mode == "text":
+            self._password_for = nick
+            self._say(ev.Notice(ev.now(), f'nickname "{nick}" is registered: type its password'))
+        else:
+            message = f'nickname "{nick}" is registered: hello needs its password'
+            self._say(ev.Error(ev.now(), Code.PASSWORD_REQUIRED, message))
+
+    async def _check_password(self, nick: str, password: str) -> bool:
+        accounts = self.hub.accounts
+        if wait := accounts.retry_after(nick, self.address):
+            log.warning("password for %s from %s refused: too many failures", nick, self.address)
+            message = f"too many failed attempts; try again in {math.ceil(wait)} s"
+            self._say(ev.Error(ev.now(), Code.TOO_MANY_ATTEMPTS, message))
+            return False
+        if await accounts.verify(nick, password):
+            return True
+        accounts.failed(nick, self.address)
+        log.warning("wrong password for %s from %s", nick, self.address)
+        self._say(ev.Error(ev.now(), Code.BAD_PASSWORD, f'wrong password for "{nick}"'))
+        return False
+
+    async def _register_nick(self, member: Member, password: str) -> None:
+        nick = member.nick
+        if self.hub.accounts.is_registered(nick):
+            message = f'"{nick}" is registered already; /password OLD NEW changes its password'
+            self._say(ev.Error(ev.now(), Code.NICK_REGISTERED, message))
+        elif len(password) < MIN_PASSWORD:
+            message = f"a password needs at least {MIN_PASSWORD} characters"
+            self._say(ev.Error(ev.now(), Code.WEAK_PASSWORD, message))
+        else:
+            await self.hub.accounts.create(nick, password)
+            self.hub.identified(member)
+            log.info("%s registered from %s", nick, self.address)
+            text = f'"{nick}" is registered: from now on it takes your password'
+            self._say(ev.Notice(ev.now(), text))
+
+    async def _set_password(self, member: Member, old: str, new: str) -> None:
+        nick = member.nick
+        if not self.hub.accounts.is_registered(nick):
+            message = f'"{nick}" is not registered; /register PASSWORD protects it'
+            self._say(ev.Error(ev.now(), Code.BAD_REQUEST, message))
+        elif len(new) < MIN_PASSWORD:
+            message = f"a password needs at least {MIN_PASSWORD} characters"
+            self._say(ev.Error(ev.now(), Code.WEAK_PASSWORD, message))
+        elif await self._check_password(nick, old):
+            await self.hub.accounts.change(nick, new)
+            log.info("%s changed its password from %s", nick, self.address)
+            self._say(ev.Notice(ev.now(), "password changed"))
 
     def _say(self, event: ev.Event) -> None:
         """Answer this client alone, behind whatever the hub has queued for it."""
