@@ -223,8 +223,10 @@ async def test_after_a_drop_it_registers_again_rejoins_and_shows_what_was_missed
     assert (said.room, said.nick, said.text) == ("#dev", "alice", "back again")
 
 
-async def test_a_gap_the_history_cannot_fill_is_pointed_out(start_chat, nursery, autojump_clock):
-    _, listener = await start_chat(history_replay=2)
+async def test_a_gap_the_replay_leaves_is_filled_from_the_server(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat(history_page=3)
     alice, screen, connector = await connected(nursery, listener, "alice")
     bob = await JsonClient.connect(listener)
     await bob.login("bob")
@@ -234,10 +236,13 @@ async def test_a_gap_the_history_cannot_fill_is_pointed_out(start_chat, nursery,
     for n in range(5):
         await bob.send(ev.Say(f"message {n}"))
     await screen.until(lambda: alice.state is State.CONNECTED)
-    # six events went by: alice's own leaving, then five messages of which two are replayed
-    await screen.expect(r"! 3 event\(s\) in #lobby may have been missed")
+    # The resume replays 3 events (alice's leaving, messages 0 and 1); then
+    # the numbers show 3 more went by, and the client asks for exactly those.
+    await screen.expect(r"! 3 event\(s\) in #lobby were missed: asking the server for them")
+    await screen.expect(r"missed earlier in #lobby:")
     await screen.expect(r"bob: message 4$")
-    assert "message 2" not in screen.text()
+    said = re.findall(r"bob: (message \d)", screen.text())
+    assert said == [f"message {n}" for n in range(5)]
 
 
 async def test_a_server_that_started_afresh_is_pointed_out(start_chat, nursery, autojump_clock):
@@ -339,3 +344,32 @@ async def test_help_and_clear_are_answered_by_the_client(start_chat, nursery):
 
 def _plain(fragments) -> str:
     return "".join(text for _, text in fragments)
+
+
+async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnecting(
+    start_chat, nursery
+):
+    # Real time: checking a password runs in a worker thread, and a virtual
+    # clock would jump ahead to the next timeout while it does.
+    _, listener = await start_chat()
+    owner = await JsonClient.connect(listener)
+    await owner.login("alice")
+    await owner.send(ev.Register("alice-password"))
+    await owner.expect(ev.Notice)
+    await owner.send(ev.Quit())
+    await owner.expect(ev.Bye)
+
+    alice, screen, connector = await start_client(nursery, listener, "alice")
+    await screen.until(lambda: alice.state is State.PASSWORD)
+    await screen.expect(r"type the password of alice, or /nick ANOTHER")
+    alice.submit("wrong-password")
+    await screen.expect(r'wrong password for "alice"')
+    await screen.until(lambda: alice.state is State.PASSWORD)
+    alice.submit("alice-password")
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    assert "alice-password" not in screen.text()
+
+    await connector.cut()  # back without being asked again
+    await screen.until(lambda: alice.state is not State.CONNECTED)
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    assert alice.nick == "alice"

@@ -123,6 +123,12 @@ def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     client.add_argument("--nick", required=True, help="your nickname")
     client.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="PATH",
+        help="a file holding the password of a registered nickname (else the client asks)",
+    )
+    client.add_argument(
         "--history-file",
         type=Path,
         metavar="PATH",
@@ -148,7 +154,12 @@ def run_client(args: argparse.Namespace) -> int:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
     history = args.history_file or platformdirs.user_data_path("trio-chat") / "history"
-    return ui.run(args.nick, functools.partial(open_stream, url), history)
+    try:
+        password = args.password_file.read_text().strip() if args.password_file else None
+    except OSError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
+        return 2
+    return ui.run(args.nick, functools.partial(open_stream, url), history, password)
 
 
 def run_server(args: argparse.Namespace) -> int:

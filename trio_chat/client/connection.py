@@ -35,7 +35,8 @@ Connector = Callable[[], Awaitable[trio.abc.Stream]]
 MAX_PENDING = 20
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
-NICK_ERRORS = (Code.NICK_TAKEN, Code.NICK_INVALID)
+NICK_ERRORS = (Code.NICK_TAKEN, Code.NICK_INVALID, Code.TOO_MANY_ATTEMPTS)
+PASSWORD_ERRORS = (Code.PASSWORD_REQUIRED, Code.BAD_PASSWORD, Code.NICK_REGISTERED)
 JOIN_ERRORS = (Code.ROOM_INVALID, Code.TOO_MANY_ROOMS)
 
 
@@ -44,6 +45,7 @@ class State(enum.Enum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     OFFLINE = "offline"  # the server refused the nickname: waiting for another
+    PASSWORD = "password"  # the nickname is registered: waiting for its password
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +133,10 @@ class ChatClient:
         show: Callable[[Shown], None],
         changed: Callable[[], None] = lambda: None,
         backoff: Backoff | None = None,
+        password: str | None = None,
     ) -> None:
         self.nick = nick
+        self.password = password  # for a registered nickname; kept for reconnecting
         self.state = State.CONNECTING
         self.retry_in = 0  # whole seconds to the next attempt, while reconnecting
         self.rooms: dict[str, str] = {}  # folded name -> name; the last is current
@@ -144,9 +148,10 @@ class ChatClient:
         self._backoff = backoff or Backoff()
         self._seq: dict[str, int] = {}  # folded room -> last sequence number seen
         self._rejoining: set[str] = set()  # rooms whose replay is still to come
-        self._replayed: dict[str, int] = {}  # folded room -> messages replayed
+        self._filling: set[str] = set()  # rooms whose gap the server is asked to fill
         self._joins: deque[str] = deque()  # rooms asked to join, not yet answered
-        self._nick_send, self._nick_receive = trio.open_memory_channel[str](math.inf)
+        # What the user types while the server waits for a nickname or password.
+        self._nick_send, self._nick_receive = trio.open_memory_channel[ev.Request](math.inf)
         self._wake = trio.Event()
         self._quit = trio.Event()
         self._session_over = trio.Event()
@@ -165,10 +170,13 @@ class ChatClient:
     def submit(self, line: str) -> None:
         """Carry out one typed line."""
         command = commands.parse(line)
-        if self.state is State.OFFLINE and isinstance(command, commands.Send):
+        if self.state in (State.OFFLINE, State.PASSWORD) and isinstance(command, commands.Send):
             match command.request:
+                case ev.Say(text) if self.state is State.PASSWORD:
+                    self._nick_send.send_nowait(ev.Register(text.strip()))
+                    return
                 case ev.Say(text) | ev.ChangeNick(text):
-                    self._nick_send.send_nowait(text.strip())
+                    self._nick_send.send_nowait(ev.ChangeNick(text.strip()))
                     return
                 case ev.Quit():
                     pass
@@ -190,6 +198,9 @@ class ChatClient:
 
     def send(self, request: ev.Request) -> None:
         """Send ``request`` now, or once connected again."""
+        match request:  # reconnecting identifies with the newest password
+            case ev.Register(password) | ev.SetPassword(_, password):
+                self.password = password
         if self.state is not State.CONNECTED:
             if len(self.pending) >= MAX_PENDING:
                 self._show(Note(f"offline with {MAX_PENDING} lines waiting: not kept", "error"))
@@ -281,34 +292,45 @@ class ChatClient:
         self, stream: trio.abc.Stream, conn: ClientConnection, events: _Events
     ) -> None:
         rejoin = list(self.rooms.values())
+        # The server puts us back into each room and replays what we missed.
+        resume = tuple(ev.RoomSeq(room, self._seq[key]) for key, room in self.rooms.items())
         self._rejoining = set(self.rooms)
-        self._replayed.clear()
+        self._filling.clear()
         self._joins.clear()
         while True:
-            await stream.send_all(conn.send(ev.Hello(self.nick)))
+            hello = ev.Hello(self.nick, password=self.password, resume=resume)
+            await stream.send_all(conn.send(hello))
             event = await events.next()
             while not isinstance(event, ev.Welcome | ev.Bye):
                 self._show(event)
-                if isinstance(event, ev.Error) and event.code in NICK_ERRORS:
+                if isinstance(event, ev.Error) and event.code in NICK_ERRORS + PASSWORD_ERRORS:
                     break
                 event = await events.next()
             else:
                 if isinstance(event, ev.Bye):
                     raise ConnectionLost(event.reason)
                 break
-            self._set_state(State.OFFLINE)
-            self._show(Note("type another nickname (or /quit)"))
-            self.nick = await self._nick_receive.receive()
+            if event.code in PASSWORD_ERRORS:
+                self._set_state(State.PASSWORD)
+                self._show(Note(f"type the password of {self.nick}, or /nick ANOTHER"))
+            else:
+                self._set_state(State.OFFLINE)
+                self._show(Note("type another nickname (or /quit)"))
+            match await self._nick_receive.receive():
+                case ev.Register(password):  # the password asked for
+                    self.password = password
+                case ev.ChangeNick(nick):
+                    self.nick, self.password = nick, None
             self._set_state(State.CONNECTING)
 
         self.rooms, self.members = {}, {}
         self._receive(event)
         self._backoff.reset()
-        requests: list[ev.Request] = [ev.Join(r) for r in rejoin]
-        if rejoin[:1] == [LOBBY]:
-            del requests[0]  # the server puts everyone in the lobby first
+        requests: list[ev.Request] = []
         if rejoin and LOBBY not in rejoin:
-            requests.append(ev.Part(LOBBY))
+            requests.append(ev.Part(LOBBY))  # the server puts everyone in the lobby
+        if len(rejoin) > 1:
+            requests.append(ev.Join(rejoin[-1]))  # current again
         for request in requests:
             await stream.send_all(conn.send(request))
             self._sent(request)
@@ -355,6 +377,12 @@ class ChatClient:
             case ev.History(room=room) if fold(room) in self._rejoining:
                 self._replay_missed(event)
                 return
+            case ev.History(room=room, events=events) if fold(room) in self._filling:
+                self._filling.discard(fold(room))
+                if events:  # the gap, and nothing else: asked for by number
+                    self._show(Note(f"missed earlier in {room}:"))
+                    self._show(event)
+                return
             case ev.RoomEvent():
                 self._check_seq(event)
         self._track(event)
@@ -362,34 +390,33 @@ class ChatClient:
         self._changed()
 
     def _check_seq(self, event: ev.RoomEvent) -> None:
-        """Say so when the sequence numbers show that events went unseen."""
+        """When the sequence numbers show that events went unseen, ask for them."""
         key = fold(event.room)
         last = self._seq.get(key)
         self._seq[key] = event.seq
-        replayed = self._replayed.pop(key, 0)
+        self._rejoining.discard(key)
         if last is None:
             return
         unseen = event.seq - last - 1
-        if key in self._rejoining:
-            self._rejoining.discard(key)
-            # The server announced our own leaving while we were away: the
-            # first unseen number is most likely that.
-            unseen -= replayed + min(unseen, 1)
         if unseen > 0:
-            self._show(Note(f"{unseen} event(s) in {event.room} may have been missed", "gap"))
+            note = f"{unseen} event(s) in {event.room} were missed: asking the server for them"
+            self._show(Note(note, "gap"))
+            self._filling.add(key)
+            self.pending.appendleft(ev.GetHistory(event.room, limit=unseen, after=last))
+            self._wake.set()
         elif event.seq <= last:
             restarted = f"{event.room} started afresh (the server restarted?)"
             self._show(Note(f"{restarted}: messages may have been missed", "gap"))
 
     def _replay_missed(self, history: ev.History) -> None:
-        """On rejoining, show the messages of the room's history not seen yet."""
+        """On rejoining, show what the room's replay holds that is new, and
+        count it seen."""
         key = fold(history.room)
-        last = self._seq.get(key, 0)
-        missed = tuple(e for e in history.events if e.seq > last)
+        missed = tuple(e for e in history.events if e.seq > self._seq.get(key, 0))
         if missed:
             self._show(Note(f"while you were away, in {history.room}:"))
             self._show(dataclasses.replace(history, events=missed))
-        self._replayed[key] = len(missed)
+            self._seq[key] = missed[-1].seq
 
     def _track(self, event: ev.Event) -> None:
         """Keep rooms, members and the nickname in step with the server."""

@@ -20,6 +20,7 @@ from typing import Any
 import outcome
 import trio
 from prompt_toolkit import PromptSession
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.output import ColorDepth, create_output
@@ -42,6 +43,8 @@ def toolbar(client: ChatClient) -> FormattedText:
             state = ("class:toolbar.reconnecting", " connecting ")
         case State.OFFLINE:
             state = ("class:toolbar.offline", " offline: choose a nickname ")
+        case State.PASSWORD:
+            state = ("class:toolbar.offline", " offline: type the password ")
     room = client.room
     here = len(client.members.get(fold(room), [])) if room else 0
     where = f" {room} ({here} online) " if room else " no room "
@@ -59,6 +62,7 @@ def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> 
         completer=ChatCompleter(client.nicknames),
         complete_while_typing=False,
         erase_when_done=True,  # the server's echo shows what was said
+        is_password=Condition(lambda: client.state is State.PASSWORD),
         bottom_toolbar=lambda: toolbar(client),
         style=STYLE,
         **kwargs,  # type: ignore[arg-type]
@@ -68,8 +72,12 @@ def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> 
 class Terminal:
     """One chat session in the terminal, from start to a clean exit."""
 
-    def __init__(self, nick: str, connect: Connector, history: Path | None) -> None:
-        self.client = ChatClient(nick, connect, show=self.show, changed=self.refresh)
+    def __init__(
+        self, nick: str, connect: Connector, history: Path | None, password: str | None = None
+    ) -> None:
+        self.client = ChatClient(
+            nick, connect, show=self.show, changed=self.refresh, password=password
+        )
         self.session = make_session(self.client, history)
         self.color_depth: ColorDepth = create_output().get_default_color_depth()
         self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
@@ -131,6 +139,6 @@ class Terminal:
         result.unwrap()
 
 
-def run(nick: str, connect: Connector, history: Path | None) -> int:
-    asyncio.run(Terminal(nick, connect, history).run())
+def run(nick: str, connect: Connector, history: Path | None, password: str | None = None) -> int:
+    asyncio.run(Terminal(nick, connect, history, password).run())
     return 0
