@@ -8,12 +8,13 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import trio
 
 from trio_chat.server import ChatServer, Limits
-from trio_chat.transports import URLError, open_listeners, parse_url
-from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
+from trio_chat.transports import ServerOptions, URLError, bound_url, open_listeners, parse_url
+from trio_chat.transports.urls import DEFAULT_URL, ListenURL
 
 log = logging.getLogger("trio_chat.server")
 
@@ -54,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="idle seconds before TCP keepalive probes start (0: off; default 60)",
     )
+    server.add_argument("--cert", metavar="PEM", help="certificate chain for tls:// and wss://")
+    server.add_argument("--key", metavar="PEM", help="private key for tls:// and wss://")
+    server.add_argument(
+        "--unix-mode",
+        type=_octal,
+        default=0o600,
+        metavar="OCTAL",
+        help="permissions of unix:// socket files (default 600: owner only; 660 adds the group)",
+    )
     server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
@@ -69,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{text} (default {default})",
         )
     return parser
+
+
+def _octal(text: str) -> int:
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode like 600") from None
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a permission mode (000 to 777)")
+    return mode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,22 +110,36 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
     limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    options = ServerOptions(
+        keepalive=args.keepalive,
+        certfile=args.cert,
+        keyfile=args.key,
+        unix_mode=args.unix_mode,
+        max_line_bytes=limits.max_line_bytes,
+    )
     try:
-        trio.run(_serve_until_signalled, urls, limits, args.keepalive)
+        trio.run(_serve_until_signalled, urls, limits, options)
     except URLError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve_until_signalled(urls: list[ListenURL], limits: Limits, keepalive: int) -> None:
+async def _serve_until_signalled(
+    urls: list[ListenURL], limits: Limits, options: ServerOptions
+) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        listeners = []
-        for url in urls:
-            opened = await open_listeners(url, keepalive=keepalive)
-            for listener in opened:
-                log.info("listening on %s", bound_url(url, listener))
-            listeners += opened
+        listeners: list[trio.abc.Listener[Any]] = []
+        try:
+            for url in urls:
+                opened = await open_listeners(url, options)
+                for listener in opened:
+                    log.info("listening on %s", bound_url(url, listener))
+                listeners += opened
+        except URLError:
+            for listener in listeners:  # a unix socket file goes away with its listener
+                await trio.aclose_forcefully(listener)
+            raise
         server = ChatServer(limits)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
