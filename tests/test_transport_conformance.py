@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 import trio
 import trio.testing
-from transport_harness import TRANSPORTS, Certificates, Harness
+from transport_harness import TRANSPORTS, Harness, socket_of
 
 from trio_chat.testing import TextClient
 
 CHAT_LINE = r"^\[\d\d:\d\d:\d\d\] "
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory):
-    return Certificates.make(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -99,26 +96,25 @@ async def test_a_client_that_stops_reading_is_dropped(chat):
         pytest.fail("the client that never reads was never dropped")
 
 
+@pytest.mark.parametrize("kind", ["tcp", "tls", "ws", "wss"])
+async def test_connections_over_tcp_send_keepalive_probes(kind, tmp_path, certs, nursery):
+    harness = Harness(kind, nursery, tmp_path, certs)
+    listeners = await harness.listeners()
+    _, accepted = await harness.connected_pair(listeners[0])
+    sock = socket_of(accepted)
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    await trio.aclose_forcefully(accepted)
+    for listener in listeners:
+        await listener.aclose()
+    await harness.close_all()
+
+
 @pytest.mark.parametrize("kind", [k for k in TRANSPORTS if k != "memory"])
 async def test_streams_pass_trio_stream_checks(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
 
-    async def connected_pair():
-        accepted = []
-
-        async def accept():
-            server = await listeners[0].accept()
-            if hasattr(server, "do_handshake"):  # TLS and WebSocket handshake lazily
-                await server.do_handshake()
-            accepted.append(server)
-
-        async with trio.open_nursery() as pair:
-            pair.start_soon(accept)
-            client = await harness.stream()
-        return client, accepted[0]
-
-    await trio.testing.check_two_way_stream(connected_pair, None)
+    await trio.testing.check_two_way_stream(lambda: harness.connected_pair(listeners[0]), None)
     for listener in listeners:
         await listener.aclose()
     await harness.close_all()

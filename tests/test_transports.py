@@ -27,11 +27,6 @@ from trio_chat.transports import (
 from trio_chat.transports.wsstream import WebSocketStream
 
 
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory):
-    return Certificates.make(tmp_path_factory.mktemp("certs"))
-
-
 @pytest.fixture
 async def start(nursery, tmp_path, certs):
     """Start the server on one transport; its client connections close at the end."""

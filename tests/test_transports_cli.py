@@ -9,16 +9,10 @@ import sys
 import pytest
 import trio
 from test_cli import read_log_until
-from transport_harness import Certificates
 
 from trio_chat.protocol.framing import LineBuffer
 from trio_chat.testing import TextClient
 from trio_chat.transports import open_stream, parse_url
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory):
-    return Certificates.make(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture
@@ -114,3 +108,13 @@ async def test_socat_chats_over_a_unix_socket(run_server, certs, tmp_path):
     alice = await alice_on(url, certs.cafile)
     await chat_through(["socat", "-", f"UNIX-CONNECT:{tmp_path}/chat.sock"], "sam", alice)
     await alice.stream.aclose()
+
+
+async def test_tls_without_a_certificate_is_refused_at_start():
+    result = await trio.run_process(
+        [sys.executable, "-m", "trio_chat", "server", "--listen", "tls://127.0.0.1:0"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert b"needs a certificate: give --cert and --key" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,24 @@ class Harness:
         self.streams.append(stream)
         return stream
 
+    async def connected_pair(
+        self, listener: trio.abc.Listener[Any]
+    ) -> tuple[trio.abc.Stream, trio.abc.Stream]:
+        """A client stream and the server's end of it, accepted from ``listener``."""
+        accepted = []
+
+        async def accept() -> None:
+            server = await listener.accept()
+            if hasattr(server, "do_handshake"):  # TLS and WebSocket handshake lazily
+                await server.do_handshake()
+            accepted.append(server)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(accept)
+            client = await self.stream()
+        self.streams.append(accepted[0])
+        return client, accepted[0]
+
     async def client(self, nick: str | None = None) -> TextClient:
         client = TextClient(await self.stream())
         if nick:
@@ -107,6 +126,7 @@ class Harness:
         """Drop a connection with no goodbye at any layer (no TLS or WebSocket close)."""
         await trio.aclose_forcefully(socket_of(stream) or stream)
 
-    async def close_all(self) -> None:
-        for stream in self.streams:
-            await trio.aclose_forcefully(stream)
+    async def close_all(self, listeners: Sequence[trio.abc.Listener[Any]] = ()) -> None:
+        """Close the client streams, and ``listeners`` no server was given."""
+        for resource in [*self.streams, *listeners]:
+            await trio.aclose_forcefully(resource)
