@@ -18,16 +18,17 @@ from collections.abc import Iterator
 import trio
 from websockets.client import ClientProtocol
 from websockets.frames import CloseCode, Frame, Opcode
-from websockets.http11 import Request, Response
+from websockets.http11 import Request
 from websockets.protocol import OPEN, Protocol
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
 RECEIVE_SIZE = 65536
+DATA_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 
 # The library logs every connection opened and closed at INFO; the server
 # already logs each connection once, with its number.
-_protocol_log = logging.getLogger("trio_chat.transports.websocket")
+_protocol_log = logging.getLogger(__name__)
 _protocol_log.setLevel(logging.WARNING)
 
 
@@ -80,7 +81,7 @@ class WebSocketStream(trio.abc.Stream):
             await self._flush()
             while protocol.state is not OPEN and protocol.handshake_exc is None:
                 await self._pump()
-        except (trio.BrokenResourceError, HandshakeError) as exc:
+        except trio.BrokenResourceError as exc:
             await trio.aclose_forcefully(transport_stream)
             raise HandshakeError(str(exc) or "connection lost") from None
         if protocol.handshake_exc is not None:
@@ -206,27 +207,26 @@ class WebSocketStream(trio.abc.Stream):
         for event in self.protocol.events_received():
             if isinstance(event, Request):
                 self._request = event
-            elif isinstance(event, Frame):
-                if event.opcode is Opcode.CLOSE:
-                    self._peer_closed = True
-                elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
-                    self._inbox += event.data
-                    if event.fin:
-                        self._inbox += b"\n"
-            elif isinstance(event, Response):
-                pass  # the client's handshake loop checks protocol.state
-        # A close in the middle of a message (a last line with no "\n") is a
-        # protocol error to the library, but the peer plainly closed.
-        if self.protocol.close_rcvd is not None:
-            self._peer_closed = True
-        if self.protocol.parser_exc is not None and not self._peer_closed:
+            elif isinstance(event, Frame) and event.opcode in DATA_OPCODES:
+                self._inbox += event.data
+                if event.fin:
+                    self._inbox += b"\n"
+        # Checked on the protocol rather than by event: a close in the middle
+        # of a message (a last line with no "\n") is a protocol error to the
+        # library, but the peer plainly closed.
+        self._peer_closed = self.protocol.close_rcvd is not None
+        if self._peer_closed:
+            return
+        if self.protocol.parser_exc is not None:
             raise trio.BrokenResourceError(
                 f"WebSocket connection failed: {self.protocol.parser_exc}"
             )
-        if not data and not self._peer_closed and self._open:
-            raise trio.BrokenResourceError("connection lost without a WebSocket close")
-        if not data and not self._open:
-            raise trio.BrokenResourceError("connection closed during the WebSocket handshake")
+        if not data:
+            raise trio.BrokenResourceError(
+                "connection lost without a WebSocket close"
+                if self._open
+                else "connection closed during the WebSocket handshake"
+            )
 
     async def _flush(self, *, wait: bool = True) -> None:
         if not wait and self._send_lock.locked():
