@@ -9,7 +9,8 @@ import trio
 import trio.testing
 from transport_harness import TRANSPORTS, Harness, socket_of
 
-from trio_chat.testing import TextClient
+from trio_chat.protocol import events as ev
+from trio_chat.testing import JsonClient, TextClient
 
 CHAT_LINE = r"^\[\d\d:\d\d:\d\d\] "
 
@@ -29,6 +30,19 @@ async def test_users_join_and_chat(chat):
     await bob.send_line("hello from " + chat.kind)
     for reader in (alice, bob):
         await reader.expect(CHAT_LINE + rf"bob: hello from {chat.kind}$")
+
+
+async def test_a_program_in_json_mode_chats_with_a_person(chat):
+    await chat.start()
+    alice = await chat.client("alice")
+    bot = JsonClient(await chat.stream())
+    assert (await bot.login("bot")).nick == "bot"
+    await bot.send(ev.Say("beep"))
+    await alice.expect(CHAT_LINE + r"bot: beep$")
+    await alice.send_line("hello bot")
+    while (said := await bot.expect(ev.Message)).nick != "alice":
+        assert said.text == "beep"  # its own message, echoed first
+    assert said.text == "hello bot"
 
 
 async def test_a_private_message_reaches_only_its_target(chat):

@@ -172,6 +172,14 @@ async def test_a_websocket_request_for_another_path_gets_404(start):
         await open_stream(wrong)
 
 
+async def test_a_plain_http_request_to_a_websocket_url_gets_an_http_error(start):
+    harness = await start("ws")
+    stream = await trio.open_tcp_stream("127.0.0.1", harness.url.port)
+    harness.streams.append(stream)
+    await stream.send_all(b"GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert (await stream.receive_some()).startswith(b"HTTP/1.1 426 Upgrade Required")
+
+
 async def test_a_huge_websocket_frame_closes_the_connection_with_1009(start):
     harness = await start("ws", max_line_bytes=1000)
     alice = await harness.client("alice")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +40,7 @@ async def open_listeners(
     """Listeners for ``url``; raises URLError (cannot listen, bad certificate...)."""
     options = options or ServerOptions()
     if keepalive is not None:
-        options = ServerOptions(
-            keepalive, options.certfile, options.keyfile, options.unix_mode, options.max_line_bytes
-        )
+        options = dataclasses.replace(options, keepalive=keepalive)
     return list(await TRANSPORTS[url.scheme].open_listeners(url, options))
 
 
