@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import trio
+from transport_harness import Certificates
 
 from trio_chat import ChatServer, Limits, serve
 from trio_chat.testing import MemoryListener
@@ -23,3 +24,9 @@ def start_chat(nursery: trio.Nursery) -> StartChat:
         return server, listener
 
     return start
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A private CA and a server certificate for 127.0.0.1, made for this run."""
+    return Certificates.make(tmp_path_factory.mktemp("certs"))

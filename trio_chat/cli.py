@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import trio
@@ -20,8 +21,15 @@ from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, prune_forever
-from trio_chat.transports import URLError, open_listeners, open_stream, parse_url
-from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
+from trio_chat.transports import (
+    ServerOptions,
+    URLError,
+    bound_url,
+    open_listeners,
+    open_stream,
+    parse_url,
+)
+from trio_chat.transports.urls import DEFAULT_URL, ListenURL
 
 log = logging.getLogger("trio_chat.server")
 
@@ -71,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="idle seconds before TCP keepalive probes start (0: off; default 60)",
     )
+    server.add_argument("--cert", metavar="PEM", help="certificate chain for tls:// and wss://")
+    server.add_argument("--key", metavar="PEM", help="private key for tls:// and wss://")
+    server.add_argument(
+        "--unix-mode",
+        type=_octal,
+        default=0o600,
+        metavar="OCTAL",
+        help="permissions of unix:// socket files (default 600: owner only; 660 adds the group)",
+    )
     server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
@@ -116,12 +133,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _octal(text: str) -> int:
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode like 600") from None
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a permission mode (000 to 777)")
+    return mode
+
+
 def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     client = commands.add_parser("client", help="chat in this terminal")
     client.add_argument(
         "url", nargs="?", default=DEFAULT_URL, help=f"the server to join (default {DEFAULT_URL})"
     )
     client.add_argument("--nick", required=True, help="your nickname")
+    client.add_argument(
+        "--cafile",
+        metavar="PEM",
+        help="trust this CA (or self-signed certificate) for tls:// and wss://",
+    )
     client.add_argument(
         "--password-file",
         type=Path,
@@ -159,7 +191,8 @@ def run_client(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
-    return ui.run(args.nick, functools.partial(open_stream, url), history, password)
+    connect = functools.partial(open_stream, url, cafile=args.cafile)
+    return ui.run(args.nick, connect, history, password)
 
 
 def run_server(args: argparse.Namespace) -> int:
@@ -178,9 +211,16 @@ def run_server(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"trio-chat: --{exc}", file=sys.stderr)
         return 2
+    options = ServerOptions(
+        keepalive=args.keepalive,
+        certfile=args.cert,
+        keyfile=args.key,
+        unix_mode=args.unix_mode,
+        max_line_bytes=limits.max_line_bytes,
+    )
     failures: list[BaseException] = []
     try:
-        trio.run(_serve_until_signalled, urls, limits, args)
+        trio.run(_serve_until_signalled, urls, limits, options, args)
     except* (URLError, sqlite3.Error, OSError) as group:
         failures += group.exceptions
     for failure in failures:
@@ -189,16 +229,21 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 async def _serve_until_signalled(
-    urls: list[ListenURL], limits: Limits, args: argparse.Namespace
+    urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with _open_store(args, limits) as (kept, accounts):
-            listeners = []
-            for url in urls:
-                opened = await open_listeners(url, keepalive=args.keepalive)
-                for listener in opened:
-                    log.info("listening on %s", bound_url(url, listener))
-                listeners += opened
+            listeners: list[trio.abc.Listener[Any]] = []
+            try:
+                for url in urls:
+                    opened = await open_listeners(url, options)
+                    for listener in opened:
+                        log.info("listening on %s", bound_url(url, listener))
+                    listeners += opened
+            except URLError:
+                for listener in listeners:  # a unix socket file goes away with its listener
+                    await trio.aclose_forcefully(listener)
+                raise
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
             server = ChatServer(limits, store, accounts)
             async with trio.open_nursery() as nursery:

@@ -22,6 +22,8 @@ from trio_chat.transports import peer_address
 log = logging.getLogger("trio_chat.server")
 
 SHUTDOWN_REASON = "server shutting down"
+# Seconds a closing connection may take to say goodbye at the transport level.
+CLOSE_TIMEOUT = 1.0
 
 
 class ChatServer:
@@ -97,6 +99,12 @@ class ChatServer:
             await self._run_session(conn_id, address, stream)
         except Exception:
             log.exception("#%d from %s failed", conn_id, address)
+        finally:
+            # A graceful close says goodbye at the transport's own level too
+            # (TLS close_notify, a WebSocket close frame), so the client sees
+            # the end of the stream rather than a broken connection.
+            with trio.move_on_after(CLOSE_TIMEOUT):
+                await stream.aclose()
 
     def _refusal(self, address: str) -> ev.Error | None:
         limits = self.limits

@@ -6,6 +6,9 @@ import socket
 
 import trio
 
+from trio_chat.transports.options import ClientOptions, ServerOptions
+from trio_chat.transports.urls import ConnectError, ListenURL, URLError
+
 # After the idle time, the kernel probes this often, this many times, before
 # it declares the connection dead (and our read fails with "connection lost").
 KEEPALIVE_INTERVAL = 10
@@ -44,10 +47,16 @@ def enable_keepalive(stream: trio.SocketStream, idle: int) -> None:
             stream.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
-async def open_tcp_listeners(host: str, port: int, *, keepalive: int) -> list[KeepaliveListener]:
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    return [KeepaliveListener(listener, keepalive) for listener in listeners]
+async def open_listeners(url: ListenURL, options: ServerOptions) -> list[KeepaliveListener]:
+    try:
+        listeners = await trio.open_tcp_listeners(url.port, host=url.host)
+    except OSError as exc:
+        raise URLError(f"cannot listen on {url}: {exc.strerror or exc}") from None
+    return [KeepaliveListener(listener, options.keepalive) for listener in listeners]
 
 
-async def open_tcp_stream(host: str, port: int) -> trio.SocketStream:
-    return await trio.open_tcp_stream(host, port)
+async def open_stream(url: ListenURL, options: ClientOptions) -> trio.SocketStream:
+    try:
+        return await trio.open_tcp_stream(url.host, url.port)
+    except OSError as exc:
+        raise ConnectError(f"cannot connect to {url}: {exc.strerror or exc}") from None

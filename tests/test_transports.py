@@ -1,0 +1,216 @@
+"""Each transport's own promises: URLs, certificates, socket files, WebSocket framing."""
+
+from __future__ import annotations
+
+import os
+import ssl
+import stat
+
+import pytest
+import trio
+import trio.testing
+from transport_harness import Certificates, Harness
+from websockets.frames import Opcode
+from websockets.sync.client import connect as ws_connect
+
+from trio_chat import serve
+from trio_chat.testing import TextClient
+from trio_chat.transports import (
+    ConnectError,
+    ServerOptions,
+    URLError,
+    open_listeners,
+    open_stream,
+    parse_url,
+    tls,
+)
+from trio_chat.transports.wsstream import WebSocketStream
+
+
+@pytest.fixture
+async def start(nursery, tmp_path, certs):
+    """Start the server on one transport; its client connections close at the end."""
+    harnesses = []
+
+    async def start(kind, **limits):
+        harness = Harness(kind, nursery, tmp_path, certs)
+        harnesses.append(harness)
+        await harness.start(**limits)
+        return harness
+
+    yield start
+    for harness in harnesses:
+        await harness.close_all()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("tcp://127.0.0.1:1", "tcp://127.0.0.1:1"),
+        ("tls://example.org", "tls://example.org:58443"),
+        ("unix:///tmp/chat.sock", "unix:///tmp/chat.sock"),
+        ("ws://127.0.0.1:8080", "ws://127.0.0.1:8080/"),
+        ("wss://[::1]:8443/chat", "wss://[::1]:8443/chat"),
+    ],
+)
+def test_urls_are_read_with_their_defaults(url, expected):
+    assert str(parse_url(url)) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("udp://127.0.0.1:1", "unknown scheme 'udp'"),
+        ("tcp://:58000", "no host"),
+        ("tcp://127.0.0.1:99999", "out of range"),
+        ("tls://127.0.0.1:1/path", "has no path"),
+        ("unix://relative.sock", "has no host"),
+        ("unix:///tmp/", "absolute socket path"),
+        ("ws://127.0.0.1:1/chat?x=1", "no ?query"),
+    ],
+)
+def test_a_bad_url_says_what_is_wrong(url, reason):
+    with pytest.raises(URLError, match=reason.replace("?", r"\?")):
+        parse_url(url)
+
+
+async def test_tls_needs_a_certificate_that_loads(tmp_path, certs):
+    url = parse_url("tls://127.0.0.1:0")
+    with pytest.raises(URLError, match="needs a certificate: give --cert and --key"):
+        await open_listeners(url)
+    missing = ServerOptions(certfile=str(tmp_path / "none.pem"), keyfile=certs.keyfile)
+    with pytest.raises(URLError, match=r"cannot load certificate .*none\.pem"):
+        await open_listeners(url, missing)
+    good = ServerOptions(certfile=certs.certfile, keyfile=certs.keyfile)
+    assert tls.server_context(url, good).minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+async def test_a_client_that_does_not_trust_the_server_is_refused(start, tmp_path):
+    harness = await start("tls")
+    with pytest.raises(ConnectError, match=r"certificate is not trusted.*use --cafile"):
+        await open_stream(harness.url)
+    stranger = Certificates.make(tmp_path)  # a CA that never signed the server's
+    with pytest.raises(ConnectError, match="certificate is not trusted"):
+        await open_stream(harness.url, cafile=stranger.cafile)
+
+
+async def test_a_unix_socket_is_private_replaces_a_stale_file_and_goes_away(tmp_path):
+    path = tmp_path / "chat.sock"
+    url = parse_url(f"unix://{path}")
+    # A crashed server leaves its socket file behind, with nobody listening.
+    stale = trio.socket.socket(trio.socket.AF_UNIX)
+    await stale.bind(str(path))
+    stale.close()
+
+    listeners = await open_listeners(url)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with pytest.raises(URLError, match="another server is listening there"):
+        await open_listeners(url)
+    async with trio.open_nursery() as running:
+        server = await running.start(serve, listeners)
+        alice = TextClient(await open_stream(url))
+        assert "welcome, alice" in await alice.login("alice")
+        server.shutdown()
+        await alice.lines_until_closed()
+        await alice.stream.aclose()
+    # serve has returned: the socket file went with its listener
+    assert not path.exists()
+
+
+async def test_unix_socket_permissions_can_be_widened(tmp_path):
+    path = tmp_path / "group.sock"
+    listeners = await open_listeners(parse_url(f"unix://{path}"), ServerOptions(unix_mode=0o660))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+    for listener in listeners:
+        await listener.aclose()
+    assert not path.exists()
+
+
+async def test_a_unix_path_that_cannot_be_used_is_refused(tmp_path):
+    (tmp_path / "plain").write_text("not a socket")
+    with pytest.raises(URLError, match="exists and is not a socket"):
+        await open_listeners(parse_url(f"unix://{tmp_path}/plain"))
+    with pytest.raises(URLError, match="No such file or directory"):
+        await open_listeners(parse_url(f"unix://{tmp_path}/missing/dir.sock"))
+    with pytest.raises(ConnectError, match="cannot connect to unix://"):
+        await open_stream(parse_url(f"unix://{tmp_path}/nobody.sock"))
+
+
+async def ws_pair(pair=trio.testing.memory_stream_pair, max_frame=1 << 20):
+    client_transport, server_transport = pair()
+    server = WebSocketStream.server(server_transport, "/chat", max_frame)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(server.do_handshake)
+        client = await WebSocketStream.client(client_transport, "ws://chat.test/chat", max_frame)
+    return client, server
+
+
+async def test_the_websocket_adapter_is_a_well_behaved_stream():
+    await trio.testing.check_two_way_stream(
+        ws_pair, lambda: ws_pair(trio.testing.lockstep_stream_pair)
+    )
+
+
+async def test_each_line_goes_out_as_one_websocket_text_message():
+    client, server = await ws_pair()
+    await server.send_all(b"first\nsecond\nno newline yet")
+    frames = []
+    while len(frames) < 3:  # read the wire under the client's adapter
+        client.protocol.receive_data(await client.transport_stream.receive_some())
+        frames += [(f.opcode, bytes(f.data), f.fin) for f in client.protocol.events_received()]
+    assert frames == [
+        (Opcode.TEXT, b"first", True),
+        (Opcode.TEXT, b"second", True),
+        (Opcode.TEXT, b"no newline yet", False),  # the message stays open
+    ]
+
+
+async def test_a_websocket_request_for_another_path_gets_404(start):
+    harness = await start("ws")
+    wrong = parse_url(f"ws://127.0.0.1:{harness.url.port}/elsewhere")
+    with pytest.raises(ConnectError, match="HTTP 404"):
+        await open_stream(wrong)
+
+
+async def test_a_plain_http_request_to_a_websocket_url_gets_an_http_error(start):
+    harness = await start("ws")
+    stream = await trio.open_tcp_stream("127.0.0.1", harness.url.port)
+    harness.streams.append(stream)
+    await stream.send_all(b"GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert (await stream.receive_some()).startswith(b"HTTP/1.1 426 Upgrade Required")
+
+
+async def test_a_huge_websocket_frame_closes_the_connection_with_1009(start):
+    harness = await start("ws", max_line_bytes=1000)
+    alice = await harness.client("alice")
+    stream = await harness.stream()
+    bob = TextClient(stream)
+    await bob.login("bob")
+    stream.protocol.send_text(b"x" * 100_000)  # one frame, far past any line
+    await stream.transport_stream.send_all(b"".join(stream.protocol.data_to_send()))
+    await alice.expect(r"\* bob left #lobby \(connection lost\)$")
+    await bob.lines_until_closed()
+    assert stream.protocol.close_rcvd.code == 1009  # message too big
+
+
+def chat_with_websockets_library(url: str) -> list[str]:
+    """An independent WebSocket client: the websockets package's own, in a thread."""
+    with ws_connect(url, open_timeout=30) as ws:
+        seen = [str(ws.recv(timeout=30))]
+        ws.send("carol")
+        seen.append(str(ws.recv(timeout=30)))
+        ws.send("hi from a browser-like client")
+        while "hi from a browser-like client" not in seen[-1]:
+            seen.append(str(ws.recv(timeout=30)))
+    return seen
+
+
+async def test_a_third_party_websocket_client_chats(start):
+    harness = await start("ws")
+    alice = await harness.client("alice")
+    seen = await trio.to_thread.run_sync(chat_with_websockets_library, str(harness.url))
+    assert "welcome to trio-chat" in seen[0]
+    assert "welcome, carol" in seen[1]
+    assert not any(line.endswith("\n") for line in seen)
+    await alice.expect(r"carol: hi from a browser-like client$")
+    assert str(harness.url) == f"ws://127.0.0.1:{harness.url.port}/chat"

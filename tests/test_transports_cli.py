@@ -1,0 +1,120 @@
+"""``trio-chat server`` on several transports at once, reached by real clients."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import trio
+from test_cli import read_log_until
+
+from trio_chat.protocol.framing import LineBuffer
+from trio_chat.testing import TextClient
+from trio_chat.transports import open_stream, parse_url
+
+
+@pytest.fixture
+async def run_server(certs):
+    """Start ``trio-chat server`` on the given URLs; returns the URLs it reports."""
+    processes = []
+
+    async def run(*urls: str) -> list[str]:
+        listen = [arg for url in urls for arg in ("--listen", url)]
+        command = [sys.executable, "-m", "trio_chat", "server", *listen]
+        command += ["--cert", certs.certfile, "--key", certs.keyfile]
+        process = await trio.lowlevel.open_process(command, stderr=subprocess.PIPE)
+        processes.append(process)
+        log = LineBuffer(1 << 16)
+        return [
+            (await read_log_until(process, log, rf"listening on ({url.split(':')[0]}://\S+)"))[
+                1
+            ].decode()
+            for url in urls
+        ]
+
+    yield run
+    for process in processes:
+        process.kill()
+        await process.wait()
+        await process.stderr.aclose()
+
+
+async def test_users_on_four_transports_share_one_chat(run_server, certs, tmp_path):
+    urls = await run_server(
+        "tcp://127.0.0.1:0",
+        "tls://127.0.0.1:0",
+        f"unix://{tmp_path}/chat.sock",
+        "ws://127.0.0.1:0/",
+    )
+    users = {}
+    for nick, url in zip(["tcp", "tls", "unix", "ws"], urls, strict=True):
+        stream = await open_stream(parse_url(url), cafile=certs.cafile)
+        users[nick] = TextClient(stream)
+        await users[nick].login(nick)
+    try:
+        for nick, user in users.items():
+            await user.send_line(f"hello from {nick}")
+        for user in users.values():
+            heard = set()
+            while heard != set(users):  # arrival order differs between transports
+                heard.add((await user.expect(r"(\w+): hello from \1$"))[1])
+    finally:
+        for user in users.values():
+            await user.stream.aclose()
+
+
+async def chat_through(command: list[str], nick: str, other: TextClient) -> None:
+    """Run a command-line client as a person would: type a nickname and a line."""
+    process = await trio.lowlevel.open_process(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    user = TextClient(trio.StapledStream(process.stdin, process.stdout))
+    try:
+        assert f"welcome, {nick}" in await user.login(nick)
+        await user.send_line(f"typed into {command[0]}")
+        await other.expect(rf"{nick}: typed into {command[0]}$")
+        await other.send_line("heard you")
+        await user.expect(r"alice: heard you$")
+    finally:
+        process.kill()
+        await process.wait()
+        await process.stdin.aclose()
+        await process.stdout.aclose()
+
+
+async def alice_on(url: str, cafile: str) -> TextClient:
+    alice = TextClient(await open_stream(parse_url(url), cafile=cafile))
+    await alice.login("alice")
+    return alice
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+async def test_openssl_s_client_chats_over_tls(run_server, certs):
+    (url,) = await run_server("tls://127.0.0.1:0")
+    alice = await alice_on(url, certs.cafile)
+    address = url.removeprefix("tls://")
+    command = ["openssl", "s_client", "-connect", address, "-CAfile", certs.cafile]
+    await chat_through([*command, "-verify_return_error", "-quiet"], "olivia", alice)
+    await alice.stream.aclose()
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+async def test_socat_chats_over_a_unix_socket(run_server, certs, tmp_path):
+    (url,) = await run_server(f"unix://{tmp_path}/chat.sock")
+    alice = await alice_on(url, certs.cafile)
+    await chat_through(["socat", "-", f"UNIX-CONNECT:{tmp_path}/chat.sock"], "sam", alice)
+    await alice.stream.aclose()
+
+
+async def test_tls_without_a_certificate_is_refused_at_start():
+    result = await trio.run_process(
+        [sys.executable, "-m", "trio_chat", "server", "--listen", "tls://127.0.0.1:0"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert b"needs a certificate: give --cert and --key" in result.stderr

@@ -1,0 +1,132 @@
+"""Every transport behind one interface, for the conformance tests."""
+
+from __future__ import annotations
+
+import functools
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trio
+import trustme
+
+from trio_chat import serve
+from trio_chat.server import Limits
+from trio_chat.testing import MemoryListener, TextClient
+from trio_chat.transports import (
+    ServerOptions,
+    bound_url,
+    open_listeners,
+    open_stream,
+    parse_url,
+)
+
+TRANSPORTS = ["memory", "tcp", "tls", "unix", "ws", "wss"]
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A private CA and a certificate it issued for 127.0.0.1, as PEM files."""
+
+    cafile: str
+    certfile: str
+    keyfile: str
+
+    @classmethod
+    def make(cls, directory: Path) -> Certificates:
+        ca = trustme.CA()
+        issued = ca.issue_cert("127.0.0.1", "localhost")
+        paths = [directory / name for name in ("ca.pem", "cert.pem", "key.pem")]
+        ca.cert_pem.write_to_path(str(paths[0]))
+        issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
+        issued.private_key_pem.write_to_path(str(paths[2]))
+        return cls(*map(str, paths))
+
+
+def listen_url(kind: str, directory: Path) -> str:
+    if kind == "unix":
+        return f"unix://{directory / 'chat.sock'}"
+    path = "/chat" if kind in ("ws", "wss") else ""
+    return f"{kind}://127.0.0.1:0{path}"
+
+
+def socket_of(stream: object) -> trio.SocketStream | None:
+    """The socket under any wrapping streams (TLS, WebSocket)."""
+    while stream is not None and not isinstance(stream, trio.SocketStream):
+        stream = getattr(stream, "transport_stream", None)
+    return stream
+
+
+class Harness:
+    """Runs the real server on one transport and connects clients through it."""
+
+    def __init__(self, kind: str, nursery: trio.Nursery, directory: Path, certs: Certificates):
+        self.kind = kind
+        self.nursery = nursery
+        self.directory = directory
+        self.certs = certs
+        self.streams: list[trio.abc.Stream] = []
+        self.memory = MemoryListener()
+        self.url = parse_url(listen_url(kind, directory)) if kind != "memory" else None
+
+    async def listeners(self, **limits: Any) -> list[trio.abc.Listener[Any]]:
+        if self.url is None:
+            return [self.memory]
+        options = ServerOptions(
+            certfile=self.certs.certfile,
+            keyfile=self.certs.keyfile,
+            max_line_bytes=Limits(**limits).max_line_bytes,
+        )
+        listeners = await open_listeners(self.url, options)
+        self.url = bound_url(self.url, listeners[0])
+        return listeners
+
+    async def start(self, **limits: Any) -> None:
+        listeners = await self.listeners(**limits)
+        await self.nursery.start(functools.partial(serve, listeners, limits=Limits(**limits)))
+
+    async def stream(self, *, slow: bool = False) -> trio.abc.Stream:
+        """A client connection; a ``slow`` one holds little unread data."""
+        if self.url is None:
+            stream: trio.abc.Stream = await self.memory.connect(lockstep=slow)
+        else:
+            stream = await open_stream(self.url, cafile=self.certs.cafile)
+            if slow and (sock := socket_of(stream)) is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.streams.append(stream)
+        return stream
+
+    async def connected_pair(
+        self, listener: trio.abc.Listener[Any]
+    ) -> tuple[trio.abc.Stream, trio.abc.Stream]:
+        """A client stream and the server's end of it, accepted from ``listener``."""
+        accepted = []
+
+        async def accept() -> None:
+            server = await listener.accept()
+            if hasattr(server, "do_handshake"):  # TLS and WebSocket handshake lazily
+                await server.do_handshake()
+            accepted.append(server)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(accept)
+            client = await self.stream()
+        self.streams.append(accepted[0])
+        return client, accepted[0]
+
+    async def client(self, nick: str | None = None) -> TextClient:
+        client = TextClient(await self.stream())
+        if nick:
+            await client.login(nick)
+        return client
+
+    async def abort(self, stream: trio.abc.Stream) -> None:
+        """Drop a connection with no goodbye at any layer (no TLS or WebSocket close)."""
+        await trio.aclose_forcefully(socket_of(stream) or stream)
+
+    async def close_all(self, listeners: Sequence[trio.abc.Listener[Any]] = ()) -> None:
+        """Close the client streams, and ``listeners`` no server was given."""
+        for resource in [*self.streams, *listeners]:
+            await trio.aclose_forcefully(resource)

@@ -1,0 +1,27 @@
+"""What a transport may need beyond its URL, gathered from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trio_chat.server.config import Limits
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    keepalive: int = 60
+    """Idle seconds before TCP keepalive probes start; 0 turns them off."""
+    certfile: str | None = None
+    """PEM certificate chain for tls:// and wss://."""
+    keyfile: str | None = None
+    """PEM private key for tls:// and wss://."""
+    unix_mode: int = 0o600
+    """Permissions of a unix:// socket file; the default admits its owner only."""
+    max_line_bytes: int = Limits().max_line_bytes
+    """The server's line limit; bounds what a WebSocket frame may hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    cafile: str | None = None
+    """PEM file of CA certificates to trust for tls:// and wss:// (default: the system's)."""

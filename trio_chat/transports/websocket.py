@@ -1,0 +1,64 @@
+"""WebSocket (ws://) and WebSocket over TLS (wss://): one line per text message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from trio_chat.transports import tcp, tls
+from trio_chat.transports.options import ClientOptions, ServerOptions
+from trio_chat.transports.urls import ConnectError, ListenURL
+from trio_chat.transports.wsstream import HandshakeError, WebSocketStream
+
+# What one frame from the server may hold, for a client: far more than any
+# line a server sends, still a bound on what one connection may buffer.
+CLIENT_MAX_FRAME = 1 << 20
+
+
+def max_frame(max_line_bytes: int) -> int:
+    """The largest frame a server takes in before closing with 1009 (message too big).
+
+    Above the line limit, so a line a little too long gets the same "line too
+    long" answer as on any transport; bounded, so a huge one is not buffered.
+    """
+    return max(4 * max_line_bytes, 65536)
+
+
+class WebSocketListener(trio.abc.Listener[WebSocketStream]):
+    """Wraps each connection from ``transport_listener`` in a server-side WebSocketStream."""
+
+    def __init__(
+        self, transport_listener: trio.abc.Listener[Any], path: str, max_line_bytes: int
+    ) -> None:
+        self.transport_listener = transport_listener
+        self.path = path
+        self.max_frame = max_frame(max_line_bytes)
+
+    async def accept(self) -> WebSocketStream:
+        # The handshake waits for the stream's first use, in the connection's
+        # own task, so one slow client never holds up accepting the next.
+        stream = await self.transport_listener.accept()
+        return WebSocketStream.server(stream, self.path, self.max_frame)
+
+    async def aclose(self) -> None:
+        await self.transport_listener.aclose()
+
+
+async def open_listeners(url: ListenURL, options: ServerOptions) -> list[WebSocketListener]:
+    inner: list[trio.abc.Listener[Any]]
+    if url.scheme == "wss":
+        inner = list(await tls.open_listeners(url, options))
+    else:
+        inner = list(await tcp.open_listeners(url, options))
+    return [WebSocketListener(listener, url.path, options.max_line_bytes) for listener in inner]
+
+
+async def open_stream(url: ListenURL, options: ClientOptions) -> WebSocketStream:
+    stream: trio.abc.Stream = await tcp.open_stream(url, options)
+    if url.scheme == "wss":
+        stream = await tls.wrap_client(stream, url, options)
+    try:
+        return await WebSocketStream.client(stream, str(url), CLIENT_MAX_FRAME)
+    except HandshakeError as exc:
+        raise ConnectError(f"{url}: WebSocket handshake failed: {exc}") from None

@@ -1,0 +1,239 @@
+"""A WebSocket connection seen as a byte stream of lines.
+
+One text message carries one line: a received message comes out followed by
+``\\n``; every ``\\n`` written ends the message being sent. A write that does
+not end in ``\\n`` goes out as a fragment of a message still open, so any
+bytes round-trip exactly. Built on the sans-IO protocol of ``websockets``, so
+the adapter needs no background task and fits wherever a ``trio.abc.Stream``
+does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import operator
+from collections.abc import Iterator
+
+import trio
+from websockets.client import ClientProtocol
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import OPEN, Protocol
+from websockets.server import ServerProtocol
+from websockets.uri import parse_uri
+
+RECEIVE_SIZE = 65536
+DATA_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+
+# The library logs every connection opened and closed at INFO; the server
+# already logs each connection once, with its number.
+_protocol_log = logging.getLogger(__name__)
+_protocol_log.setLevel(logging.WARNING)
+
+
+class HandshakeError(Exception):
+    """The peer did not complete the WebSocket opening handshake."""
+
+
+class WebSocketStream(trio.abc.Stream):
+    """``transport_stream`` speaking WebSocket, read and written as lines."""
+
+    def __init__(
+        self, transport_stream: trio.abc.Stream, protocol: Protocol, path: str = ""
+    ) -> None:
+        self.transport_stream = transport_stream
+        self.protocol = protocol
+        self._path = path
+        self._inbox = bytearray()
+        self._in_message = False  # a message is open on our side (no "\n" yet)
+        self._open = protocol.state is OPEN
+        self._peer_closed = False
+        self._closed = False
+        self._busy: set[str] = set()
+        self._send_lock = trio.Lock()
+        self._handshake_lock = trio.Lock()
+        self._request: Request | None = None
+
+    @classmethod
+    def server(
+        cls, transport_stream: trio.abc.Stream, path: str, max_frame: int
+    ) -> WebSocketStream:
+        """The server's side; the handshake happens on first use (or ``do_handshake``).
+
+        Requests for any other HTTP path than ``path`` are answered 404.
+        """
+        protocol = ServerProtocol(max_size=(None, max_frame), logger=_protocol_log)
+        return cls(transport_stream, protocol, path)
+
+    @classmethod
+    async def client(
+        cls, transport_stream: trio.abc.Stream, uri: str, max_frame: int
+    ) -> WebSocketStream:
+        """The client's side, after a successful opening handshake to ``uri``.
+
+        Raises HandshakeError (and closes the transport) when the server refuses.
+        """
+        protocol = ClientProtocol(parse_uri(uri), max_size=(None, max_frame), logger=_protocol_log)
+        self = cls(transport_stream, protocol)
+        try:
+            protocol.send_request(protocol.connect())
+            await self._flush()
+            while protocol.state is not OPEN and protocol.handshake_exc is None:
+                await self._pump()
+        except trio.BrokenResourceError as exc:
+            await trio.aclose_forcefully(transport_stream)
+            raise HandshakeError(str(exc) or "connection lost") from None
+        if protocol.handshake_exc is not None:
+            await trio.aclose_forcefully(transport_stream)
+            raise HandshakeError(str(protocol.handshake_exc))
+        self._open = True
+        return self
+
+    # ----------------------------------------------------------- trio.abc.Stream
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        if max_bytes is not None and operator.index(max_bytes) < 1:
+            raise ValueError("max_bytes must be at least 1")
+        with self._claim("receiving"):
+            await self.do_handshake()
+            while not self._inbox:
+                if self._peer_closed:
+                    await trio.lowlevel.checkpoint()
+                    return b""
+                await self._pump()
+            size = len(self._inbox) if max_bytes is None else max_bytes
+            data = bytes(self._inbox[:size])
+            del self._inbox[:size]
+        await trio.lowlevel.checkpoint()
+        return data
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        with self._claim("sending"):
+            await self.do_handshake()
+            if self.protocol.state is not OPEN:
+                raise trio.BrokenResourceError("the WebSocket connection is closing")
+            *lines, rest = bytes(data).split(b"\n")
+            for line in lines:
+                self._send_frame(line, fin=True)
+            if rest:
+                self._send_frame(rest, fin=False)
+            await self._flush()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        with self._claim("sending"):
+            await self.transport_stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            await trio.lowlevel.checkpoint()
+            return
+        self._closed = True
+        try:
+            # Say goodbye unless a write is under way (it would interleave).
+            if self.protocol.state is OPEN and not self._send_lock.locked():
+                self.protocol.send_close(CloseCode.NORMAL_CLOSURE)
+                await self._flush()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await self.transport_stream.aclose()
+
+    async def do_handshake(self) -> None:
+        """Answer the client's opening handshake, once; the first read or write calls this."""
+        if self._open:
+            return
+        async with self._handshake_lock:
+            if not self._open:
+                await self._accept()
+
+    # ------------------------------------------------------------------ private
+
+    @contextlib.contextmanager
+    def _claim(self, what: str) -> Iterator[None]:
+        if self._closed:
+            raise trio.ClosedResourceError("this stream was closed")
+        if what in self._busy:
+            raise trio.BusyResourceError(f"another task is already {what}")
+        self._busy.add(what)
+        try:
+            yield
+        finally:
+            self._busy.discard(what)
+
+    async def _accept(self) -> None:
+        assert isinstance(self.protocol, ServerProtocol)
+        request = None
+        while request is None:
+            await self._pump()
+            if self.protocol.handshake_exc is not None:
+                break
+            request = self._request
+        if request is None:
+            response = None
+        elif request.path.split("?")[0] != self._path:
+            response = self.protocol.reject(404, f"no WebSocket chat at {request.path}\n")
+        else:
+            response = self.protocol.accept(request)
+        if response is not None:
+            self.protocol.send_response(response)
+            await self._flush()
+        if self.protocol.state is not OPEN:
+            await trio.aclose_forcefully(self.transport_stream)
+            reason = self.protocol.handshake_exc or (response and response.reason_phrase)
+            raise trio.BrokenResourceError(f"WebSocket handshake failed: {reason}")
+        self._open = True
+
+    def _send_frame(self, data: bytes, *, fin: bool) -> None:
+        if self._in_message:
+            self.protocol.send_continuation(data, fin=fin)
+        else:
+            self.protocol.send_text(data, fin=fin)
+        self._in_message = not fin
+
+    async def _pump(self) -> None:
+        """Read once from the transport and take in what it brought."""
+        data = await self.transport_stream.receive_some(RECEIVE_SIZE)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        # Pongs, the close reply, handshake answers. Never wait behind a write
+        # under way: it may be stuck until this very read drains the peer, and
+        # it sends what is queued here before it lets go. A peer gone away
+        # still leaves what it sent to be read.
+        with contextlib.suppress(trio.BrokenResourceError):
+            await self._flush(wait=not self._open)
+        for event in self.protocol.events_received():
+            if isinstance(event, Request):
+                self._request = event
+            elif isinstance(event, Frame) and event.opcode in DATA_OPCODES:
+                self._inbox += event.data
+                if event.fin:
+                    self._inbox += b"\n"
+        # Checked on the protocol rather than by event: a close in the middle
+        # of a message (a last line with no "\n") is a protocol error to the
+        # library, but the peer plainly closed.
+        self._peer_closed = self.protocol.close_rcvd is not None
+        if self._peer_closed:
+            return
+        if self.protocol.parser_exc is not None:
+            raise trio.BrokenResourceError(
+                f"WebSocket connection failed: {self.protocol.parser_exc}"
+            )
+        if not data:
+            raise trio.BrokenResourceError(
+                "connection lost without a WebSocket close"
+                if self._open
+                else "connection closed during the WebSocket handshake"
+            )
+
+    async def _flush(self, *, wait: bool = True) -> None:
+        if not wait and self._send_lock.locked():
+            await trio.lowlevel.checkpoint()
+            return
+        async with self._send_lock:
+            while chunks := self.protocol.data_to_send():
+                for chunk in chunks:
+                    if chunk:  # b"" asks to half-close; closing follows soon anyway
+                        await self.transport_stream.send_all(chunk)
