@@ -9,6 +9,7 @@ import trio
 import trio.testing
 from transport_harness import TRANSPORTS, Harness, socket_of
 
+from trio_chat.client.connection import ChatClient
 from trio_chat.protocol import events as ev
 from trio_chat.testing import JsonClient, TextClient
 
@@ -132,3 +133,26 @@ async def test_streams_pass_trio_stream_checks(kind, tmp_path, certs, nursery):
     for listener in listeners:
         await listener.aclose()
     await harness.close_all()
+
+
+async def test_the_terminal_clients_connection_chats_over_it(chat, nursery):
+    await chat.start()
+    shown: list[ev.Event] = []
+    arrived = trio.Event()
+
+    def show(item: object) -> None:
+        if isinstance(item, ev.Message):
+            shown.append(item)
+            arrived.set()
+
+    client = ChatClient("alice", chat.stream, show=show)
+    nursery.start_soon(client.run)
+    bob = await chat.client("bob")
+    await bob.expect(r"\* alice joined #lobby$")
+    client.submit("hello over " + chat.kind)
+    await bob.expect(rf"alice: hello over {chat.kind}$")
+    await bob.send_line("hi alice")
+    while not any(m.text == "hi alice" for m in shown):
+        await arrived.wait()
+        arrived = trio.Event()
+    client.quit()
