@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import trio
 
+from trio_chat.bench import command as bench_command
 from trio_chat.server import ChatServer, Limits
 from trio_chat.transports import URLError, open_listeners, parse_url
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL, bound_url
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"{text} (default {default})",
         )
+    bench_command.add_parser(commands)
     return parser
 
 
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "server":
         return run_server(args)
+    if args.command == "bench":
+        return bench_command.run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
