@@ -6,11 +6,11 @@ an event into the line a person reads. Both are pure functions.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.memo import once_per_object
 
 COMMANDS: tuple[str, ...] = (
     "/help                 this list",
@@ -124,7 +124,7 @@ def _clock(time: datetime) -> str:
     return time.astimezone().strftime("[%H:%M:%S]")
 
 
-@functools.lru_cache(maxsize=4096)
+@once_per_object
 def format_event(event: ev.Event) -> bytes:
     """The bytes a text-mode reader receives for ``event`` (empty for none).
 
