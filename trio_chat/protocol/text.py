@@ -6,6 +6,8 @@ an event into the line a person reads. Both are pure functions.
 
 from __future__ import annotations
 
+import functools
+import math
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
@@ -121,7 +123,14 @@ def format_request(request: ev.Request) -> str:
 
 
 def _clock(time: datetime) -> str:
-    return time.astimezone().strftime("[%H:%M:%S]")
+    return _clock_at(math.floor(time.timestamp()))
+
+
+@functools.lru_cache(maxsize=64)
+def _clock_at(second: int) -> str:
+    # Converting to local time is the dearest part of formatting a line,
+    # and a busy room has many events in each second.
+    return datetime.fromtimestamp(second).strftime("[%H:%M:%S]")
 
 
 @once_per_object
