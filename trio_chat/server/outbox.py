@@ -24,10 +24,12 @@ class Outbox:
 
     def put(self, event: ev.Event) -> bool:
         """Queue ``event``; False when the outbox is full or closed."""
-        if self._closed or len(self._items) >= self.capacity:
+        items = self._items
+        if self._closed or len(items) >= self.capacity:
             return False
-        self._items.append(event)
-        self._ready.set()
+        if not items:  # else the writer has been woken already
+            self._ready.set()
+        items.append(event)
         return True
 
     @property

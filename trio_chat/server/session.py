@@ -169,7 +169,7 @@ class Session:
     async def _write_loop(self) -> None:
         conn = self.conn
         while events := await self.outbox.take_all():
-            data = b"".join([conn.send(e) for e in events])
+            data = b"".join(map(conn.encoder, events))
             try:
                 await self.stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
