@@ -22,6 +22,7 @@ from trio_chat.server.config import Limits
 from trio_chat.server.flood import TokenBucket
 from trio_chat.server.hub import Hub, Member
 from trio_chat.server.outbox import Outbox
+from trio_chat.transports.tcp import eager_sender
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +169,14 @@ class Session:
 
     async def _write_loop(self) -> None:
         conn = self.conn
+        send_now = eager_sender(self.stream)
         while events := await self.outbox.take_all():
             data = b"".join(map(conn.encoder, events))
             try:
-                await self.stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                sent = send_now(data)
+                if sent < len(data):
+                    await self.stream.send_all(memoryview(data)[sent:])
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 self.stop("connection lost")
                 return
 
