@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import select
 import socket
@@ -166,8 +167,11 @@ class Load:
             per_sender = options.rate / max(1, options.senders)
             next_progress = self.start_ns
             while (now := time.monotonic_ns()) < self.window_end_ns:
-                due = int((now - self.start_ns) / 1e9 * per_sender) + 1
+                ticks = (now - self.start_ns) / 1e9 * per_sender
                 for client in senders:
+                    # staggered, so that the senders' messages do not arrive in bursts
+                    assert client.sender is not None
+                    due = math.floor(ticks - client.sender / options.senders) + 1
                     while client.sent < due:
                         self._send_message(client)
                 self._poll(0.0005)

@@ -20,7 +20,7 @@ class BenchOptions:
     codec: Codec = "text"
     clients: int = 100
     senders: int = 10
-    window: int = 8
+    window: int = 32
     """Messages each sender has sent and not yet received back (fanout, slow)."""
     rate: float = 1000.0
     """Messages a second offered by all senders together (rate)."""
