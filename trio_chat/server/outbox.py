@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 import trio
 
 from trio_chat.protocol import events as ev
@@ -12,13 +10,14 @@ from trio_chat.protocol import events as ev
 class Outbox:
     """Fan-out appends here without awaiting; the client's writer drains it.
 
-    Cheaper than a memory channel per client: ``put`` is a deque append and
-    ``take_all`` hands the writer everything queued, to send in one write.
+    Cheaper than a memory channel per client: ``put`` is a list append and
+    ``take_all`` hands the writer the whole list, to send in one write. (A
+    deque would cost an idle client over a kilobyte for its first block.)
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._items: deque[ev.Event] = deque()
+        self._items: list[ev.Event] = []
         self._ready = trio.Event()
         self._closed = False
 
@@ -40,7 +39,7 @@ class Outbox:
         """Accept nothing more; the writer ends once it has sent what is queued."""
         self._closed = True
         if discard:
-            self._items.clear()
+            self._items = []
         self._ready.set()
 
     async def take_all(self) -> list[ev.Event]:
@@ -50,6 +49,5 @@ class Outbox:
                 return []
             await self._ready.wait()
             self._ready = trio.Event()
-        items = list(self._items)
-        self._items.clear()
+        items, self._items = self._items, []
         return items
