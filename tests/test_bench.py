@@ -45,6 +45,7 @@ async def test_fanout_counts_every_delivery(nursery, codec):
     assert report["expected_deliveries"] == sent * 8
     assert report["received_deliveries"] == sent * 8
     assert report["lost"] == report["duplicated"] == report["out_of_order"] == 0
+    assert report["sequence_gaps"] == 0
     assert 0 < report["deliveries_in_window"] <= report["received_deliveries"]
     assert report["deliveries_per_s"] > 0
     latency = report["latency_ms"]

@@ -103,7 +103,8 @@ class Load:
         for start in range(0, len(self._indexes), CONNECT_WAVE):
             wave = [self._open(i) for i in self._indexes[start : start + CONNECT_WAVE]]
             self.clients += wave
-            self._run_until(functools.partial(_all_registered, wave), "registering clients")
+            if not self._run_until(functools.partial(_all_registered, wave)):
+                raise BenchError(f"no welcome from the server in {PHASE_TIMEOUT:g} s")
             if options.mode == "idle":
                 # out of the lobby, so the next wave's joins reach only the wave
                 for client in wave:
@@ -150,10 +151,7 @@ class Load:
         readers = [c for c in self.clients if c.reads]
         for client in readers:
             client.waiting_for = token
-        done = self._run_until(
-            lambda: not any(c.waiting_for for c in readers), f"waiting for {word}", timeout
-        )
-        if not done:
+        if not self._run_until(lambda: not any(c.waiting_for for c in readers), timeout):
             self.result.unfinished = sum(1 for c in readers if c.waiting_for)
 
     def run_window(self, duration: float, progress: Callable[[str], None]) -> None:
@@ -206,7 +204,7 @@ class Load:
     def wait_echoes(self, timeout: float = 10.0) -> None:
         """Let every message a sender sent come back to it."""
         senders = [c for c in self.clients if c.sender is not None and c.reads]
-        self._run_until(lambda: all(c.echoed >= c.sent for c in senders), "draining", timeout)
+        self._run_until(lambda: all(c.echoed >= c.sent for c in senders), timeout)
 
     def finish(self) -> WorkerResult:
         result = self.result
@@ -270,14 +268,11 @@ class Load:
 
     # ----------------------------------------------------------------- loop
 
-    def _run_until(
-        self, done: Callable[[], bool], what: str, timeout: float = PHASE_TIMEOUT
-    ) -> bool:
+    def _run_until(self, done: Callable[[], bool], timeout: float = PHASE_TIMEOUT) -> bool:
+        """Serve the clients until ``done()``; False if ``timeout`` passes first."""
         deadline = time.monotonic() + timeout
         while not done():
             if time.monotonic() > deadline:
-                if what == "registering clients":
-                    raise BenchError(f"{what}: no answer from the server in {timeout:g} s")
                 return False
             self._poll(0.05)
         return True

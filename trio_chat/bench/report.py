@@ -59,6 +59,8 @@ def summarize(
         "lost": max(0, expected - received),
         "duplicated": max(sum(r.duplicates for r in results), received - expected),
         "out_of_order": sum(r.reordered for r in results),
+        # missing sequence numbers, as the decoding clients saw them
+        "sequence_gaps": sum(r.gaps for r in results),
         "latency_ms": _percentiles(latencies),
         "clients_without_end": sum(r.unfinished for r in results),
         "dropped": dropped,
