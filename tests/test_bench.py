@@ -61,6 +61,15 @@ async def test_fanout_counts_every_delivery(nursery, codec):
     json.dumps(report)  # the JSON report
 
 
+async def test_load_spread_over_processes_counts_every_delivery(nursery):
+    port = await start_server(nursery, **UNLIMITED)
+    report = await bench(port, clients=6, senders=2, window=4, procs=2)
+    assert report["bench"]["procs"] == 2
+    assert report["messages_sent"] >= 2 * 4
+    assert report["received_deliveries"] == report["messages_sent"] * 6
+    assert report["lost"] == report["duplicated"] == 0
+
+
 async def test_fixed_rate_sends_at_the_rate(nursery):
     port = await start_server(nursery, **UNLIMITED)
     report = await bench(port, mode="rate", clients=5, senders=2, rate=200.0)

@@ -199,7 +199,9 @@ class Load:
         elapsed = (now - self.start_ns) / 1e9
         got = sum(c.received for c in self.clients)
         rate = got / elapsed if elapsed > 0 else 0.0
-        return f"{elapsed:5.1f} s  {got} deliveries  {rate / 1e6:.3f} M/s"
+        line = f"{elapsed:5.1f} s  {got} deliveries  {rate / 1e6:.3f} M/s"
+        procs = self.options.procs
+        return line if procs == 1 else f"{line} in the first of {procs} processes"
 
     def wait_echoes(self, timeout: float = 10.0) -> None:
         """Let every message a sender sent come back to it."""
