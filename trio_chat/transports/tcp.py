@@ -55,16 +55,16 @@ async def open_tcp_stream(host: str, port: int) -> trio.SocketStream:
     return await trio.open_tcp_stream(host, port)
 
 
-def eager_sender(stream: object) -> Callable[[bytes], int]:
+def eager_sender(stream: object) -> Callable[[bytes], int] | None:
     """A function that writes what the kernel takes at once, without waiting.
 
     ``SocketStream.send_all`` yields to the scheduler around every write;
     a writer that calls this first pays that only when the socket is full.
-    It returns the number of bytes written (always 0 for streams other than
-    TCP) and raises OSError when the connection is broken.
+    It returns the number of bytes written and raises OSError when the
+    connection is broken. None for streams other than TCP.
     """
     if not isinstance(stream, trio.SocketStream):
-        return lambda _data: 0
+        return None
     sock = stream.socket
 
     def send(data: bytes) -> int:
