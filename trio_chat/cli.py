@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 import trio
 
+from trio_chat.bench import command as bench_command
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.roomlog import LoggedStore
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{text} (default {default})",
         )
     add_client_parser(commands)
+    bench_command.add_parser(commands)
     return parser
 
 
@@ -174,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_server(args)
     if args.command == "client":
         return run_client(args)
+    if args.command == "bench":
+        return bench_command.run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

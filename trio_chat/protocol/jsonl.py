@@ -7,7 +7,6 @@ event is on the wire without further code. Times are ISO 8601 in UTC.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import typing
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.memo import once_per_object
 
 T = TypeVar("T", ev.Request, ev.Event)
 JsonValue = Any  # what json.loads returns
@@ -50,7 +50,7 @@ def _plain(value: object) -> JsonValue:
     return value
 
 
-@functools.lru_cache(maxsize=4096)
+@once_per_object
 def encode(obj: ev.Request | ev.Event) -> bytes:
     """One JSON line for ``obj``; cached so a broadcast is encoded once."""
     return (_dumps(to_json(obj)) + "\n").encode()

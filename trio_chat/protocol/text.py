@@ -7,10 +7,12 @@ an event into the line a person reads. Both are pure functions.
 from __future__ import annotations
 
 import functools
+import math
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.memo import once_per_object
 from trio_chat.protocol.rules import LOBBY
 
 COMMANDS: tuple[str, ...] = (
@@ -154,10 +156,17 @@ def _in(room: str) -> str:
 
 
 def _clock(time: datetime) -> str:
-    return time.astimezone().strftime("[%H:%M:%S]")
+    return _clock_at(math.floor(time.timestamp()))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=64)
+def _clock_at(second: int) -> str:
+    # Converting to local time is the dearest part of formatting a line,
+    # and a busy room has many events in each second.
+    return datetime.fromtimestamp(second).strftime("[%H:%M:%S]")
+
+
+@once_per_object
 def format_event(event: ev.Event) -> bytes:
     """The bytes a text-mode reader receives for ``event`` (empty for none).
 

@@ -388,7 +388,11 @@ class Hub:
 
     async def wait_for_room(self) -> None:
         """Wait while the broadcast is far behind, so readers slow to its pace."""
-        await self._drained.wait()
+        # Not a checkpoint otherwise: a reader then carries out every request
+        # of a chunk it received at once (receiving is the checkpoint), so a
+        # broadcast batch, and each writer's send, holds more messages.
+        if not self._drained.is_set():
+            await self._drained.wait()
 
     async def broadcast(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED

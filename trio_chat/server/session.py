@@ -24,6 +24,7 @@ from trio_chat.server.config import Limits
 from trio_chat.server.flood import TokenBucket
 from trio_chat.server.hub import Hub, Member
 from trio_chat.server.outbox import Outbox
+from trio_chat.transports import eager_sender
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class Session:
         self.limits = limits
         self.address = address
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
-        self.outbox = Outbox(limits.outbox_size)
+        self._send_now = eager_sender(stream)
+        self.outbox = Outbox(limits.outbox_size, self._write_now if self._send_now else None)
         self.member: Member | None = None
         self.reason = "connection closed"
         self._reading = trio.CancelScope()
@@ -243,13 +245,28 @@ class Session:
 
     async def _write_loop(self) -> None:
         conn = self.conn
-        while events := await self.outbox.take_all():
-            data = b"".join([conn.send(e) for e in events])
+        send_now = self._send_now
+        while True:
+            unsent, events = await self.outbox.take_all()
+            if not (unsent or events):
+                return
+            data = unsent + b"".join(map(conn.encoder, events))
             try:
-                await self.stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                sent = send_now(data) if send_now else 0
+                if sent < len(data):
+                    await self.stream.send_all(memoryview(data)[sent:])
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 self.stop("connection lost")
                 return
+
+    def _write_now(self, events: list[ev.Event]) -> bytes:
+        """Write ``events`` as far as the socket takes them now; returns the rest."""
+        data = b"".join(map(self.conn.encoder, events))
+        assert self._send_now is not None
+        try:
+            return data[self._send_now(data) :]
+        except OSError:
+            return data  # the writer finds the connection broken
 
     # ------------------------------------------------------------ keeping alive
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Callable
 
 import trio
 
@@ -60,3 +62,25 @@ async def open_stream(url: ListenURL, options: ClientOptions) -> trio.SocketStre
         return await trio.open_tcp_stream(url.host, url.port)
     except OSError as exc:
         raise ConnectError(f"cannot connect to {url}: {exc.strerror or exc}") from None
+
+
+def eager_sender(stream: object) -> Callable[[bytes], int] | None:
+    """A function that writes what the kernel takes at once, without waiting.
+
+    ``SocketStream.send_all`` yields to the scheduler around every write;
+    a writer that calls this first pays that only when the socket is full.
+    It returns the number of bytes written and raises OSError when the
+    connection is broken. None for streams that are not a plain socket
+    (TLS and WebSocket have their own framing to keep whole).
+    """
+    if not isinstance(stream, trio.SocketStream):
+        return None
+    sock = stream.socket
+
+    def send(data: bytes) -> int:
+        try:
+            return os.write(sock.fileno(), data)
+        except BlockingIOError:
+            return 0
+
+    return send
