@@ -21,7 +21,7 @@ from trio_chat.bench import command as bench_command
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.roomlog import LoggedStore
-from trio_chat.server.sqlite import SqliteStore, prune_forever
+from trio_chat.server.sqlite import SqliteStore, maintain
 from trio_chat.transports import (
     ServerOptions,
     URLError,
@@ -271,7 +271,11 @@ async def _open_store(
     try:
         accounts = Accounts(await db.load_credentials(), save=db.save_credential)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(prune_forever, db, args.history_days, args.history_max)
+            nursery.start_soon(
+                functools.partial(
+                    maintain, db, days=args.history_days, keep_per_room=args.history_max
+                )
+            )
             yield db, accounts
             nursery.cancel_scope.cancel()
     finally:

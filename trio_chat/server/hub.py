@@ -397,25 +397,37 @@ class Hub:
     async def broadcast(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Store and deliver what the hub posts, in order; runs until cancelled."""
-        task_status.started()
-        async for first in self._receive:
-            batch = first
-            while True:
-                try:
-                    batch += self._receive.receive_nowait()
-                except trio.WouldBlock:
-                    break
-            stored = [d.keep for d in batch if d.keep is not None]
-            if stored:  # before anyone sees them: nothing seen is ever lost
-                await self.store.append(stored)
-            for delivery in batch:
-                event = delivery.event
-                if isinstance(event, ev.Event):
-                    self._deliver(event, delivery)
-                elif (fetched := await event()) is not None:
-                    self._deliver(fetched, delivery)
-            self._drained.set()
+        """Store and deliver what the hub posts, in order, until the hub is closed.
+
+        Two stages: one task stores each batch, another delivers the batches
+        stored, so a batch is delivered while the next one is committed.
+        """
+        stored_send, stored_receive = trio.open_memory_channel[list[Delivery]](1)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._store_batches, stored_send)
+            task_status.started()
+            async for batch in stored_receive:
+                for delivery in batch:
+                    event = delivery.event
+                    if isinstance(event, ev.Event):
+                        self._deliver(event, delivery)
+                    elif (fetched := await event()) is not None:
+                        self._deliver(fetched, delivery)
+                self._drained.set()
+
+    async def _store_batches(self, stored: trio.MemorySendChannel[list[Delivery]]) -> None:
+        async with stored:
+            async for first in self._receive:
+                batch = first
+                while True:
+                    try:
+                        batch += self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+                kept = [d.keep for d in batch if d.keep is not None]
+                if kept:  # before anyone sees them: nothing seen is ever lost
+                    await self.store.append(kept)
+                await stored.send(batch)
 
     def _deliver(self, event: ev.Event, delivery: Delivery) -> None:
         for member in delivery.to:
