@@ -14,6 +14,13 @@ Chat = tuple[ChatServer, MemoryListener]
 StartChat = Callable[..., Awaitable[Chat]]
 
 
+@pytest.fixture(autouse=True)
+def private_data_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Keep every database and input history a test makes (in this process or
+    a server or client it starts) out of the user's own data directory."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def start_chat(nursery: trio.Nursery) -> StartChat:
     """Start the real server over the memory transport, with given limits."""

@@ -22,7 +22,7 @@ async def run_server(certs):
 
     async def run(*urls: str) -> list[str]:
         listen = [arg for url in urls for arg in ("--listen", url)]
-        command = [sys.executable, "-m", "trio_chat", "server", *listen]
+        command = [sys.executable, "-m", "trio_chat", "server", "--db", ":memory:", *listen]
         command += ["--cert", certs.certfile, "--key", certs.keyfile]
         process = await trio.lowlevel.open_process(command, stderr=subprocess.PIPE)
         processes.append(process)
@@ -112,7 +112,16 @@ async def test_socat_chats_over_a_unix_socket(run_server, certs, tmp_path):
 
 async def test_tls_without_a_certificate_is_refused_at_start():
     result = await trio.run_process(
-        [sys.executable, "-m", "trio_chat", "server", "--listen", "tls://127.0.0.1:0"],
+        [
+            sys.executable,
+            "-m",
+            "trio_chat",
+            "server",
+            "--db",
+            ":memory:",
+            "--listen",
+            "tls://127.0.0.1:0",
+        ],
         capture_stderr=True,
         check=False,
     )
