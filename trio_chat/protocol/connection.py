@@ -47,6 +47,8 @@ class ServerConnection:
     once, before the server core sees it.
     """
 
+    __slots__ = ("_lines", "mode", "registered")
+
     def __init__(self, *, max_line_bytes: int = 4096) -> None:
         self._lines = LineBuffer(max_line_bytes)
         self.mode: Mode | None = None

@@ -20,6 +20,8 @@ class LineBuffer:
     up to its newline, so one bad line costs that line and nothing else.
     """
 
+    __slots__ = ("_buf", "_discarding", "_eof", "_scanned", "max_line_bytes")
+
     def __init__(self, max_line_bytes: int) -> None:
         self.max_line_bytes = max_line_bytes
         self._buf = bytearray()

@@ -11,6 +11,8 @@ class TokenBucket:
     second; more than ``kick`` strikes is sustained abuse.
     """
 
+    __slots__ = ("_last", "_strikes", "_tokens", "burst", "kick", "rate")
+
     def __init__(self, *, burst: int, rate: float, kick: int, now: float) -> None:
         self.burst = burst
         self.rate = rate

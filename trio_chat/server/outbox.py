@@ -30,6 +30,8 @@ class Outbox:
     which the writer then sends first. A delivery then costs no task switch.
     """
 
+    __slots__ = ("_closed", "_idle", "_items", "_ready", "_unsent", "_write_now", "capacity")
+
     def __init__(
         self, capacity: int, write_now: Callable[[list[ev.Event]], bytes] | None = None
     ) -> None:

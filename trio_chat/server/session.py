@@ -33,6 +33,25 @@ RECEIVE_SIZE = 65536
 
 
 class Session:
+    __slots__ = (
+        "_bucket",
+        "_last_heard",
+        "_nursery",
+        "_password_for",
+        "_pinging",
+        "_reading",
+        "_send_now",
+        "_session",
+        "address",
+        "conn",
+        "hub",
+        "limits",
+        "member",
+        "outbox",
+        "reason",
+        "stream",
+    )
+
     def __init__(
         self, stream: trio.abc.Stream, hub: Hub, limits: Limits, address: str = "unknown"
     ) -> None:
@@ -48,6 +67,7 @@ class Session:
         self._reading = trio.CancelScope()
         self._session = trio.CancelScope()
         self._nursery: trio.Nursery | None = None
+        self._pinging = trio.CancelScope()  # the pinger, once there is one
         # Text mode asks for a registered nickname's password on a line of its
         # own: the nickname waiting for it.
         self._password_for: str | None = None
@@ -67,14 +87,14 @@ class Session:
         """Serve the client until the session ends; never raises for I/O."""
         with self._session:
             try:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._write_loop)
+                async with trio.open_nursery() as self._nursery:
+                    self._nursery.start_soon(self._write_loop)
                     with self._reading:
-                        async with trio.open_nursery() as self._nursery:
-                            await self._read_loop()
-                            self._nursery.cancel_scope.cancel()  # the pinger
+                        await self._read_loop()
+                    self._pinging.cancel()
                     self._finish()
-                    nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
+                    grace = trio.current_time() + self.limits.shutdown_grace
+                    self._nursery.cancel_scope.deadline = grace
             finally:
                 self._finish()
 
@@ -272,13 +292,14 @@ class Session:
 
     async def _ping_loop(self) -> None:
         """Ping a JSON client that has been silent; drop it if it stays so."""
-        while True:
-            await trio.sleep_until(self._last_heard + self.limits.ping_interval)
-            if trio.current_time() - self._last_heard < self.limits.ping_interval:
-                continue  # heard from meanwhile
-            sent = trio.current_time()
-            self._say(ev.ServerPing(ev.now(), secrets.token_hex(4)))
-            await trio.sleep(self.limits.ping_timeout)
-            if self._last_heard < sent:
-                self.stop("ping timeout")
-                return
+        with self._pinging:
+            while True:
+                await trio.sleep_until(self._last_heard + self.limits.ping_interval)
+                if trio.current_time() - self._last_heard < self.limits.ping_interval:
+                    continue  # heard from meanwhile
+                sent = trio.current_time()
+                self._say(ev.ServerPing(ev.now(), secrets.token_hex(4)))
+                await trio.sleep(self.limits.ping_timeout)
+                if self._last_heard < sent:
+                    self.stop("ping timeout")
+                    return
