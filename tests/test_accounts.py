@@ -27,9 +27,17 @@ async def test_a_registered_nick_asks_for_its_password_in_text_mode(start_chat):
 
     again = await TextClient.connect(listener)
     await again.send_line("alice")
-    await again.expect(r'nickname "alice" is registered: type its password$')
+    await again.expect(r'nickname "alice" is registered: type its password, or /nick ANOTHER$')
     await again.send_line("wrong password")
     assert (await again.expect("^!")).string == '! wrong password for "alice"'
+    await again.send_line("alice")
+    await again.expect("type its password")
+    await again.send_line("/nick alice2")  # someone else after all
+    await again.expect(r"\* welcome, alice2!")
+    await again.send_line("/quit")
+    await again.lines_until_closed()
+
+    again = await TextClient.connect(listener)
     await again.send_line("alice")
     await again.expect("type its password")
     await again.send_line(PASSWORD)

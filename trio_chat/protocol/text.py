@@ -61,6 +61,8 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         return ev.Quit(rest)
     if name == "help":
         return ev.GetHelp()
+    if name == "nick" and not registered:  # another nickname, when asked for a password
+        return ev.ChangeNick(_need(rest, "/nick NEW"))
     if not registered:
         raise CommandError(Code.NOT_REGISTERED, "choose a nickname first")
     match name:

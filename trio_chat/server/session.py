@@ -158,6 +158,9 @@ class Session:
                 pass
             case ev.Hello(nick, password, resume) if self.member is None:
                 await self._hello(nick, password, resume)
+            case ev.ChangeNick(nick) if self.member is None:  # not the password asked for
+                self._password_for = None
+                await self._hello(nick, None, ())
             case ev.GetHelp() if self.member is None:
                 self._say(ev.Help(ev.now(), COMMANDS))
             case ev.Ping(token) if self.member is None:
@@ -207,7 +210,8 @@ class Session:
     def _ask_password(self, nick: str) -> None:
         if self.conn.mode == "text":
             self._password_for = nick
-            self._say(ev.Notice(ev.now(), f'nickname "{nick}" is registered: type its password'))
+            text = f'nickname "{nick}" is registered: type its password, or /nick ANOTHER'
+            self._say(ev.Notice(ev.now(), text))
         else:
             message = f'nickname "{nick}" is registered: hello needs its password'
             self._say(ev.Error(ev.now(), Code.PASSWORD_REQUIRED, message))
