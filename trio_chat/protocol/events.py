@@ -8,6 +8,7 @@ Each class names its JSON ``type`` in ``TYPE``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -370,4 +371,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ServerPing,
         ServerPong,
     )
+}
+
+# Each wire class's field names, in order: looked up once rather than on
+# every message, since dataclasses.fields() is slow enough to show.
+FIELDS: dict[type[object], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls))
+    for cls in (*REQUEST_TYPES.values(), *EVENT_TYPES.values(), RoomInfo, RoomSeq)
 }

@@ -28,7 +28,7 @@ class DecodeError(ValueError):
 
 def to_json(obj: ev.Request | ev.Event) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {"type": obj.TYPE}
-    for name in _field_names(type(obj)):
+    for name in ev.FIELDS[type(obj)]:
         out[name] = _plain(getattr(obj, name))
     return out
 
@@ -46,7 +46,7 @@ def _plain(value: object) -> JsonValue:
     if isinstance(value, ev.Event):
         return to_json(value)
     if isinstance(value, ev.RoomInfo | ev.RoomSeq):
-        return {name: getattr(value, name) for name in _FIELDS[type(value)]}
+        return {name: getattr(value, name) for name in ev.FIELDS[type(value)]}
     return value
 
 
@@ -80,7 +80,7 @@ def from_json(obj: JsonValue, table: dict[str, type[T]]) -> T:
     if cls is None:
         raise DecodeError(f"unknown type {kind!r}")
     values: dict[str, object] = {}
-    for name, (required, convert) in _readers(cls).items():
+    for name, (required, convert) in _READERS[cls].items():
         if name in obj:
             values[name] = convert(obj[name], name)
         elif required:
@@ -90,14 +90,6 @@ def from_json(obj: JsonValue, table: dict[str, type[T]]) -> T:
 
 Reader = Callable[[JsonValue, str], object]
 _KIND_NAMES = {str: "a string", int: "an integer"}
-
-
-def _field_names(cls: type[object]) -> tuple[str, ...]:
-    return _FIELDS[cls]
-
-
-def _readers(cls: type[object]) -> dict[str, tuple[bool, Reader]]:
-    return _READERS[cls]
 
 
 def _reader_for(hint: object) -> Reader:
@@ -188,11 +180,4 @@ def _read_plan(cls: type[object]) -> dict[str, tuple[bool, Reader]]:
     }
 
 
-_CLASSES: list[type[object]] = [
-    *ev.REQUEST_TYPES.values(),
-    *ev.EVENT_TYPES.values(),
-    ev.RoomInfo,
-    ev.RoomSeq,
-]
-_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES}  # type: ignore[arg-type]
-_READERS = {cls: _read_plan(cls) for cls in _CLASSES}
+_READERS = {cls: _read_plan(cls) for cls in ev.FIELDS}

@@ -69,10 +69,7 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         case "me":
             return ev.Act(_need(rest, "/me ACTION"))
         case "msg":
-            nick, _, text = rest.partition(" ")
-            if not nick or not text.strip():
-                raise CommandError(Code.BAD_REQUEST, "usage: /msg NICK TEXT")
-            return ev.Tell(nick, text.strip())
+            return ev.Tell(*_word_and_rest(rest, "/msg NICK TEXT"))
         case "nick":
             return ev.ChangeNick(_need(rest, "/nick NEW"))
         case "join":
@@ -88,10 +85,7 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         case "register":
             return ev.Register(_need(rest, "/register PASSWORD"))
         case "password":
-            old, _, new = rest.partition(" ")
-            if not old or not new.strip():
-                raise CommandError(Code.BAD_REQUEST, "usage: /password OLD NEW")
-            return ev.SetPassword(old, new.strip())
+            return ev.SetPassword(*_word_and_rest(rest, "/password OLD NEW"))
     raise CommandError(Code.UNKNOWN_COMMAND, f"unknown command /{name}; /help lists the commands")
 
 
@@ -104,6 +98,13 @@ def _history(args: list[str]) -> ev.GetHistory:
     if target and target.startswith("@"):
         return ev.GetHistory(limit=limit, nick=target[1:])
     return ev.GetHistory(room=target, limit=limit)
+
+
+def _word_and_rest(arg: str, usage: str) -> tuple[str, str]:
+    word, _, rest = arg.partition(" ")
+    if not word or not rest.strip():
+        raise CommandError(Code.BAD_REQUEST, f"usage: {usage}")
+    return word, rest.strip()
 
 
 def _need(arg: str, usage: str) -> str:

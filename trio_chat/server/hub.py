@@ -114,6 +114,7 @@ class Hub:
         # Unbounded so that no hub call ever waits; sessions hold back their
         # reading while it is long (see wait_for_room).
         self._send, self._receive = trio.open_memory_channel[list[Delivery]](math.inf)
+        self._backlog = 0  # posts the storing stage has not taken yet
         self._drained = trio.Event()
         self._drained.set()
 
@@ -378,13 +379,9 @@ class Hub:
 
     def _post(self, deliveries: list[Delivery]) -> None:
         self._send.send_nowait(deliveries)
-        if self._drained.is_set() and self.backlog > self.limits.outbox_size:
+        self._backlog += 1
+        if self._backlog > self.limits.outbox_size and self._drained.is_set():
             self._drained = trio.Event()
-
-    @property
-    def backlog(self) -> int:
-        """Batches posted and not yet delivered."""
-        return self._send.statistics().current_buffer_used
 
     async def wait_for_room(self) -> None:
         """Wait while the broadcast is far behind, so readers slow to its pace."""
@@ -424,6 +421,7 @@ class Hub:
                         batch += self._receive.receive_nowait()
                     except trio.WouldBlock:
                         break
+                self._backlog = 0  # everything posted is in this batch
                 kept = [d.keep for d in batch if d.keep is not None]
                 if kept:  # before anyone sees them: nothing seen is ever lost
                     await self.store.append(kept)

@@ -235,25 +235,26 @@ class Session:
         if self.hub.accounts.is_registered(nick):
             message = f'"{nick}" is registered already; /password OLD NEW changes its password'
             self._say(ev.Error(ev.now(), Code.NICK_REGISTERED, message))
-        elif len(password) < MIN_PASSWORD:
-            message = f"a password needs at least {MIN_PASSWORD} characters"
-            self._say(ev.Error(ev.now(), Code.WEAK_PASSWORD, message))
-        else:
+        elif self._strong_enough(password):
             await self.hub.accounts.create(nick, password)
             self.hub.identified(member)
             log.info("%s registered from %s", nick, self.address)
             text = f'"{nick}" is registered: from now on it takes your password'
             self._say(ev.Notice(ev.now(), text))
 
+    def _strong_enough(self, password: str) -> bool:
+        if len(password) >= MIN_PASSWORD:
+            return True
+        message = f"a password needs at least {MIN_PASSWORD} characters"
+        self._say(ev.Error(ev.now(), Code.WEAK_PASSWORD, message))
+        return False
+
     async def _set_password(self, member: Member, old: str, new: str) -> None:
         nick = member.nick
         if not self.hub.accounts.is_registered(nick):
             message = f'"{nick}" is not registered; /register PASSWORD protects it'
             self._say(ev.Error(ev.now(), Code.BAD_REQUEST, message))
-        elif len(new) < MIN_PASSWORD:
-            message = f"a password needs at least {MIN_PASSWORD} characters"
-            self._say(ev.Error(ev.now(), Code.WEAK_PASSWORD, message))
-        elif await self._check_password(nick, old):
+        elif self._strong_enough(new) and await self._check_password(nick, old):
             await self.hub.accounts.change(nick, new)
             log.info("%s changed its password from %s", nick, self.address)
             self._say(ev.Notice(ev.now(), "password changed"))
