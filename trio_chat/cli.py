@@ -40,6 +40,7 @@ DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 LIMIT_FLAGS = {
     "--max-line-bytes": ("max_line_bytes", "longest line accepted, in bytes"),
     "--outbox-size": ("outbox_size", "events queued for one client before it is dropped"),
+    "--outbox-bytes": ("outbox_bytes", "bytes queued for one client before it is dropped"),
     "--handshake-timeout": ("handshake_timeout", "seconds to choose a nickname"),
     "--flood-burst": ("flood_burst", "lines a client may send at once"),
     "--flood-rate": ("flood_rate", "lines per second after the burst (0: no flood control)"),

@@ -30,3 +30,4 @@ class Code(StrEnum):
     ACCOUNT_REQUIRED = "account_required"
     SERVER_FULL = "server_full"
     TOO_MANY_CONNECTIONS = "too_many_connections"
+    SERVER_ERROR = "server_error"

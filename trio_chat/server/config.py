@@ -11,6 +11,10 @@ class Limits:
     """A longer line is discarded with an error; the connection goes on."""
     outbox_size: int = 1000
     """Events waiting to be written to one client; past this it is dropped."""
+    outbox_bytes: int = 1 << 20
+    """Bytes waiting to be written to one client, replies and history
+    included; past this it is dropped. A history answer holds at most a
+    quarter of it."""
     handshake_timeout: float = 60.0
     """Seconds to choose a nickname before the connection is closed."""
     flood_burst: int = 10
@@ -42,6 +46,6 @@ class Limits:
         for name in self.__dataclass_fields__:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name.replace('_', '-')} cannot be negative")
-        for name in ("max_line_bytes", "outbox_size", "flood_burst", "max_rooms"):
+        for name in ("max_line_bytes", "outbox_size", "outbox_bytes", "flood_burst", "max_rooms"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1")

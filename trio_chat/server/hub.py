@@ -14,11 +14,12 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import trio
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import jsonl
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
 from trio_chat.protocol.text import COMMANDS
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SEND_QUEUE_EXCEEDED = "send queue exceeded"
 GHOSTED = "logged in from elsewhere"
+E = TypeVar("E", bound=ev.Event)
 
 
 class Connection(Protocol):
@@ -91,10 +93,11 @@ class Delivery:
     to: tuple[Member, ...]
     keep: Stored | None = None  # stored before anyone sees the event
     close: bool = False  # the recipient's last event
+    sender: Member | None = None  # told if its event can be neither stored nor sent
 
 
-def _kept(event: ev.RoomEvent, to: tuple[Member, ...]) -> Delivery:
-    return Delivery(event, to, keep=event)
+def _kept(event: ev.RoomEvent, to: tuple[Member, ...], sender: Member | None = None) -> Delivery:
+    return Delivery(event, to, keep=event, sender=sender)
 
 
 class Hub:
@@ -117,6 +120,8 @@ class Hub:
         self._backlog = 0  # posts the storing stage has not taken yet
         self._drained = trio.Event()
         self._drained.set()
+        # A history answer leaves room in the asker's outbox for what goes on live.
+        self._history_bytes = self.limits.outbox_bytes // 4
 
     # ------------------------------------------------------------ registering
 
@@ -208,7 +213,7 @@ class Hub:
                 target.seq += 1
                 kind = ev.Message if isinstance(request, ev.Say) else ev.Action
                 event = kind(ev.now(), target.name, target.seq, member.nick, text)
-                return self._post([_kept(event, target.recipients)])
+                return self._post([_kept(event, target.recipients, member)])
             case ev.Tell(nick, text):
                 other = self.members.get(fold(nick))
                 if other is None:
@@ -216,7 +221,7 @@ class Hub:
                 private = ev.Private(ev.now(), member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
                 record = PrivateRecord(private, member.account, other.account)
-                return self._post([Delivery(private, to, keep=record)])
+                return self._post([Delivery(private, to, keep=record, sender=member)])
             case ev.Join(name, after):
                 if problem := room_problem(name):
                     return self._fail(
@@ -266,7 +271,7 @@ class Hub:
                 message = "private history is kept for registered nicknames only"
                 return self._fail(member, Code.ACCOUNT_REQUIRED, message)
             fetch = self._private_history(member.account, request.nick, count)
-            return self._post([Delivery(fetch, (member,))])
+            return self._post([Delivery(fetch, (member,), sender=member)])
         target = self._member_room(member, request.room)
         if isinstance(target, ev.Error):
             return self.reply(member, target)
@@ -275,7 +280,7 @@ class Hub:
         if request.before is not None:
             below = min(below, request.before)
         fetch = self._history(target.name, limit=count, before=below, after=request.after)
-        return self._post([Delivery(fetch, (member,))])
+        return self._post([Delivery(fetch, (member,), sender=member)])
 
     def reply(self, member: Member, event: ev.Event) -> None:
         """Send ``event`` to ``member`` alone, in order with its room events."""
@@ -322,7 +327,7 @@ class Hub:
         self._post(
             [
                 Delivery(intro, (member,)),
-                Delivery(replay, (member,)),
+                Delivery(replay, (member,), sender=member),
                 _kept(joined, room.recipients),
             ]
         )
@@ -334,6 +339,7 @@ class Hub:
 
         async def fetch() -> ev.Event | None:
             past = await self.store.room_history(room, limit=limit, before=before, after=after)
+            past = _fit(past, self._history_bytes, newest=after is None)
             return ev.History(ev.now(), room, tuple(past)) if past or not quiet else None
 
         return fetch
@@ -341,6 +347,7 @@ class Hub:
     def _private_history(self, account: str, other: str, limit: int) -> Fetch:
         async def fetch() -> ev.Event | None:
             past = await self.store.private_history(account, other, limit=limit)
+            past = _fit(past, self._history_bytes, newest=True)
             return ev.PrivateHistory(ev.now(), other, tuple(past))
 
         return fetch
@@ -405,11 +412,19 @@ class Hub:
             task_status.started()
             async for batch in stored_receive:
                 for delivery in batch:
-                    event = delivery.event
-                    if isinstance(event, ev.Event):
-                        self._deliver(event, delivery)
-                    elif (fetched := await event()) is not None:
-                        self._deliver(fetched, delivery)
+                    try:
+                        event = delivery.event
+                        if isinstance(event, ev.Event):
+                            self._deliver(event, delivery)
+                        elif (fetched := await event()) is not None:
+                            self._deliver(fetched, delivery)
+                    except Exception:
+                        # One bad event (or history read) costs that event,
+                        # never the broadcast and with it the whole chat.
+                        log.exception("an event could not be delivered")
+                        if delivery.sender is not None:
+                            failure = _failure()
+                            self._deliver(failure, Delivery(failure, (delivery.sender,)))
                 self._drained.set()
 
     async def _store_batches(self, stored: trio.MemorySendChannel[list[Delivery]]) -> None:
@@ -423,9 +438,31 @@ class Hub:
                         break
                 self._backlog = 0  # everything posted is in this batch
                 kept = [d.keep for d in batch if d.keep is not None]
-                if kept:  # before anyone sees them: nothing seen is ever lost
-                    await self.store.append(kept)
+                # Stored before anyone sees them: nothing seen is ever lost.
+                if kept and (lost := await self._store(kept)):
+                    batch = _replace_lost(batch, lost)
                 await stored.send(batch)
+
+    async def _store(self, kept: list[Stored]) -> set[int]:
+        """Store ``kept``; returns the ids of those that could not be stored.
+
+        When the batch fails, each event is tried alone, so that one event the
+        store refuses costs that event and not the others of its batch.
+        """
+        try:
+            await self.store.append(kept)
+        except Exception:
+            log.exception("storing %d event(s) failed; trying each alone", len(kept))
+        else:
+            return set()
+        lost = set()
+        for record in kept:
+            try:
+                await self.store.append([record])
+            except Exception as exc:
+                log.error("an event could not be stored, so it is not delivered: %r", exc)
+                lost.add(id(record))
+        return lost
 
     def _deliver(self, event: ev.Event, delivery: Delivery) -> None:
         for member in delivery.to:
@@ -435,6 +472,35 @@ class Hub:
                 member.connection.kick(SEND_QUEUE_EXCEEDED)
             if delivery.close:
                 member.outbox.close()
+
+
+def _failure() -> ev.Error:
+    """What the sender of an event that could be neither stored nor sent is told."""
+    return _error(Code.SERVER_ERROR, "the server failed to carry out your last request")
+
+
+def _replace_lost(batch: list[Delivery], lost: set[int]) -> list[Delivery]:
+    """``batch`` without the events that were not stored; their senders are told."""
+    kept = []
+    for delivery in batch:
+        if delivery.keep is None or id(delivery.keep) not in lost:
+            kept.append(delivery)
+        elif delivery.sender is not None:
+            failure = _failure()
+            kept.append(Delivery(failure, (delivery.sender,)))
+    return kept
+
+
+def _fit(events: list[E], budget: int, *, newest: bool) -> list[E]:
+    """As many of ``events`` (oldest first) as fit in ``budget`` bytes, from
+    the newest or from the oldest end; their JSON is the larger encoding."""
+    count = size = 0
+    for event in reversed(events) if newest else events:
+        size += len(jsonl.encode(event))
+        if size > budget:
+            break
+        count += 1
+    return events[len(events) - count :] if newest else events[:count]
 
 
 def _nicks(room: Room) -> tuple[str, ...]:

@@ -1,16 +1,13 @@
-"""A client's bounded queue of events waiting to be written to it."""
+"""A client's bounded queue of bytes waiting to be written to it."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import trio
 
 from trio_chat.protocol import events as ev
-
-log = logging.getLogger(__name__)
-
+from trio_chat.protocol.text import format_event
 
 # Writes the outboxes given something while their writers were idle, once the
 # task that filled them (the broadcast) has finished its batch.
@@ -20,52 +17,90 @@ _pending: trio.lowlevel.RunVar[list[Outbox]] = trio.lowlevel.RunVar("outbox_pend
 class Outbox:
     """Fan-out appends here without awaiting; the client's writer drains it.
 
-    Cheaper than a memory channel per client: ``put`` is a list append and
-    ``take_all`` hands the writer the whole list, to send in one write. (A
-    deque would cost an idle client over a kilobyte for its first block.)
+    Events are encoded as they are queued (``encode`` is memoized per event,
+    so a broadcast is still encoded once per mode), which lets the outbox
+    bound what it holds in bytes as well as in events: ``put`` refuses what
+    would take it past either bound. Bytes the writer has taken count until
+    it comes back for more, so a client that stops reading holds at most
+    ``max_bytes``, whatever it asked for.
 
-    Given ``write_now``, an outbox whose writer is idle is written without
-    waking the writer: once the current batch is in, ``write_now`` writes
-    all of it as far as the socket takes it at once and returns the rest,
-    which the writer then sends first. A delivery then costs no task switch.
+    Given ``send_now``, an outbox whose writer is idle is written without
+    waking the writer: once the current batch is in, all of it is written as
+    far as the socket takes it at once, and the writer sends the rest first.
+    A delivery then costs no task switch.
     """
 
-    __slots__ = ("_closed", "_idle", "_items", "_ready", "_unsent", "_write_now", "capacity")
+    __slots__ = (
+        "_closed",
+        "_idle",
+        "_in_flight",
+        "_items",
+        "_ready",
+        "_send_now",
+        "_size",
+        "_unsent",
+        "encode",
+        "max_bytes",
+        "max_events",
+    )
 
     def __init__(
-        self, capacity: int, write_now: Callable[[list[ev.Event]], bytes] | None = None
+        self,
+        *,
+        max_events: int,
+        max_bytes: int,
+        encode: Callable[[ev.Event], bytes] = format_event,
+        send_now: Callable[[bytes], int] | None = None,
     ) -> None:
-        self.capacity = capacity
-        self._items: list[ev.Event] = []
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.encode = encode  # the session switches it once the mode is known
+        self._items: list[bytes] = []
+        self._size = 0  # bytes queued, unsent, or taken by the writer
+        self._in_flight = 0  # of which the writer is sending now
         self._ready = trio.Event()
         self._closed = False
-        self._write_now = write_now
+        self._send_now = send_now
         self._idle = False  # the writer waits in take_all
         self._unsent = b""
 
     def put(self, event: ev.Event) -> bool:
-        """Queue ``event``; False when the outbox is full or closed."""
+        """Queue ``event``; False when that would overflow the outbox, or it is closed."""
         items = self._items
-        if self._closed or len(items) >= self.capacity:
+        if self._closed or len(items) >= self.max_events:
+            return False
+        data = self.encode(event)
+        if not data:  # nothing to say in this mode (a ping, in text mode)
+            return True
+        size = self._size + len(data)
+        if size > self.max_bytes:
             return False
         if not items and not self._unsent:  # else the writer has been woken already
-            if self._idle and self._write_now is not None:
+            if self._idle and self._send_now is not None:
                 _write_soon(self)
             else:
                 self._ready.set()
-        items.append(event)
+        items.append(data)
+        self._size = size
         return True
+
+    @property
+    def queued_bytes(self) -> int:
+        """What this client holds: queued, and taken by its writer but not yet sent."""
+        return self._size
 
     def _write_queued(self) -> None:
         """Write what is queued for an idle writer; wake it for what is left."""
-        if self._idle and self._items and not self._unsent and self._write_now is not None:
-            items, self._items = self._items, []
+        if self._idle and self._items and not self._unsent and self._send_now is not None:
+            data = b"".join(self._items)
+            self._items = []
             try:
-                self._unsent = self._write_now(items)
-            except Exception:  # raised here, it would end the whole server
-                log.exception("writing to a client failed")
-                self._items = items
-            if not self._unsent and not self._items:
+                sent = self._send_now(data)
+            except OSError:
+                sent = 0  # the writer finds the connection broken
+            self._size -= sent
+            self._unsent = data[sent:]
+            if not self._unsent:
                 return
         self._ready.set()
 
@@ -79,25 +114,30 @@ class Outbox:
         if discard:
             self._items = []
             self._unsent = b""
+            self._size = self._in_flight
         self._ready.set()
 
-    async def take_all(self) -> tuple[bytes, list[ev.Event]]:
-        """What is left of a write, and every event queued, waiting for either.
+    async def take_all(self) -> bytes:
+        """Everything queued, waiting for something; ``b""`` once closed and empty.
 
-        ``(b"", [])`` once closed and empty.
+        Calling it again says that what it returned last has been sent.
         """
+        self._size -= self._in_flight
+        self._in_flight = 0
         while not (self._items or self._unsent):
             if self._closed:
-                return b"", []
+                return b""
             self._idle = True
             try:
                 await self._ready.wait()
             finally:
                 self._idle = False
             self._ready = trio.Event()
-        unsent, self._unsent = self._unsent, b""
-        items, self._items = self._items, []
-        return unsent, items
+        data = self._unsent + b"".join(self._items)
+        self._unsent = b""
+        self._items = []
+        self._in_flight = len(data)
+        return data
 
 
 def _write_soon(outbox: Outbox) -> None:

@@ -22,7 +22,7 @@ from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import MIN_PASSWORD
 from trio_chat.server.config import Limits
 from trio_chat.server.flood import TokenBucket
-from trio_chat.server.hub import Hub, Member
+from trio_chat.server.hub import SEND_QUEUE_EXCEEDED, Hub, Member
 from trio_chat.server.outbox import Outbox
 from trio_chat.transports import eager_sender
 
@@ -61,7 +61,12 @@ class Session:
         self.address = address
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
         self._send_now = eager_sender(stream)
-        self.outbox = Outbox(limits.outbox_size, self._write_now if self._send_now else None)
+        self.outbox = Outbox(
+            max_events=limits.outbox_size,
+            max_bytes=limits.outbox_bytes,
+            encode=self.conn.encoder,
+            send_now=self._send_now,
+        )
         self.member: Member | None = None
         self.reason = "connection closed"
         self._reading = trio.CancelScope()
@@ -146,6 +151,8 @@ class Session:
             if event is CLOSED:
                 return False
             break
+        if self.member is None:  # the first line has chosen the mode
+            self.outbox.encode = self.conn.encoder
         if not await self._flood_control():
             return False
         match event:
@@ -262,20 +269,19 @@ class Session:
     def _say(self, event: ev.Event) -> None:
         """Answer this client alone, behind whatever the hub has queued for it."""
         if self.member is None:
-            self.outbox.put(event)
+            if not self.outbox.put(event):
+                self.kick(SEND_QUEUE_EXCEEDED)
         else:
             self.hub.reply(self.member, event)
 
     # ----------------------------------------------------------------- writing
 
     async def _write_loop(self) -> None:
-        conn = self.conn
         send_now = self._send_now
         while True:
-            unsent, events = await self.outbox.take_all()
-            if not (unsent or events):
+            data = await self.outbox.take_all()
+            if not data:
                 return
-            data = unsent + b"".join(map(conn.encoder, events))
             try:
                 sent = send_now(data) if send_now else 0
                 if sent < len(data):
@@ -283,15 +289,6 @@ class Session:
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 self.stop("connection lost")
                 return
-
-    def _write_now(self, events: list[ev.Event]) -> bytes:
-        """Write ``events`` as far as the socket takes them now; returns the rest."""
-        data = b"".join(map(self.conn.encoder, events))
-        assert self._send_now is not None
-        try:
-            return data[self._send_now(data) :]
-        except OSError:
-            return data  # the writer finds the connection broken
 
     # ------------------------------------------------------------ keeping alive
 
