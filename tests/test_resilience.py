@@ -132,3 +132,25 @@ async def test_a_client_that_asks_for_history_and_never_reads_is_dropped_within_
     left = await alice.expect(ev.Left)
     assert (left.nick, left.reason) == ("greedy", "send queue exceeded")
     assert peak <= budget
+
+
+async def test_the_rooms_answer_lists_the_most_populous_rooms_when_there_are_many(
+    nursery, monkeypatch
+):
+    monkeypatch.setattr("trio_chat.server.hub.ROOMS_LISTED", 3)
+    _, listener = await start(nursery, flood_rate=0)
+    alice = await JsonClient.connect(listener)
+    await alice.login("alice")
+    bob = await JsonClient.connect(listener)
+    await bob.login("bob")
+    for room in ("#a", "#b", "#c", "#d"):
+        await alice.send(ev.Join(room))
+    await bob.send(ev.Join("#d"))
+    await bob.expect(ev.Members)
+    await alice.send(ev.ListRooms())
+    rooms = await alice.expect(ev.Rooms)
+    # #lobby and #d have two members; one of the rest fills the third place
+    names = [r.name for r in rooms.rooms]
+    assert len(names) == 3
+    assert {"#d", "#lobby"} <= set(names)
+    assert names == sorted(names)

@@ -10,6 +10,7 @@ go, then appends each event to its recipients' outboxes.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SEND_QUEUE_EXCEEDED = "send queue exceeded"
 GHOSTED = "logged in from elsewhere"
+ROOMS_LISTED = 1000  # the most populous rooms, in a ``rooms`` answer
 E = TypeVar("E", bound=ev.Event)
 
 
@@ -248,7 +250,9 @@ class Hub:
                     return self._fail(member, Code.NOT_IN_ROOM, message)
                 return self.reply(member, ev.Members(ev.now(), found.name, _nicks(found)))
             case ev.ListRooms():
-                rooms = sorted(self.rooms.values(), key=lambda r: fold(r.name))
+                # Guests can make many rooms; the answer must fit any outbox.
+                rooms = heapq.nlargest(ROOMS_LISTED, self.rooms.values(), key=_population)
+                rooms.sort(key=lambda r: fold(r.name))
                 infos = tuple(ev.RoomInfo(r.name, len(r.members)) for r in rooms)
                 return self.reply(member, ev.Rooms(ev.now(), infos))
             case ev.GetHistory():
@@ -501,6 +505,10 @@ def _fit(events: list[E], budget: int, *, newest: bool) -> list[E]:
             break
         count += 1
     return events[len(events) - count :] if newest else events[:count]
+
+
+def _population(room: Room) -> int:
+    return len(room.members)
 
 
 def _nicks(room: Room) -> tuple[str, ...]:
