@@ -56,6 +56,11 @@ LIMIT_FLAGS = {
     "--history-replay": ("history_replay", "messages replayed on joining a room"),
     "--history-page": ("history_page", "most events one history request returns"),
     "--history-keep": ("history_keep", "events kept per room with --db none"),
+    "--history-rooms": (
+        "history_rooms",
+        "rooms with stored history; the least active beyond are forgotten (0: no cap)",
+    ),
+    "--private-max": ("private_max", "private messages kept per account (0: no cap)"),
     "--shutdown-grace": (
         "shutdown_grace",
         "seconds a closing connection has to flush its last events",
@@ -263,20 +268,21 @@ async def _open_store(
 ) -> AsyncIterator[tuple[Store, Accounts]]:
     if args.db == "none":
         log.info("history in memory only: the last %d events per room", limits.history_keep)
-        yield MemoryStore(limits.history_keep), Accounts()
+        yield MemoryStore.for_limits(limits), Accounts()
         return
     if args.db != ":memory:":
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    db = await SqliteStore.open(args.db)
+    db = await SqliteStore.open(
+        args.db,
+        history_max=max(args.history_max, 0),
+        history_rooms=limits.history_rooms,
+        private_max=limits.private_max,
+    )
     log.info("history and accounts in %s", args.db)
     try:
         accounts = Accounts(await db.load_credentials(), save=db.save_credential)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(
-                functools.partial(
-                    maintain, db, days=args.history_days, keep_per_room=args.history_max
-                )
-            )
+            nursery.start_soon(functools.partial(maintain, db, days=args.history_days))
             yield db, accounts
             nursery.cancel_scope.cancel()
     finally:

@@ -39,6 +39,10 @@ class Limits:
     """Most events one history request or resume returns."""
     history_keep: int = 1000
     """Events kept per room when history is in memory only (--db none)."""
+    history_rooms: int = 10_000
+    """Rooms with stored history; past it the least active is forgotten (0: no cap)."""
+    private_max: int = 10_000
+    """Private messages kept per account (0: no cap)."""
     shutdown_grace: float = 5.0
     """Seconds a closing connection has to receive its last events."""
 

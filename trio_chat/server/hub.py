@@ -110,11 +110,12 @@ class Hub:
         accounts: Accounts | None = None,
     ) -> None:
         self.limits = limits or Limits()
-        self.store: Store = store or MemoryStore(self.limits.history_keep)
+        self.store: Store = store or MemoryStore.for_limits(self.limits)
         self.accounts = accounts or Accounts()
         self.members: dict[str, Member] = {}  # by folded nickname
         self.rooms: dict[str, Room] = {}  # by folded name
         self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
+        self._emptied_sweep = 64  # its size at which to drop what the store has caught up with
         self.closing = False
         # Unbounded so that no hub call ever waits; sessions hold back their
         # reading while it is long (see wait_for_room).
@@ -367,6 +368,12 @@ class Hub:
         if not room.members and fold(room.name) != fold(LOBBY):
             del self.rooms[fold(room.name)]
             self._emptied[fold(room.name)] = room.seq
+            if len(self._emptied) > self._emptied_sweep:
+                # Once stored, a room's number is the store's to remember;
+                # sweeping at twice the size left keeps the cost amortized.
+                last = self.store.last_seq
+                self._emptied = {r: s for r, s in self._emptied.items() if s > last(r)}
+                self._emptied_sweep = 2 * len(self._emptied) + 64
 
     def _rename(self, member: Member, nick: str) -> None:
         old = member.nick

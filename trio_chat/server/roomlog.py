@@ -8,15 +8,28 @@ from pathlib import Path
 import trio
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import format_event
 from trio_chat.server.store import Store, Stored
+
+
+def file_stem(room: str) -> str:
+    """The start of ``room``'s log file names: its folded name without the
+    ``#``, a leading ``.`` or ``-`` written ``%2E`` or ``%2D`` so that no file
+    is hidden or reads as an option. ``%`` is not allowed in room names, so
+    two rooms never share a file."""
+    name = fold(room).removeprefix("#")
+    if name[:1] in (".", "-"):
+        return f"%{ord(name[0]):02X}{name[1:]}"
+    return name
 
 
 class LoggedStore:
     """A Store that also appends each room's events to ``DIR/ROOM-DAY.log``.
 
     Lines read as in text mode (``[14:03:07] alice: hello``), in the server's
-    local time. Private messages are never written here.
+    local time. Private messages are never written here. Files are only ever
+    appended to: rotating old ones is the operator's business.
     """
 
     def __init__(self, inner: Store, directory: Path) -> None:
@@ -33,7 +46,7 @@ class LoggedStore:
         for e in events:
             if isinstance(e, ev.RoomEvent):
                 day = e.time.astimezone().date().isoformat()
-                path = self.directory / f"{e.room.lstrip('#').lower()}-{day}.log"
+                path = self.directory / f"{file_stem(e.room)}-{day}.log"
                 files.setdefault(path, []).append(format_event(e))
         await trio.to_thread.run_sync(_write, files)
 

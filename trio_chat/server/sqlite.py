@@ -20,8 +20,9 @@ import trio
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
+from trio_chat.server import retention
 from trio_chat.server.accounts import Credential
-from trio_chat.server.store import PrivateRecord, Stored, select_room_events
+from trio_chat.server.store import CHAT, PrivateRecord, RoomIndex, Stored, select_room_events
 
 T = TypeVar("T")
 
@@ -33,6 +34,8 @@ def _line(event: ev.Event) -> str:
 log = logging.getLogger("trio_chat.server")
 PRUNE_EVERY = 3600.0
 CHECKPOINT_EVERY = 1.0
+PRUNE_CHUNK = 1000  # rows one pruning transaction deletes at most
+APPEND_CHUNK = 200  # rows of forgotten rooms a commit of new events may delete, at least
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS room_events (
@@ -46,6 +49,14 @@ CREATE TABLE IF NOT EXISTS room_events (
 CREATE TABLE IF NOT EXISTS rooms (
     room TEXT PRIMARY KEY,       -- folded name
     last_seq INTEGER NOT NULL    -- outlives pruning, so numbers never repeat
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS forgotten_rooms (
+    room TEXT PRIMARY KEY,       -- its events up to last_seq are still to be deleted
+    last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,        -- seq_floor: the highest last_seq of a forgotten room
+    value INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS private_messages (
     id INTEGER PRIMARY KEY,
@@ -67,19 +78,51 @@ CREATE TABLE IF NOT EXISTS accounts (
     p INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+# Added to rooms after the first release; a database made before gets them
+# on opening (ALTER TABLE), its rooms counting as active and least recent.
+ROOM_COLUMNS = {
+    "last_time": "TEXT NOT NULL DEFAULT ''",  # of its last event: orders rooms by activity
+    "chat": "INTEGER NOT NULL DEFAULT 1",  # 0 while it has had no message or action
+}
 
 
 class SqliteStore:
-    """History and accounts in one SQLite file (or ``:memory:``)."""
+    """History and accounts in one SQLite file (or ``:memory:``).
 
-    def __init__(self, connection: sqlite3.Connection, path: str = ":memory:") -> None:
+    Retention: the last ``history_max`` events of each room (0: no cap), for
+    at most ``history_rooms`` rooms (see RoomIndex), and the last
+    ``private_max`` private messages of each account (0: no cap). These
+    caps are kept as events are stored; ``prune`` applies the age limit and
+    catches up with what a commit leaves for later.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        path: str = ":memory:",
+        *,
+        history_max: int = 100_000,
+        history_rooms: int = 10_000,
+        private_max: int = 10_000,
+    ) -> None:
         self._db = connection
         self.path = path
+        self.history_max = history_max
+        self.private_max = private_max
         self._one_at_a_time = trio.CapacityLimiter(1)
-        self._last_seq: dict[str, int] = {}
+        self._index = RoomIndex(history_rooms)
+        self._private_count: dict[str, int] = {}  # per account, an estimate from above
 
     @classmethod
-    async def open(cls, path: str, *, synchronous: str = "NORMAL") -> SqliteStore:
+    async def open(
+        cls,
+        path: str,
+        *,
+        synchronous: str = "NORMAL",
+        history_max: int = 100_000,
+        history_rooms: int = 10_000,
+        private_max: int = 10_000,
+    ) -> SqliteStore:
         def connect() -> sqlite3.Connection:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
@@ -89,14 +132,24 @@ class SqliteStore:
             # the chat waits for (see maintain).
             db.execute("PRAGMA wal_autocheckpoint=0")
             db.executescript(SCHEMA)
+            have = {row[1] for row in db.execute("PRAGMA table_info(rooms)")}
+            for name, kind in ROOM_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE rooms ADD COLUMN {name} {kind}")
             return db
 
-        store = cls(await trio.to_thread.run_sync(connect), path)
-        rows = await store._run(
-            lambda db: db.execute("SELECT room, last_seq FROM rooms").fetchall()
-        )
-        store._last_seq = dict(rows)
+        caps = {"history_max": history_max, "history_rooms": history_rooms}
+        store = cls(await trio.to_thread.run_sync(connect), path, private_max=private_max, **caps)
+        await store._run(store._load)
         return store
+
+    def _load(self, db: sqlite3.Connection) -> None:
+        floor = db.execute("SELECT value FROM meta WHERE key = 'seq_floor'").fetchone()
+        self._index.floor = floor[0] if floor else 0
+        rooms = db.execute("SELECT room, last_seq, chat FROM rooms ORDER BY last_time, room")
+        for room, last_seq, chat in rooms:
+            self._index.touch(room, last_seq, bool(chat))
+        self._private_count = dict(db.execute(retention.PRIVATE_COUNTS).fetchall())
 
     async def aclose(self) -> None:
         await self._run(lambda db: db.close())
@@ -107,24 +160,37 @@ class SqliteStore:
     # ------------------------------------------------------------- history
 
     def last_seq(self, room: str) -> int:
-        return self._last_seq.get(fold(room), 0)
+        return self._index.last_seq(fold(room))
 
     async def append(self, events: Sequence[Stored]) -> None:
         rooms: list[tuple[str, int, str, bool, str]] = []
         private: list[tuple[str, str, str | None, str | None, str, str]] = []
+        latest: dict[str, tuple[int, str, bool]] = {}  # room -> (last_seq, time, chat)
+        trims: dict[str, tuple[int, int]] = {}  # room -> the seqs to delete: (above, up to)
         for e in events:
             if isinstance(e, PrivateRecord):
+                if not e.accounts:  # between guests: nobody could ever read it
+                    continue
                 p = e.event
-                body = _line(p)
                 row = (fold(p.sender), fold(p.target), e.sender_account, e.target_account)
-                private.append((*row, jsonl.iso_time(p.time), body))
-            else:
-                body = _line(e)
-                chat = isinstance(e, ev.Message | ev.Action)
-                rooms.append((fold(e.room), e.seq, jsonl.iso_time(e.time), chat, body))
-        seqs: dict[str, int] = {}
-        for room, seq, *_ in rooms:
-            seqs[room] = max(seq, seqs.get(room, 0))
+                private.append((*row, jsonl.iso_time(p.time), _line(p)))
+                for account in e.accounts:
+                    self._private_count[account] = self._private_count.get(account, 0) + 1
+                continue
+            room, chat, time = fold(e.room), isinstance(e, CHAT), jsonl.iso_time(e.time)
+            rooms.append((room, e.seq, time, chat, _line(e)))
+            if self.history_max and e.seq > self.history_max:
+                # the events this one pushes out of the room's cap
+                above = trims.get(room, (self._index.last_seq(room) - self.history_max, 0))[0]
+                trims[room] = (above, e.seq - self.history_max)
+            self._index.touch(room, e.seq, chat)
+            last, _, had_chat = latest.get(room, (0, "", False))
+            latest[room] = (max(last, e.seq), time, had_chat or chat)
+        forgotten = self._index.overflow()
+        floor = self._index.floor
+        crowded = self._over_private_cap()
+        # Deleting what forgotten rooms left keeps pace with what is added.
+        budget = max(APPEND_CHUNK, 2 * (len(rooms) + len(private)))
 
         def write(db: sqlite3.Connection) -> None:
             with db:  # one transaction for the whole batch
@@ -137,13 +203,32 @@ class SqliteStore:
                     private,
                 )
                 db.executemany(
-                    "INSERT INTO rooms VALUES (?, ?) ON CONFLICT (room)"
-                    " DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)",
-                    seqs.items(),
+                    "INSERT INTO rooms VALUES (?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET"
+                    " last_seq = max(last_seq, excluded.last_seq),"
+                    " last_time = excluded.last_time, chat = chat OR excluded.chat",
+                    [(room, *fields) for room, fields in latest.items()],
                 )
+                db.executemany(
+                    "DELETE FROM room_events WHERE room = ? AND seq > ? AND seq <= ?",
+                    [(room, *seqs) for room, seqs in trims.items()],
+                )
+                retention.forget(db, forgotten, floor)
+                for account in crowded:
+                    retention.trim_private(db, account, self.private_max)
+                retention.clear_forgotten(db, budget)
 
         await self._run(write)
-        self._last_seq.update(seqs)
+
+    def _over_private_cap(self) -> list[str]:
+        """Accounts a tenth over the cap: trimmed back to it in this commit,
+        so that the cost of finding what goes is shared by many messages."""
+        if not self.private_max:
+            return []
+        past = self.private_max + self.private_max // 10
+        crowded = [a for a, count in self._private_count.items() if count > past]
+        for account in crowded:
+            self._private_count[account] = self.private_max
+        return crowded
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None
@@ -181,29 +266,42 @@ class SqliteStore:
         found = [jsonl.decode_event(body) for (body,) in reversed(rows)]
         return [e for e in found if isinstance(e, ev.Private)]
 
-    async def prune(self, *, days: float, keep_per_room: int) -> int:
-        """Forget events older than ``days`` (0: never) and all but the last
-        ``keep_per_room`` of each room (0: no cap); returns how many went."""
-        cutoff = jsonl.iso_time(ev.now() - timedelta(days=days)) if days > 0 else None
-
-        def delete(db: sqlite3.Connection) -> int:
-            gone = 0
-            with db:
-                db.execute("BEGIN")
-                if cutoff is not None:
-                    gone += db.execute("DELETE FROM room_events WHERE time < ?", (cutoff,)).rowcount
-                    gone += db.execute(
-                        "DELETE FROM private_messages WHERE time < ?", (cutoff,)
-                    ).rowcount
-                if keep_per_room > 0:
-                    gone += db.execute(
-                        "DELETE FROM room_events WHERE seq <= (SELECT last_seq FROM rooms"
-                        " WHERE rooms.room = room_events.room) - ?",
-                        (keep_per_room,),
-                    ).rowcount
-            return gone
-
-        return await self._run(delete)
+    async def prune(self, *, days: float = 0) -> int:
+        """Apply retention: forget events older than ``days`` (0: never), all
+        but the last ``history_max`` of each room, the rest of what forgotten
+        rooms left, and private messages over the cap. Works in transactions
+        of at most PRUNE_CHUNK rows, so the chat's commits go on in between;
+        returns how many rows went."""
+        cutoff = jsonl.iso_time(ev.now() - timedelta(days=days)) if days > 0 else ""
+        gone = 0
+        done = False
+        while not done:
+            deleted, done = await self._run(
+                retention.transaction(retention.clear_forgotten, PRUNE_CHUNK)
+            )
+            gone += deleted
+        cap = self.history_max
+        rooms = [(room, last - cap if cap else 0) for room, last in self._index]
+        while rooms:
+            deleted, rooms = await self._run(
+                retention.transaction(retention.trim_rooms, rooms, cutoff, PRUNE_CHUNK)
+            )
+            gone += deleted
+        while cutoff:
+            deleted = await self._run(
+                retention.transaction(retention.trim_private_by_age, cutoff, PRUNE_CHUNK)
+            )
+            gone += deleted
+            if deleted < PRUNE_CHUNK:
+                break
+        for account in self._over_private_cap():
+            trim = retention.transaction(
+                retention.trim_private, account, self.private_max, PRUNE_CHUNK
+            )
+            while (trimmed := await self._run(trim)) == PRUNE_CHUNK:
+                gone += trimmed
+            gone += trimmed
+        return gone
 
     # ------------------------------------------------------------ accounts
 
@@ -223,22 +321,21 @@ class SqliteStore:
         )
 
 
-async def maintain(store: SqliteStore, *, days: float, keep_per_room: int) -> None:
+async def maintain(store: SqliteStore, *, days: float) -> None:
     """Checkpoint the log every second and apply retention every hour.
 
     Checkpoints use a connection of their own, so they run beside the
     commits rather than inside one; a database in memory has no log.
     """
     async with trio.open_nursery() as nursery:
-        if days > 0 or keep_per_room > 0:
-            nursery.start_soon(_prune_forever, store, days, keep_per_room)
+        nursery.start_soon(_prune_forever, store, days)
         if store.path != ":memory:":
             nursery.start_soon(_checkpoint_forever, store.path)
 
 
-async def _prune_forever(store: SqliteStore, days: float, keep_per_room: int) -> None:
+async def _prune_forever(store: SqliteStore, days: float) -> None:
     while True:
-        if gone := await store.prune(days=days, keep_per_room=keep_per_room):
+        if gone := await store.prune(days=days):
             log.info("history: %d old event(s) pruned", gone)
         await trio.sleep(PRUNE_EVERY)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
+from trio_chat.server.config import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,12 @@ class PrivateRecord:
     event: ev.Private
     sender_account: str | None
     target_account: str | None
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        """The accounts that may read it back: none when both are guests, in
+        which case it is not stored at all."""
+        return tuple(dict.fromkeys(a for a in (self.sender_account, self.target_account) if a))
 
     def seen_by(self, account: str, other: str) -> bool:
         e = self.event
@@ -72,27 +79,88 @@ def select_room_events(
     return chat[:limit][::-1]
 
 
-class MemoryStore:
-    """Keeps the last ``keep`` events of each room, and forgets all on exit."""
+class RoomIndex:
+    """Each room's last sequence number, for at most ``cap`` rooms (0: no cap).
 
-    def __init__(self, keep: int = 1000) -> None:
-        self.keep = keep
-        self._rooms: dict[str, deque[ev.RoomEvent]] = {}
-        self._private: deque[PrivateRecord] = deque(maxlen=keep)
+    Past the cap the least recently active room is forgotten: first a room
+    that never had a message or action (only comings and goings), else the
+    room idle longest. Its last number raises ``floor``, the number a room
+    unknown here goes on from, so a room forgotten and created again never
+    reuses a number, while the memory kept stays bounded.
+    """
+
+    def __init__(self, cap: int, floor: int = 0) -> None:
+        self.cap = cap
+        self.floor = floor
+        # by folded name, least recently active first
+        self._quiet: dict[str, int] = {}
+        self._chatty: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._quiet) + len(self._chatty)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return itertools.chain(list(self._quiet.items()), list(self._chatty.items()))
 
     def last_seq(self, room: str) -> int:
-        kept = self._rooms.get(fold(room))
-        return kept[-1].seq if kept else 0
+        """``room`` folded."""
+        for kept in (self._chatty, self._quiet):
+            if (seq := kept.get(room)) is not None:
+                return seq
+        return self.floor
+
+    def touch(self, room: str, seq: int, chat: bool) -> None:
+        """``room`` (folded) has an event numbered ``seq``: it is now the most recent."""
+        chat = chat or room in self._chatty
+        last = max(self._chatty.pop(room, seq), self._quiet.pop(room, seq), seq)
+        (self._chatty if chat else self._quiet)[room] = last
+
+    def overflow(self) -> list[tuple[str, int]]:
+        """Forget the rooms over the cap; returns them with their last numbers."""
+        gone = []
+        while self.cap and len(self) > self.cap:
+            kept = self._quiet or self._chatty
+            room = next(iter(kept))
+            last = kept.pop(room)
+            self.floor = max(self.floor, last)
+            gone.append((room, last))
+        return gone
+
+
+class MemoryStore:
+    """Keeps the last ``keep`` events of each of at most ``rooms`` rooms, and
+    the last ``private`` private messages of each account (0: no cap); forgets
+    all on exit."""
+
+    def __init__(self, keep: int = 1000, *, rooms: int = 10_000, private: int = 10_000) -> None:
+        self.keep = keep
+        self.private_max = private
+        self._index = RoomIndex(rooms)
+        self._rooms: dict[str, deque[ev.RoomEvent]] = {}
+        self._private: dict[str, deque[PrivateRecord]] = {}
+
+    @classmethod
+    def for_limits(cls, limits: Limits) -> MemoryStore:
+        return cls(limits.history_keep, rooms=limits.history_rooms, private=limits.private_max)
+
+    def last_seq(self, room: str) -> int:
+        return self._index.last_seq(fold(room))
 
     async def append(self, events: Sequence[Stored]) -> None:
         for event in events:
             if isinstance(event, PrivateRecord):
-                self._private.append(event)
+                for account in event.accounts:
+                    kept = self._private.get(account)
+                    if kept is None:
+                        kept = self._private[account] = deque(maxlen=self.private_max or None)
+                    kept.append(event)
                 continue
-            kept = self._rooms.get(fold(event.room))
-            if kept is None:
-                kept = self._rooms[fold(event.room)] = deque(maxlen=self.keep)
-            kept.append(event)
+            room = fold(event.room)
+            self._index.touch(room, event.seq, isinstance(event, CHAT))
+            if self.keep:
+                self._rooms.setdefault(room, deque(maxlen=self.keep)).append(event)
+        for room, _ in self._index.overflow():
+            self._rooms.pop(room, None)
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None
@@ -101,5 +169,6 @@ class MemoryStore:
         return select_room_events(kept, limit=limit, before=before, after=after)
 
     async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
-        seen = (r.event for r in reversed(self._private) if r.seen_by(account, other))
+        kept = reversed(self._private.get(account, ()))
+        seen = (r.event for r in kept if r.seen_by(account, other))
         return list(itertools.islice(seen, limit))[::-1]
