@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_strategies import events, requests
 
 from trio_chat.protocol import (
     CLOSED,
@@ -17,17 +18,6 @@ from trio_chat.protocol import (
     text,
 )
 from trio_chat.protocol import events as ev
-
-st.register_type_strategy(datetime, st.datetimes(timezones=st.just(UTC)))
-st.register_type_strategy(
-    ev.RoomEvent,
-    st.one_of(
-        st.builds(cls) for cls in (ev.Message, ev.Action, ev.Joined, ev.Left, ev.NickChanged)
-    ),
-)
-
-requests = st.one_of(st.builds(cls) for cls in ev.REQUEST_TYPES.values())
-events = st.one_of(st.builds(cls) for cls in ev.EVENT_TYPES.values())
 
 
 @given(requests)
@@ -174,16 +164,6 @@ def test_requests_arrive_sanitized_in_both_modes():
     assert server_events(conn) == [ev.Say("clear \u241b[2J")]
 
 
-@given(st.lists(st.binary(max_size=64), max_size=20), st.booleans())
-def test_arbitrary_bytes_in_arbitrary_chunks_never_crash_the_server_side(chunks, registered):
-    conn = ServerConnection(max_line_bytes=32)
-    conn.registered = registered
-    for chunk in [c for c in chunks if c] + [b""]:
-        conn.receive_data(chunk)
-        for event in server_events(conn):
-            assert isinstance(event, ev.Request | BadInput) or event is CLOSED
-
-
 @given(st.lists(events, max_size=5), st.data())
 def test_client_reads_back_every_event_however_the_bytes_are_split(sent, data):
     wire = b"welcome to trio-chat; choose a nickname\n" + b"".join(jsonl.encode(e) for e in sent)
@@ -196,3 +176,64 @@ def test_client_reads_back_every_event_however_the_bytes_are_split(sent, data):
         while (event := conn.next_event()) is not NEED_DATA:
             got.append(event)
     assert got == sent
+
+
+passwords = st.text(st.characters(exclude_characters="\r\n"))
+
+
+@given(passwords, passwords)
+def test_password_words_with_spaces_and_quotes_round_trip(old, new):
+    request = ev.SetPassword(old, new)
+    assert text.parse_request(text.format_request(request), registered=True) == request
+
+
+@given(passwords)
+def test_a_registered_password_round_trips(password):
+    request = ev.Register(password)
+    assert text.parse_request(text.format_request(request), registered=True) == request
+
+
+@pytest.mark.parametrize(
+    ("line", "old", "new"),
+    [
+        ('/password "correct horse" "battery staple"', "correct horse", "battery staple"),
+        ("/password 'it is' new-one", "it is", "new-one"),
+        ("/password it'\"'s \"say 'hi'\"", 'it"s', "say 'hi'"),
+        ('/password a\\b "c\\"', "a\\b", "c\\"),  # a backslash is a character
+        ('/password "" x', "", "x"),
+        ("/password  plain   words ", "plain", "words"),
+    ],
+)
+def test_password_takes_two_words_quoted_as_in_a_shell(line, old, new):
+    assert text.parse_request(line, registered=True) == ev.SetPassword(old, new)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("/password only-one", "usage: /password OLD NEW; put a password with spaces"),
+        ("/password a b c", "usage: /password OLD NEW; put a password with spaces"),
+        ('/password "not closed x', "a quote is not closed"),
+        ("/register 'not closed", "a quote is not closed"),
+        ('/register "two" "words"', "usage: /register PASSWORD; put a password"),
+    ],
+)
+def test_password_commands_explain_the_quoting(line, why):
+    with pytest.raises(text.CommandError) as caught:
+        text.parse_request(line, registered=True)
+    assert caught.value.code == Code.BAD_REQUEST
+    assert why in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("line", "password"),
+    [
+        ("/register correct horse battery", "correct horse battery"),
+        ("/register   spaced out  ", "spaced out"),
+        ('/register say "hi"', 'say "hi"'),
+        ('/register "  padded  "', "  padded  "),
+        ("/register 'quoted \"inside\"'", 'quoted "inside"'),
+    ],
+)
+def test_register_takes_the_rest_of_the_line_unless_it_is_quoted(line, password):
+    assert text.parse_request(line, registered=True) == ev.Register(password)

@@ -3,9 +3,11 @@
 Nothing in this package imports trio; it is tested synchronously.
 """
 
+from trio_chat.protocol.connection import BLANK as BLANK
 from trio_chat.protocol.connection import CLOSED as CLOSED
 from trio_chat.protocol.connection import NEED_DATA as NEED_DATA
 from trio_chat.protocol.connection import BadInput as BadInput
 from trio_chat.protocol.connection import ClientConnection as ClientConnection
 from trio_chat.protocol.connection import ServerConnection as ServerConnection
 from trio_chat.protocol.errors import Code as Code
+from trio_chat.protocol.errors import ProtocolError as ProtocolError

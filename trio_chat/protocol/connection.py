@@ -15,18 +15,22 @@ from typing import Literal
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl, text
-from trio_chat.protocol.errors import Code
+from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
-from trio_chat.protocol.rules import sanitize
+from trio_chat.protocol.rules import sanitize, sanitize_secret
 
 
 class Sentinel(enum.Enum):
     NEED_DATA = "NEED_DATA"
     CLOSED = "CLOSED"
+    BLANK = "BLANK"
 
 
 NEED_DATA: Literal[Sentinel.NEED_DATA] = Sentinel.NEED_DATA
 CLOSED: Literal[Sentinel.CLOSED] = Sentinel.CLOSED
+# A line that carries nothing (whitespace only). It is handed out rather than
+# skipped, so that a flood of empty lines costs its sender like any other.
+BLANK: Literal[Sentinel.BLANK] = Sentinel.BLANK
 
 Mode = Literal["text", "json"]
 
@@ -60,39 +64,33 @@ class ServerConnection:
         self._lines.feed(data)
 
     def next_event(self) -> ev.Request | BadInput | Sentinel:
-        while True:
-            line = self._lines.next_line()
-            if line is None:
-                return CLOSED if self._lines.at_eof else NEED_DATA
-            if isinstance(line, LineTooLong):
-                return BadInput(
-                    Code.LINE_TOO_LONG,
-                    f"line longer than {line.limit} bytes, discarded",
-                )
-            request = self._parse(line)
-            if request is not None:
-                return request
+        """The next request, BadInput, BLANK, NEED_DATA or CLOSED; never raises."""
+        line = self._lines.next_line()
+        if line is None:
+            return CLOSED if self._lines.at_eof else NEED_DATA
+        if isinstance(line, LineTooLong):
+            return BadInput(
+                Code.LINE_TOO_LONG,
+                f"line longer than {line.limit} bytes, discarded",
+            )
+        return self._parse(line)
 
-    def _parse(self, line: bytes) -> ev.Request | BadInput | None:
+    def _parse(self, line: bytes) -> ev.Request | BadInput | Sentinel:
         if self.mode is None:
             self.mode = "json" if line.lstrip().startswith(b"{") else "text"
-        if self.mode == "json":
-            if not line.strip():
-                return None
-            try:
+        try:
+            if self.mode == "json":
+                if not line.strip():
+                    return BLANK
                 return _sanitized(jsonl.decode_request(line))
-            except jsonl.DecodeError as exc:
-                code = Code.BAD_JSON if "JSON" in str(exc) else Code.BAD_REQUEST
-                return BadInput(code, sanitize(str(exc)))
-        try:
-            decoded = line.decode()
-        except UnicodeDecodeError:
-            return BadInput(Code.BAD_UTF8, "line is not valid UTF-8, discarded")
-        try:
+            try:
+                decoded = line.decode()
+            except UnicodeDecodeError:
+                return BadInput(Code.BAD_UTF8, "line is not valid UTF-8, discarded")
             request = text.parse_request(decoded, registered=self.registered)
-        except text.CommandError as exc:
+        except ProtocolError as exc:
             return BadInput(exc.code, sanitize(exc.message))
-        return None if request is None else _sanitized(request)
+        return BLANK if request is None else _sanitized(request)
 
     def send(self, event: ev.Event) -> bytes:
         return self.encoder(event)
@@ -104,13 +102,22 @@ class ServerConnection:
 
 
 def _sanitized(request: ev.Request) -> ev.Request:
+    kind = type(request)
     changes = {
         name: clean
-        for name in ev.FIELDS[type(request)]
+        for name in ev.FIELDS[kind]
         if isinstance(value := getattr(request, name), str)
-        and (clean := sanitize(value)) is not value
+        and (clean := _CLEANERS[kind, name](value)) is not value
     }
     return dataclasses.replace(request, **changes) if changes else request
+
+
+# Secrets go to the account code nearly as typed; everything else is shown.
+_CLEANERS = {
+    (kind, name): sanitize_secret if (kind, name) in ev.SECRETS else sanitize
+    for kind in ev.REQUEST_TYPES.values()
+    for name in ev.FIELDS[kind]
+}
 
 
 class ClientConnection:
@@ -128,7 +135,12 @@ class ClientConnection:
     def receive_data(self, data: bytes) -> None:
         self._lines.feed(data)
 
-    def next_event(self) -> ev.Event | Sentinel:
+    def next_event(self) -> ev.Event | Literal[Sentinel.NEED_DATA, Sentinel.CLOSED]:
+        """The next event, NEED_DATA or CLOSED; never raises.
+
+        A line that is no event this client knows (a newer server's, or a
+        broken one) is skipped, as is a line over the limit.
+        """
         while True:
             line = self._lines.next_line()
             if line is None:
@@ -140,7 +152,10 @@ class ClientConnection:
                     message = sanitize(line[2:].decode(errors="replace"))
                     return ev.Error(ev.now(), "refused", message)
                 continue
-            event = jsonl.decode_event(line)
+            try:
+                event = jsonl.decode_event(line)
+            except jsonl.DecodeError:
+                continue
             if isinstance(event, ev.Welcome):
                 self._welcomed = True
             return event

@@ -31,3 +31,19 @@ class Code(StrEnum):
     SERVER_FULL = "server_full"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     SERVER_ERROR = "server_error"
+
+
+class ProtocolError(Exception):
+    """A peer sent something the protocol does not accept.
+
+    ``code`` is what the error event carries; ``message`` says why, for
+    people. Each subclass has its usual code; a raise may choose another.
+    """
+
+    code: Code = Code.BAD_REQUEST
+
+    def __init__(self, message: str, code: Code | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code

@@ -379,3 +379,9 @@ FIELDS: dict[type[object], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls))
     for cls in (*REQUEST_TYPES.values(), *EVENT_TYPES.values(), RoomInfo, RoomSeq)
 }
+
+# The fields that hold passwords: never shown to anyone, so they are spared
+# the changes made to text for display (see rules.sanitize_secret).
+SECRETS: frozenset[tuple[type[object], str]] = frozenset(
+    {(Hello, "password"), (Register, "password"), (SetPassword, "old"), (SetPassword, "new")}
+)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import shlex
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol.errors import Code
+from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.memo import once_per_object
-from trio_chat.protocol.rules import LOBBY
+from trio_chat.protocol.rules import LOBBY, MAX_INT
 
 COMMANDS: tuple[str, ...] = (
     "/help                 this list",
@@ -27,26 +29,25 @@ COMMANDS: tuple[str, ...] = (
     "/history [N]          the room's last N messages",
     "/history @NICK [N]    your last N private messages with NICK",
     "/register PASSWORD    protect your nickname with a password",
-    "/password OLD NEW     change that password",
+    '/password OLD NEW     change that password ("quote" one with spaces)',
     "/quit [reason]        leave the chat",
     "//text                say a line that starts with /",
 )
 
 
-class CommandError(Exception):
+class CommandError(ProtocolError):
     """A typed line is not a valid command; the text says why."""
 
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+
+QUOTING = "put a password with spaces or quotes in \"double\" or 'single' quotes"
 
 
 def parse_request(line: str, *, registered: bool) -> ev.Request | None:
     """The request a typed line makes, or None for a blank line.
 
     Before the nickname is accepted, a plain line is the nickname.
-    Raises CommandError for a command that is unknown or lacks arguments.
+    Raises CommandError for a command that is unknown or lacks arguments,
+    and nothing else.
     """
     if not line.strip():
         return None
@@ -54,7 +55,8 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         return ev.Say(line[1:]) if registered else ev.Hello(line.strip())
     if not line.startswith("/"):
         return ev.Say(line) if registered else ev.Hello(line.strip())
-    name, _, rest = line[1:].partition(" ")
+    # Any whitespace ends the command's name: "/msg\u3000bob hi" is /msg.
+    name, rest = [*line[1:].split(maxsplit=1), "", ""][:2]
     name = name.lower()
     rest = rest.strip()
     if name == "quit":
@@ -64,7 +66,7 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
     if name == "nick" and not registered:  # another nickname, when asked for a password
         return ev.ChangeNick(_need(rest, "/nick NEW"))
     if not registered:
-        raise CommandError(Code.NOT_REGISTERED, "choose a nickname first")
+        raise CommandError("choose a nickname first", Code.NOT_REGISTERED)
     match name:
         case "me":
             return ev.Act(_need(rest, "/me ACTION"))
@@ -83,34 +85,78 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         case "history":
             return _history(rest.split())
         case "register":
-            return ev.Register(_need(rest, "/register PASSWORD"))
+            return ev.Register(_password(rest))
         case "password":
-            return ev.SetPassword(*_word_and_rest(rest, "/password OLD NEW"))
-    raise CommandError(Code.UNKNOWN_COMMAND, f"unknown command /{name}; /help lists the commands")
+            return ev.SetPassword(*_passwords(rest))
+    raise CommandError(f"unknown command /{name}; /help lists the commands", Code.UNKNOWN_COMMAND)
+
+
+_DIGITS_RE = re.compile(r"[0-9]{1,16}")  # ASCII only: "²".isdigit() too
 
 
 def _history(args: list[str]) -> ev.GetHistory:
-    usage = CommandError(Code.BAD_REQUEST, "usage: /history [#room | @nick] [N]")
+    usage = CommandError("usage: /history [#room | @nick] [N]")
     target = args.pop(0) if args and args[0][:1] in ("#", "@") else None
-    if len(args) > 1 or (args and not args[0].isdigit()):
+    if len(args) > 1:
         raise usage
-    limit = int(args[0]) if args else None
+    limit: int | None = None
+    if args and not (_DIGITS_RE.fullmatch(args[0]) and (limit := int(args[0])) <= MAX_INT):
+        raise CommandError(f"usage: /history [#room | @nick] [N], N from 0 to {MAX_INT}")
     if target and target.startswith("@"):
         return ev.GetHistory(limit=limit, nick=target[1:])
     return ev.GetHistory(room=target, limit=limit)
 
 
 def _word_and_rest(arg: str, usage: str) -> tuple[str, str]:
-    word, _, rest = arg.partition(" ")
-    if not word or not rest.strip():
-        raise CommandError(Code.BAD_REQUEST, f"usage: {usage}")
-    return word, rest.strip()
+    words = arg.split(maxsplit=1)
+    if len(words) < 2:
+        raise CommandError(f"usage: {usage}")
+    return words[0], words[1].strip()
 
 
 def _need(arg: str, usage: str) -> str:
     if not arg:
-        raise CommandError(Code.BAD_REQUEST, f"usage: {usage}")
+        raise CommandError(f"usage: {usage}")
     return arg
+
+
+def _password(rest: str) -> str:
+    """/register's password: the rest of the line, or one quoted word."""
+    if not rest.startswith(('"', "'")):
+        return _need(rest, "/register PASSWORD")
+    words = _shell_words(rest, "/register PASSWORD")
+    if len(words) != 1:
+        raise CommandError(f"usage: /register PASSWORD; {QUOTING}")
+    return words[0]
+
+
+def _passwords(rest: str) -> tuple[str, str]:
+    words = _shell_words(rest, "/password OLD NEW")
+    if len(words) != 2:
+        raise CommandError(f"usage: /password OLD NEW; {QUOTING}")
+    return words[0], words[1]
+
+
+def _shell_words(text: str, usage: str) -> list[str]:
+    """``text`` split as a POSIX shell would, except that a backslash is a
+    character like any other (passwords hold them, and meant them)."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.escape = ""
+    try:
+        return list(lexer)
+    except ValueError:  # an unbalanced quote
+        raise CommandError(f"usage: {usage}; a quote is not closed: {QUOTING}") from None
+
+
+def _quoted(word: str) -> str:
+    """``word`` as ``_shell_words`` reads it back as one word."""
+    if word and not any(c.isspace() or c in "\"'" for c in word):
+        return word
+    if '"' not in word:
+        return f'"{word}"'
+    return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
 def format_request(request: ev.Request) -> str:
@@ -143,9 +189,10 @@ def format_request(request: ev.Request) -> str:
             ]
             return " ".join(w for w in words if w)
         case ev.Register(password):
-            return f"/register {password}"
+            plain = password == password.strip() and not password.startswith(('"', "'"))
+            return f"/register {password if password and plain else _quoted(password)}"
         case ev.SetPassword(old, new):
-            return f"/password {old} {new}"
+            return f"/password {_quoted(old)} {_quoted(new)}"
         case ev.GetHelp():
             return "/help"
         case ev.Quit(reason):

@@ -15,7 +15,7 @@ import secrets
 
 import trio
 
-from trio_chat.protocol import CLOSED, NEED_DATA, BadInput, ServerConnection
+from trio_chat.protocol import BLANK, CLOSED, NEED_DATA, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import COMMANDS
@@ -155,6 +155,8 @@ class Session:
             self.outbox.encode = self.conn.encoder
         if not await self._flood_control():
             return False
+        if event is BLANK:  # counted above, and says nothing
+            return True
         match event:
             case BadInput(code, message):
                 self._say(ev.Error(ev.now(), code, message))
