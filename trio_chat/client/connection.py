@@ -22,7 +22,7 @@ from typing import Literal
 import trio
 
 from trio_chat.client import commands
-from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection, Code, jsonl
+from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection, Code
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import LOBBY, fold
 from trio_chat.protocol.text import format_request
@@ -103,10 +103,7 @@ class _Events:
 
     async def next(self) -> ev.Event:
         while True:
-            try:
-                event = self.conn.next_event()
-            except jsonl.DecodeError:
-                continue  # an event this client does not know yet
+            event = self.conn.next_event()  # skips events this client does not know
             if event is CLOSED:
                 raise ConnectionLost("the server closed the connection")
             if event is not NEED_DATA:

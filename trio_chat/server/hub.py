@@ -207,8 +207,6 @@ class Hub:
                 return self._fail(member, Code.BAD_REQUEST, "an empty message says nothing")
             case ev.Tell(_, text) if not text.strip():
                 return self._fail(member, Code.BAD_REQUEST, "an empty message says nothing")
-            case ev.GetHistory(limit=int(limit)) if limit < 0:
-                return self._fail(member, Code.BAD_REQUEST, "a history limit is 0 or more")
             case ev.Say(text, room) | ev.Act(text, room):
                 target = self._member_room(member, room)
                 if isinstance(target, ev.Error):
