@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from trio_chat import Limits
+from trio_chat.cli import _open_store
 from trio_chat.client.connection import ChatClient, State
 from trio_chat.client.ui import make_session
+from trio_chat.protocol import events as ev
+from trio_chat.server.store import Stored
 
 
 async def _no_stream():  # pragma: no cover - never connected
@@ -61,3 +66,17 @@ def test_an_old_history_file_is_made_private_and_its_passwords_not_offered(tmp_p
         inp.send_text("\x1b[A\x1b[A\r")  # Up twice: only "hi" is there to offer
         assert session.prompt() == "hi"
     assert mode(history) == 0o600
+
+
+async def test_the_database_file_is_created_private(tmp_path):
+    path = tmp_path / "new" / "chat.db"
+    args = argparse.Namespace(db=str(path), history_days=0, history_max=0)
+    async with _open_store(args, Limits()) as (store, accounts):
+        await accounts.create("alice", "correct horse")
+        message = ev.Message(ev.now(), "#lobby", 1, "alice", "hi")
+        kept: list[Stored] = [message]
+        await store.append(kept)
+        assert mode(path) == 0o600
+        assert mode(f"{path}-wal") == 0o600
+        assert mode(f"{path}-shm") == 0o600
+    assert mode(path.parent) == 0o700
