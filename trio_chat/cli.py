@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import functools
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -46,7 +47,17 @@ LIMIT_FLAGS = {
     "--flood-rate": ("flood_rate", "lines per second after the burst (0: no flood control)"),
     "--flood-kick": ("flood_kick", "slowed lines, forgiven at one a second, before a drop"),
     "--max-clients": ("max_clients", "connections at once (0: no limit)"),
-    "--max-per-address": ("max_per_address", "connections at once from one IP (0: no limit)"),
+    "--max-per-address": (
+        "max_per_address",
+        "connections at once from one address group (0: no limit)",
+    ),
+    "--reserved-for-accounts": (
+        "reserved_for_accounts",
+        "percent of --max-clients that only registered nicknames may fill",
+    ),
+    "--ipv4-prefix": ("ipv4_prefix", "IPv4 addresses in one network this size count as one"),
+    "--ipv6-prefix": ("ipv6_prefix", "IPv6 addresses in one network this size count as one"),
+    "--hash-workers": ("hash_workers", "password hashes computed at once"),
     "--ping-interval": (
         "ping_interval",
         "seconds of silence before a JSON client is pinged (0: never)",
@@ -124,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-dir",
         metavar="DIR",
         help="also write each room's messages to DIR/ROOM-DAY.log, as plain text",
+    )
+    server.add_argument(
+        "--limit-exempt",
+        metavar="CIDR",
+        action="append",
+        help="an address or network free of per-address connection limits, e.g. a reverse "
+        "proxy's; repeatable",
     )
     defaults = Limits()
     for flag, (field, text) in LIMIT_FLAGS.items():
@@ -217,7 +235,8 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
     try:
-        limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)}
+        limits = Limits(**values | {"limit_exempt": tuple(args.limit_exempt or ())})
     except ValueError as exc:
         print(f"trio-chat: --{exc}", file=sys.stderr)
         return 2
@@ -268,10 +287,10 @@ async def _open_store(
 ) -> AsyncIterator[tuple[Store, Accounts]]:
     if args.db == "none":
         log.info("history in memory only: the last %d events per room", limits.history_keep)
-        yield MemoryStore.for_limits(limits), Accounts()
+        yield MemoryStore.for_limits(limits), Accounts(hashing=limits.hash_workers)
         return
     if args.db != ":memory:":
-        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(args.db))
     db = await SqliteStore.open(
         args.db,
         history_max=max(args.history_max, 0),
@@ -280,13 +299,27 @@ async def _open_store(
     )
     log.info("history and accounts in %s", args.db)
     try:
-        accounts = Accounts(await db.load_credentials(), save=db.save_credential)
+        accounts = Accounts(
+            await db.load_credentials(), save=db.save_credential, hashing=limits.hash_workers
+        )
         async with trio.open_nursery() as nursery:
             nursery.start_soon(functools.partial(maintain, db, days=args.history_days))
             yield db, accounts
             nursery.cancel_scope.cancel()
     finally:
         await db.aclose()
+
+
+def _create_private(path: Path) -> None:
+    """Make the database file, before SQLite does, readable by its owner only:
+    it holds private messages and password hashes. SQLite gives its -wal and
+    -shm files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if (mode := path.stat().st_mode & 0o777) & 0o077:
+            log.warning("%s can be read by others (mode %03o): chmod 600 it", path, mode)
 
 
 async def _stop_on_signals(

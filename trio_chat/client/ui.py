@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import signal
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +54,51 @@ def toolbar(client: ChatClient) -> FormattedText:
     return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
 
 
+# Typed lines that hold a password: never written to the history file.
+SECRET_COMMANDS = ("/register", "/password")
+
+
+def holds_password(line: str) -> bool:
+    words = line.split(maxsplit=1)
+    return bool(words) and words[0].lower() in SECRET_COMMANDS
+
+
+class PrivateHistory(FileHistory):
+    """The input history file, readable by its owner only and without passwords.
+
+    A line typed while ``typing_secret()`` is true (the prompt hides a
+    password) and the commands that carry one are not kept, not even for the
+    Up arrow; such lines already in the file (kept by an older version) are
+    not offered either.
+    """
+
+    def __init__(self, path: Path, typing_secret: Callable[[], bool]) -> None:
+        self._typing_secret = typing_secret
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Created private; one made before (world-readable) is made private too.
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+        super().__init__(str(path))
+
+    def load_history_strings(self) -> Iterable[str]:
+        return [line for line in super().load_history_strings() if not holds_password(line)]
+
+    def append_string(self, string: str) -> None:
+        if not (self._typing_secret() or holds_password(string)):
+            super().append_string(string)
+
+
 def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> PromptSession[str]:
     """The input line: history, completion and the toolbar."""
-    if history is not None:
-        history.parent.mkdir(parents=True, exist_ok=True)
+    typing_password = Condition(lambda: client.state is State.PASSWORD)
     return PromptSession(
         "> ",
-        history=FileHistory(str(history)) if history is not None else None,
+        history=PrivateHistory(history, typing_password) if history is not None else None,
         completer=ChatCompleter(client.nicknames),
         complete_while_typing=False,
         erase_when_done=True,  # the server's echo shows what was said
-        is_password=Condition(lambda: client.state is State.PASSWORD),
+        is_password=typing_password,
         bottom_toolbar=lambda: toolbar(client),
         style=STYLE,
         **kwargs,  # type: ignore[arg-type]

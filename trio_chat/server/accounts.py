@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 import trio
 
 from trio_chat.protocol.rules import fold
+from trio_chat.protocol.skeleton import skeleton
+from trio_chat.server.addresses import Source
+from trio_chat.server.guessing import Guard
 
 MIN_PASSWORD = 8
-# Failed attempts allowed per window, per account and per IP address.
-FAILURE_WINDOW = 600.0
-FAILURES_PER_ACCOUNT = 5
-FAILURES_PER_ADDRESS = 20
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,67 +50,81 @@ class Credential:
 Save = Callable[[str, Credential], Awaitable[None]]
 
 
+class Checked(NamedTuple):
+    """The outcome of a limited password check."""
+
+    right: bool
+    wait: float = 0.0  # > 0: refused unchecked, this many seconds before another try
+
+
 class Accounts:
     """Which nicknames are registered, checked without a disk read.
 
-    Hashing runs in a worker thread: scrypt takes tens of milliseconds by
-    design, and the chat must not stall for it.
+    Hashing runs in worker threads, at most ``hashing`` at once: scrypt takes
+    tens of milliseconds of CPU by design, and neither the chat nor the
+    machine may stall for it, however many clients ask.
     """
 
     def __init__(
-        self, credentials: dict[str, Credential] | None = None, save: Save | None = None
+        self,
+        credentials: dict[str, Credential] | None = None,
+        save: Save | None = None,
+        *,
+        hashing: int = 2,
     ) -> None:
         self._credentials = dict(credentials or {})
         self._save = save
-        self._failures: dict[str, deque[float]] = {}
+        # skeleton -> registered nickname (folded); the first one wins, should
+        # two registered before look-alikes were refused
+        self._like: dict[str, str] = {}
+        for nick in self._credentials:
+            self._like.setdefault(skeleton(nick), nick)
+        self.hashing = trio.CapacityLimiter(hashing)
+        self.guard = Guard()
 
     def is_registered(self, nick: str) -> bool:
         return fold(nick) in self._credentials
 
+    def like(self, nick: str) -> str | None:
+        """The registered nickname (folded) that ``nick`` is, or looks like."""
+        if fold(nick) in self._credentials:
+            return fold(nick)
+        return self._like.get(skeleton(nick))
+
     async def create(self, nick: str, password: str) -> None:
-        credential = await trio.to_thread.run_sync(Credential.make, password)
+        credential = await self._hash(Credential.make, password)
         await self._store(nick, credential)
 
     async def verify(self, nick: str, password: str) -> bool:
+        """Whether ``password`` is right, with no limit on guessing (see ``check``)."""
         credential = self._credentials.get(fold(nick))
         if credential is None:
             return False
-        return await trio.to_thread.run_sync(credential.matches, password)
+        return await self._hash(credential.matches, password)
+
+    async def check(self, nick: str, password: str, source: Source) -> Checked:
+        """``verify``, within the limits on guessing from ``source``."""
+        attempt = self.guard.reserve(fold(nick), source, trio.current_time())
+        if isinstance(attempt, float):
+            return Checked(False, attempt)
+        if await self.verify(nick, password):
+            self.guard.succeeded(attempt)
+            return Checked(True)
+        return Checked(False)
+
+    def change_wait(self, source: Source) -> float:
+        """Count a registration or password change from ``source``: 0 if allowed,
+        else the seconds to wait."""
+        return self.guard.change(source, trio.current_time())
 
     async def change(self, nick: str, new: str) -> None:
         await self.create(nick, new)
+
+    async def _hash(self, function: Callable[[str], T], password: str) -> T:
+        return await trio.to_thread.run_sync(function, password, limiter=self.hashing)
 
     async def _store(self, nick: str, credential: Credential) -> None:
         if self._save is not None:
             await self._save(fold(nick), credential)
         self._credentials[fold(nick)] = credential
-
-    # ------------------------------------------------------------ guessing
-
-    def retry_after(self, nick: str, address: str) -> float:
-        """Seconds until another attempt is allowed (0: allowed now)."""
-        now = trio.current_time()
-        waits = [
-            self._wait(key, limit, now)
-            for key, limit in (
-                (f"nick:{fold(nick)}", FAILURES_PER_ACCOUNT),
-                (f"ip:{address}", FAILURES_PER_ADDRESS),
-            )
-        ]
-        return max(waits)
-
-    def failed(self, nick: str, address: str) -> None:
-        now = trio.current_time()
-        for key in (f"nick:{fold(nick)}", f"ip:{address}"):
-            self._failures.setdefault(key, deque()).append(now)
-
-    def _wait(self, key: str, limit: int, now: float) -> float:
-        times = self._failures.get(key)
-        if not times:
-            return 0.0
-        while times and times[0] <= now - FAILURE_WINDOW:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return 0.0
-        return times[0] + FAILURE_WINDOW - now if len(times) >= limit else 0.0
+        self._like.setdefault(skeleton(fold(nick)), fold(nick))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trio_chat.server.addresses import Source, parse_network, source
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -26,7 +28,17 @@ class Limits:
     max_clients: int = 1000
     """Connections at once, all addresses together; 0 for no limit."""
     max_per_address: int = 20
-    """Connections at once from one IP address; 0 for no limit."""
+    """Connections at once from one address group; 0 for no limit."""
+    reserved_for_accounts: int = 10
+    """Percent of max_clients that only registered nicknames may fill."""
+    ipv4_prefix: int = 32
+    """IPv4 addresses in the same network of this size count as one address."""
+    ipv6_prefix: int = 64
+    """IPv6 addresses in the same network of this size count as one address."""
+    limit_exempt: tuple[str, ...] = ()
+    """Addresses or CIDR blocks free of per-address connection limits."""
+    hash_workers: int = 2
+    """Password hashes computed at once."""
     ping_interval: float = 30.0
     """Seconds of silence before a JSON-mode client is pinged; 0 for never."""
     ping_timeout: float = 30.0
@@ -48,8 +60,33 @@ class Limits:
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
-            if getattr(self, name) < 0:
+            if isinstance(value := getattr(self, name), int | float) and value < 0:
                 raise ValueError(f"{name.replace('_', '-')} cannot be negative")
-        for name in ("max_line_bytes", "outbox_size", "outbox_bytes", "flood_burst", "max_rooms"):
+        for name in (
+            "max_line_bytes",
+            "outbox_size",
+            "outbox_bytes",
+            "flood_burst",
+            "max_rooms",
+            "hash_workers",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1")
+        for name, most in (
+            ("ipv4_prefix", 32),
+            ("ipv6_prefix", 128),
+            ("reserved_for_accounts", 100),
+        ):
+            if getattr(self, name) > most:
+                raise ValueError(f"{name.replace('_', '-')} must be at most {most}")
+        for text in self.limit_exempt:
+            parse_network(text)  # raises ValueError naming the flag
+
+    @property
+    def reserved(self) -> int:
+        """Connections, of max_clients, that guests may not fill."""
+        return self.max_clients * self.reserved_for_accounts // 100
+
+    def source(self, address: str) -> Source:
+        """How the per-address limits see ``address``."""
+        return source(address, self.ipv4_prefix, self.ipv6_prefix, self.limit_exempt)

@@ -23,6 +23,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
+from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
@@ -111,8 +112,9 @@ class Hub:
     ) -> None:
         self.limits = limits or Limits()
         self.store: Store = store or MemoryStore.for_limits(self.limits)
-        self.accounts = accounts or Accounts()
+        self.accounts = accounts or Accounts(hashing=self.limits.hash_workers)
         self.members: dict[str, Member] = {}  # by folded nickname
+        self.looks: dict[str, Member] = {}  # by skeleton: no two members look alike
         self.rooms: dict[str, Room] = {}  # by folded name
         self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
         self._emptied_sweep = 64  # its size at which to drop what the store has caught up with
@@ -144,8 +146,8 @@ class Hub:
         rooms to rejoin, each replayed from after the sequence number given.
         """
         account = fold(nick) if identified else None
-        ghost = self.members.get(fold(nick))
-        if account and ghost is not None:
+        ghost = self.members.get(fold(nick)) or self.looks.get(skeleton(nick))
+        if account and ghost is not None and account in (fold(ghost.nick), ghost.account):
             self.depart(ghost, GHOSTED)
             ghost.connection.stop(GHOSTED)
         if error := self._nick_error(nick, account=account):
@@ -153,6 +155,7 @@ class Hub:
         member = Member(nick, outbox, connection)
         member.account = account
         self.members[fold(nick)] = member
+        self.looks[skeleton(nick)] = member
         after = {fold(r.room): r for r in resume if not room_problem(r.room)}
         lobby = after.pop(fold(LOBBY), None)
         self._join(member, self._room(LOBBY), welcome=True, after=lobby.seq if lobby else None)
@@ -167,11 +170,17 @@ class Hub:
             return _error(Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}')
         if self.members.get(fold(nick), owner) is not owner:
             return _error(Code.NICK_TAKEN, f'nickname "{nick}" is taken, choose another')
-        if self.accounts.is_registered(nick) and account != fold(nick):
-            return _error(
-                Code.NICK_REGISTERED,
-                f'nickname "{nick}" is registered: identify with its password, or choose another',
-            )
+        other = self.looks.get(skeleton(nick))
+        if other is not None and other is not owner:
+            message = f'nickname "{nick}" is too much like "{other.nick}", who is online'
+            return _error(Code.NICK_TAKEN, f"{message}; choose another")
+        like = self.accounts.like(nick)
+        if like is not None and like != account:
+            if like == fold(nick):
+                message = f'nickname "{nick}" is registered: identify with its password'
+            else:
+                message = f'nickname "{nick}" is too much like the registered nickname "{like}"'
+            return _error(Code.NICK_REGISTERED, f"{message}, or choose another")
         return None
 
     def identified(self, member: Member) -> None:
@@ -186,6 +195,8 @@ class Hub:
         for room in list(member.rooms.values()):
             self._part(member, room, reason, announce=not self.closing)
         del self.members[fold(member.nick)]
+        if self.looks.get(skeleton(member.nick)) is member:
+            del self.looks[skeleton(member.nick)]
         self._post([Delivery(ev.Bye(ev.now(), reason), (member,), close=True)])
 
     def shutdown(self) -> None:
@@ -381,6 +392,9 @@ class Hub:
             return None
         del self.members[fold(old)]
         self.members[fold(nick)] = member
+        if self.looks.get(skeleton(old)) is member:
+            del self.looks[skeleton(old)]
+        self.looks[skeleton(nick)] = member
         member.nick = nick
         if not member.rooms:
             return self.reply(member, ev.Notice(ev.now(), f"you are now known as {nick}"))

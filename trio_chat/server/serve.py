@@ -13,6 +13,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import format_event
 from trio_chat.server.accounts import Accounts
+from trio_chat.server.addresses import Source
 from trio_chat.server.config import Limits
 from trio_chat.server.hub import Hub
 from trio_chat.server.session import Session
@@ -91,12 +92,13 @@ class ChatServer:
         conn_id = next(self._ids)
         address = peer_address(stream)
         try:
-            if refusal := self._refusal(address):
+            source = self.limits.source(address)
+            if refusal := self._refusal(source):
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
                 with trio.move_on_after(1):
                     await stream.send_all(format_event(refusal))
                 return
-            await self._run_session(conn_id, address, stream)
+            await self._run_session(conn_id, address, source.group, stream)
         except Exception:
             log.exception("#%d from %s failed", conn_id, address)
         finally:
@@ -106,29 +108,41 @@ class ChatServer:
             with trio.move_on_after(CLOSE_TIMEOUT):
                 await stream.aclose()
 
-    def _refusal(self, address: str) -> ev.Error | None:
+    def _refusal(self, source: Source) -> ev.Error | None:
         limits = self.limits
         if limits.max_clients and len(self.sessions) >= limits.max_clients:
             return ev.Error(ev.now(), Code.SERVER_FULL, "the server is full, try again later")
-        if limits.max_per_address and self._per_address[address] >= limits.max_per_address:
+        if (
+            limits.max_per_address
+            and not source.exempt
+            and self._per_address[source.group] >= limits.max_per_address
+        ):
             return ev.Error(
                 ev.now(), Code.TOO_MANY_CONNECTIONS, "too many connections from your address"
             )
         return None
 
-    async def _run_session(self, conn_id: int, address: str, stream: trio.abc.Stream) -> None:
-        session = Session(stream, self.hub, self.limits, address)
+    async def _run_session(
+        self, conn_id: int, address: str, group: str, stream: trio.abc.Stream
+    ) -> None:
+        # Past max_clients minus the reserve, only registered nicknames get in:
+        # idle guests cannot keep their owners out.
+        limits = self.limits
+        guests_full = bool(limits.max_clients) and (
+            len(self.sessions) >= limits.max_clients - limits.reserved
+        )
+        session = Session(stream, self.hub, limits, address, accounts_only=guests_full)
         self.sessions.add(session)
-        self._per_address[address] += 1
+        self._per_address[group] += 1
         opened = trio.current_time()
         log.info("#%d opened from %s", conn_id, address)
         try:
             await session.run()
         finally:
             self.sessions.discard(session)
-            self._per_address[address] -= 1
-            if not self._per_address[address]:
-                del self._per_address[address]
+            self._per_address[group] -= 1
+            if not self._per_address[group]:
+                del self._per_address[group]
             log.info(
                 "#%d closed from %s (nick %s) after %.1f s: %s",
                 conn_id,

@@ -18,6 +18,7 @@ import trio
 from trio_chat.protocol import BLANK, CLOSED, NEED_DATA, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import MIN_PASSWORD
 from trio_chat.server.config import Limits
@@ -42,6 +43,7 @@ class Session:
         "_reading",
         "_send_now",
         "_session",
+        "accounts_only",
         "address",
         "conn",
         "hub",
@@ -53,12 +55,19 @@ class Session:
     )
 
     def __init__(
-        self, stream: trio.abc.Stream, hub: Hub, limits: Limits, address: str = "unknown"
+        self,
+        stream: trio.abc.Stream,
+        hub: Hub,
+        limits: Limits,
+        address: str = "unknown",
+        *,
+        accounts_only: bool = False,
     ) -> None:
         self.stream = stream
         self.hub = hub
         self.limits = limits
         self.address = address
+        self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
         self._send_now = eager_sender(stream)
         self.outbox = Outbox(
@@ -195,7 +204,7 @@ class Session:
 
     async def _hello(self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...]) -> None:
         if self._password_for is not None:  # this line is the password asked for
-            nick, password, self._password_for = self._password_for, nick, None
+            nick, password = self._password_for, nick
         # A text line loses the spaces around it, so in both modes a password
         # does: the same password works from either.
         password = password.strip() if password is not None else None
@@ -205,8 +214,17 @@ class Session:
                 self._ask_password(nick)
                 return
             if not await self._check_password(nick, password):
+                if self._password_for is not None:
+                    # Whoever got it wrong types it again: the next line is
+                    # still the password, never a nickname shown to all.
+                    self._ask_password(nick)
                 return
             identified = True
+        self._password_for = None
+        if self.accounts_only and not identified:
+            message = "the server is full for guests; registered nicknames may still sign in"
+            self._say(ev.Error(ev.now(), Code.SERVER_FULL, message))
+            return
         result = self.hub.register(nick, self.outbox, self, identified=identified, resume=resume)
         if isinstance(result, ev.Error):
             self._say(result)
@@ -226,25 +244,39 @@ class Session:
             self._say(ev.Error(ev.now(), Code.PASSWORD_REQUIRED, message))
 
     async def _check_password(self, nick: str, password: str) -> bool:
-        accounts = self.hub.accounts
-        if wait := accounts.retry_after(nick, self.address):
-            log.warning("password for %s from %s refused: too many failures", nick, self.address)
-            message = f"too many failed attempts; try again in {math.ceil(wait)} s"
-            self._say(ev.Error(ev.now(), Code.TOO_MANY_ATTEMPTS, message))
-            return False
-        if await accounts.verify(nick, password):
+        checked = await self.hub.accounts.check(nick, password, self.limits.source(self.address))
+        if checked.right:
             return True
-        accounts.failed(nick, self.address)
-        log.warning("wrong password for %s from %s", nick, self.address)
-        self._say(ev.Error(ev.now(), Code.BAD_PASSWORD, f'wrong password for "{nick}"'))
+        if checked.wait:
+            log.warning("password for %s from %s refused: too many failures", nick, self.address)
+            message = f"too many failed attempts; try again in {math.ceil(checked.wait)} s"
+            self._say(ev.Error(ev.now(), Code.TOO_MANY_ATTEMPTS, message))
+        else:
+            log.warning("wrong password for %s from %s", nick, self.address)
+            self._say(ev.Error(ev.now(), Code.BAD_PASSWORD, f'wrong password for "{nick}"'))
         return False
+
+    def _changes_allowed(self) -> bool:
+        """Registrations and password changes, limited per address."""
+        wait = self.hub.accounts.change_wait(self.limits.source(self.address))
+        if wait:
+            message = (
+                "too many registrations or password changes from your address; "
+                f"try again in {math.ceil(wait)} s"
+            )
+            self._say(ev.Error(ev.now(), Code.TOO_MANY_ATTEMPTS, message))
+        return not wait
 
     async def _register_nick(self, member: Member, password: str) -> None:
         nick = member.nick
-        if self.hub.accounts.is_registered(nick):
+        like = self.hub.accounts.like(nick)
+        if like == fold(nick):
             message = f'"{nick}" is registered already; /password OLD NEW changes its password'
             self._say(ev.Error(ev.now(), Code.NICK_REGISTERED, message))
-        elif self._strong_enough(password):
+        elif like is not None:
+            message = f'"{nick}" is too much like the registered nickname "{like}"'
+            self._say(ev.Error(ev.now(), Code.NICK_REGISTERED, message))
+        elif self._strong_enough(password) and self._changes_allowed():
             await self.hub.accounts.create(nick, password)
             self.hub.identified(member)
             log.info("%s registered from %s", nick, self.address)
@@ -263,7 +295,11 @@ class Session:
         if not self.hub.accounts.is_registered(nick):
             message = f'"{nick}" is not registered; /register PASSWORD protects it'
             self._say(ev.Error(ev.now(), Code.BAD_REQUEST, message))
-        elif self._strong_enough(new) and await self._check_password(nick, old):
+        elif (
+            self._strong_enough(new)
+            and self._changes_allowed()
+            and await self._check_password(nick, old)
+        ):
             await self.hub.accounts.change(nick, new)
             log.info("%s changed its password from %s", nick, self.address)
             self._say(ev.Notice(ev.now(), "password changed"))
