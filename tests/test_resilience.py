@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 
 import trio
 import trio.testing
@@ -154,3 +155,20 @@ async def test_the_rooms_answer_lists_the_most_populous_rooms_when_there_are_man
     assert len(names) == 3
     assert {"#d", "#lobby"} <= set(names)
     assert names == sorted(names)
+
+
+async def test_a_quit_reason_reaches_the_log_only_inside_a_json_string(nursery, caplog):
+    caplog.set_level("INFO", logger="trio_chat.server")
+    _, listener = await start(nursery)
+    mallory = await TextClient.connect(listener)
+    await mallory.login("mallory")
+    forged = 'x" WARNING wrong password for bob from 10.9.8.7 ␛ é'
+    await mallory.send_line(f"/quit {forged}")
+    await mallory.lines_until_closed()
+    await trio.testing.wait_all_tasks_blocked()
+    (closed,) = [r.getMessage() for r in caplog.records if "closed from" in r.getMessage()]
+    head, _, reason = closed.partition(" s: ")
+    assert reason.isascii()
+    assert reason[0] == reason[-1] == '"'
+    assert json.loads(reason) == f"quit: {forged}"
+    assert "WARNING" not in head

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections import Counter
 from typing import Any
@@ -149,8 +150,14 @@ class ChatServer:
                 address,
                 session.nick or "-",
                 trio.current_time() - opened,
-                session.reason,
+                quoted(session.reason),
             )
+
+
+def quoted(text: str) -> str:
+    """``text`` from a client, as a log line may hold it: a JSON string, so
+    that it cannot end the line or pass for the server's own words."""
+    return json.dumps(text)
 
 
 async def serve(
