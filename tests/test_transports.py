@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import ssl
 import stat
+from pathlib import Path
 
 import pytest
 import trio
@@ -13,7 +15,9 @@ from transport_harness import Certificates, Harness
 from websockets.frames import Opcode
 from websockets.sync.client import connect as ws_connect
 
+import trio_chat.transports
 from trio_chat import serve
+from trio_chat.server import Limits
 from trio_chat.testing import TextClient
 from trio_chat.transports import (
     ConnectError,
@@ -214,3 +218,16 @@ async def test_a_third_party_websocket_client_chats(start):
     assert not any(line.endswith("\n") for line in seen)
     await alice.expect(r"carol: hi from a browser-like client$")
     assert str(harness.url) == f"ws://127.0.0.1:{harness.url.port}/chat"
+
+
+def test_transports_import_nothing_from_the_server_or_the_client():
+    package = Path(trio_chat.transports.__file__).parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.startswith(("trio_chat.server", "trio_chat.client")), module.name
+    # The plain default still agrees with the server's.
+    assert ServerOptions().max_line_bytes == Limits().max_line_bytes

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trio_chat.server.config import Limits
+# The server's default line limit, as a plain number: transports import
+# nothing from the server, and the command line always passes its own.
+DEFAULT_MAX_LINE_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +19,7 @@ class ServerOptions:
     """PEM private key for tls:// and wss://."""
     unix_mode: int = 0o600
     """Permissions of a unix:// socket file; the default admits its owner only."""
-    max_line_bytes: int = Limits().max_line_bytes
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """The server's line limit; bounds what a WebSocket frame may hold."""
 
 
