@@ -12,8 +12,10 @@ import pytest
 import trio
 import trio.testing
 from transport_harness import Certificates, Harness
+from websockets.client import ClientProtocol
 from websockets.frames import Opcode
 from websockets.sync.client import connect as ws_connect
+from websockets.uri import parse_uri
 
 import trio_chat.transports
 from trio_chat import serve
@@ -28,6 +30,8 @@ from trio_chat.transports import (
     parse_url,
     tls,
 )
+from trio_chat.transports.origin import allowed_origin
+from trio_chat.transports.origin import refusal as origin_refusal
 from trio_chat.transports.wsstream import WebSocketStream
 
 
@@ -140,9 +144,9 @@ async def test_a_unix_path_that_cannot_be_used_is_refused(tmp_path):
         await open_stream(parse_url(f"unix://{tmp_path}/nobody.sock"))
 
 
-async def ws_pair(pair=trio.testing.memory_stream_pair, max_frame=1 << 20):
+async def ws_pair(pair=trio.testing.memory_stream_pair, max_frame=1 << 20, **options):
     client_transport, server_transport = pair()
-    server = WebSocketStream.server(server_transport, "/chat", max_frame)
+    server = WebSocketStream.server(server_transport, "/chat", max_frame, **options)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(server.do_handshake)
         client = await WebSocketStream.client(client_transport, "ws://chat.test/chat", max_frame)
@@ -231,3 +235,78 @@ def test_transports_import_nothing_from_the_server_or_the_client():
                 assert not name.startswith(("trio_chat.server", "trio_chat.client")), module.name
     # The plain default still agrees with the server's.
     assert ServerOptions().max_line_bytes == Limits().max_line_bytes
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "accepted"),
+    [
+        (None, "chat.example.org", (), True),  # not a browser: a bot, websocat, our client
+        ("http://chat.example.org", "chat.example.org", (), True),
+        ("http://chat.example.org", "chat.example.org:80", (), True),
+        ("https://chat.example.org", "chat.example.org", (), True),
+        ("https://chat.example.org", "chat.example.org:443", (), True),
+        ("http://localhost:8080", "localhost:8080", (), True),
+        ("HTTP://Chat.Example.ORG", "chat.EXAMPLE.org", (), True),
+        ("http://[::1]:8080", "[::1]:8080", (), True),
+        ("http://[::1]", "[::1]:8080", (), False),
+        ("https://evil.example", "localhost:8080", (), False),
+        ("http://localhost:3000", "localhost:8080", (), False),  # another port, another site
+        ("https://chat.example.org", "chat.example.org:80", (), False),
+        ("null", "localhost:8080", (), False),  # sandboxed frames, file:// pages
+        ("http://localhost:8080/path", "localhost:8080", (), False),
+        ("http://localhost:8080", None, (), False),
+        ("https://chat.example.org", "127.0.0.1:8080", ("https://chat.example.org",), True),
+        ("https://chat.example.org", "127.0.0.1:8080", ("https://CHAT.example.org/",), True),
+        ("https://other.example.org", "127.0.0.1:8080", ("https://chat.example.org",), False),
+        ("https://evil.example", "localhost:8080", ("*",), True),
+    ],
+)
+def test_a_browser_may_open_a_websocket_only_from_the_listeners_own_site(
+    origin, host, allowed, accepted
+):
+    assert (origin_refusal(origin, host, allowed) is None) is accepted
+
+
+async def handshake(origin, host="127.0.0.1:8080", **options):
+    """The server's answer to a browser's handshake on a page of ``origin``."""
+    client_transport, server_transport = trio.testing.memory_stream_pair()
+    server = WebSocketStream.server(server_transport, "/chat", 1 << 20, **options)
+    protocol = ClientProtocol(parse_uri("ws://127.0.0.1:8080/chat"), origin=origin)
+    request = protocol.connect()
+    del request.headers["Host"]
+    request.headers["Host"] = host
+    protocol.send_request(request)
+    await client_transport.send_all(b"".join(protocol.data_to_send()))
+    failure = None
+    try:
+        await server.do_handshake()
+    except trio.BrokenResourceError as exc:
+        failure = str(exc)
+    return await client_transport.receive_some(), failure
+
+
+async def test_a_websocket_from_another_site_is_refused_with_403(caplog):
+    answer, failure = await handshake("https://evil.example")
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    assert answer.endswith(b"Origin 'https://evil.example' does not match Host '127.0.0.1:8080'\n")
+    assert failure == "WebSocket handshake failed: Forbidden"
+    assert "WebSocket from unknown refused: Origin 'https://evil.example'" in caplog.text
+    answer, _ = await handshake("null")
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    for origin, allowed in [
+        (None, ()),
+        ("http://127.0.0.1:8080", ()),
+        ("https://evil.example", ("https://evil.example",)),
+        ("https://evil.example", ("*",)),
+    ]:
+        answer, failure = await handshake(origin, origins=allowed)
+        assert answer.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+        assert failure is None
+
+
+def test_an_allowed_origin_must_be_one_a_browser_sends():
+    assert allowed_origin("https://chat.example.org") == "https://chat.example.org"
+    assert allowed_origin("*") == "*"
+    for text in ("chat.example.org", "null", "ftp://chat.example.org", "https://x.org/chat"):
+        with pytest.raises(ValueError, match="is not an origin like https://"):
+            allowed_origin(text)

@@ -21,6 +21,9 @@ class ServerOptions:
     """Permissions of a unix:// socket file; the default admits its owner only."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """The server's line limit; bounds what a WebSocket frame may hold."""
+    ws_origins: tuple[str, ...] = ()
+    """Web page origins, besides the Host asked for, whose browsers may open a
+    WebSocket (``https://chat.example.org``); ``*`` admits every site."""
 
 
 @dataclass(frozen=True, slots=True)

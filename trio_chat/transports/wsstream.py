@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import operator
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import trio
 from websockets.client import ClientProtocol
@@ -23,8 +23,13 @@ from websockets.protocol import OPEN, Protocol
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
+from trio_chat.transports import origin
+from trio_chat.transports.urls import peer_address
+
 RECEIVE_SIZE = 65536
 DATA_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+
+log = logging.getLogger("trio_chat.transports")
 
 # The library logs every connection opened and closed at INFO; the server
 # already logs each connection once, with its number.
@@ -40,11 +45,17 @@ class WebSocketStream(trio.abc.Stream):
     """``transport_stream`` speaking WebSocket, read and written as lines."""
 
     def __init__(
-        self, transport_stream: trio.abc.Stream, protocol: Protocol, path: str = ""
+        self,
+        transport_stream: trio.abc.Stream,
+        protocol: Protocol,
+        path: str = "",
+        *,
+        origins: Collection[str] = (),
     ) -> None:
         self.transport_stream = transport_stream
         self.protocol = protocol
         self._path = path
+        self._origins = origins
         self._inbox = bytearray()
         self._in_message = False  # a message is open on our side (no "\n" yet)
         self._open = protocol.state is OPEN
@@ -57,14 +68,21 @@ class WebSocketStream(trio.abc.Stream):
 
     @classmethod
     def server(
-        cls, transport_stream: trio.abc.Stream, path: str, max_frame: int
+        cls,
+        transport_stream: trio.abc.Stream,
+        path: str,
+        max_frame: int,
+        *,
+        origins: Collection[str] = (),
     ) -> WebSocketStream:
         """The server's side; the handshake happens on first use (or ``do_handshake``).
 
-        Requests for any other HTTP path than ``path`` are answered 404.
+        Requests for any other HTTP path than ``path`` are answered 404, and
+        browsers on a page of another site than the Host asked for (unless
+        listed in ``origins``, see ``origin.refusal``) 403.
         """
         protocol = ServerProtocol(max_size=(None, max_frame), logger=_protocol_log)
-        return cls(transport_stream, protocol, path)
+        return cls(transport_stream, protocol, path, origins=origins)
 
     @classmethod
     async def client(
@@ -173,6 +191,10 @@ class WebSocketStream(trio.abc.Stream):
             response = None
         elif request.path.split("?")[0] != self._path:
             response = self.protocol.reject(404, f"no WebSocket chat at {request.path}\n")
+        elif refused := self._cross_site(request):
+            peer = peer_address(self.transport_stream)
+            log.warning("WebSocket from %s refused: %s (see --ws-origin)", peer, refused)
+            response = self.protocol.reject(403, f"{refused}\n")
         else:
             response = self.protocol.accept(request)
         if response is not None:
@@ -183,6 +205,15 @@ class WebSocketStream(trio.abc.Stream):
             reason = self.protocol.handshake_exc or (response and response.reason_phrase)
             raise trio.BrokenResourceError(f"WebSocket handshake failed: {reason}")
         self._open = True
+
+    def _cross_site(self, request: Request) -> str | None:
+        """Why a browser on another site may not open this connection, or None."""
+        origins = request.headers.get_all("Origin")
+        if len(origins) > 1:
+            return "more than one Origin header"
+        hosts = request.headers.get_all("Host")
+        host = hosts[0] if len(hosts) == 1 else None
+        return origin.refusal(origins[0] if origins else None, host, self._origins)
 
     def _send_frame(self, data: bytes, *, fin: bool) -> None:
         if self._in_message:
