@@ -240,6 +240,9 @@ def run_server(args: argparse.Namespace) -> int:
         unix_mode=args.unix_mode,
         max_line_bytes=limits.max_line_bytes,
         ws_origins=tuple(args.ws_origin),
+        flood_burst=limits.flood_burst,
+        flood_rate=limits.flood_rate,
+        flood_kick=limits.flood_kick,
     )
     failures: list[BaseException] = []
     try:

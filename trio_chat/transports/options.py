@@ -24,6 +24,15 @@ class ServerOptions:
     ws_origins: tuple[str, ...] = ()
     """Web page origins, besides the Host asked for, whose browsers may open a
     WebSocket (``https://chat.example.org``); ``*`` admits every site."""
+    max_queued_bytes: int = 1 << 20
+    """The most bytes queued for one connection; the server sets it from --outbox-bytes.
+    Bounds the WebSocket control replies (pongs, close) a peer leaves unread."""
+    flood_burst: int = 10
+    """WebSocket control frames (pings, pongs, empty data frames) taken at once..."""
+    flood_rate: float = 5.0
+    """...then per second (0: no flood control); a faster peer is read more slowly..."""
+    flood_kick: int = 50
+    """...and dropped after this many slowed frames, forgiven at one a second."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 import trio
 
+from trio_chat.protocol.flood import TokenBucket
 from trio_chat.transports import tcp, tls
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL
@@ -43,8 +44,21 @@ class WebSocketListener(trio.abc.Listener[WebSocketStream]):
         # The handshake waits for the stream's first use, in the connection's
         # own task, so one slow client never holds up accepting the next.
         stream = await self.transport_listener.accept()
+        options = self.options
+        # Control frames get a bucket of their own, with the limits on lines.
+        bucket = TokenBucket(
+            burst=options.flood_burst,
+            rate=options.flood_rate,
+            kick=options.flood_kick,
+            now=trio.current_time(),
+        )
         return WebSocketStream.server(
-            stream, self.path, self.max_frame, origins=self.options.ws_origins
+            stream,
+            self.path,
+            self.max_frame,
+            origins=options.ws_origins,
+            max_queued=options.max_queued_bytes,
+            bucket=bucket,
         )
 
     async def aclose(self) -> None:
