@@ -1,4 +1,4 @@
-from trio_chat.server.flood import TokenBucket
+from trio_chat.protocol.flood import TokenBucket
 
 
 def test_a_burst_passes_then_lines_wait_their_turn():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 
 import pytest
 import trio
@@ -20,13 +21,14 @@ async def run_server(certs):
     """Start ``trio-chat server`` on the given URLs; returns the URLs it reports."""
     processes = []
 
-    async def run(*urls: str) -> list[str]:
+    async def run(*urls: str, flags: Sequence[str] = ()) -> list[str]:
         listen = [arg for url in urls for arg in ("--listen", url)]
         command = [sys.executable, "-m", "trio_chat", "server", "--db", ":memory:", *listen]
-        command += ["--cert", certs.certfile, "--key", certs.keyfile]
+        command += ["--cert", certs.certfile, "--key", certs.keyfile, *flags]
         process = await trio.lowlevel.open_process(command, stderr=subprocess.PIPE)
         processes.append(process)
         log = LineBuffer(1 << 16)
+        run.log = (process, log)  # the last server's, for a test to read on
         return [
             (await read_log_until(process, log, rf"listening on ({url.split(':')[0]}://\S+)"))[
                 1
@@ -127,3 +129,30 @@ async def test_tls_without_a_certificate_is_refused_at_start():
     )
     assert result.returncode == 1
     assert b"needs a certificate: give --cert and --key" in result.stderr
+
+
+async def handshake_from_page(port: int, origin: str) -> bytes:
+    """What the server answers a browser asking for a WebSocket from a page of ``origin``."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    request = (
+        f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
+    )
+    async with stream:
+        await stream.send_all(request.encode())
+        return await stream.receive_some()
+
+
+async def test_a_websocket_from_another_web_site_is_refused_unless_allowed(run_server):
+    (url,) = await run_server("ws://127.0.0.1:0/", flags=["--ws-origin", "https://chat.test"])
+    port = parse_url(url).port
+    answer = await handshake_from_page(port, "https://evil.test")
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    assert answer.endswith(
+        b"Origin 'https://evil.test' does not match Host '127.0.0.1:%d'\n" % port
+    )
+    await read_log_until(*run_server.log, r"WebSocket from 127\.0\.0\.1 refused: Origin")
+    for allowed in ("https://chat.test", f"http://127.0.0.1:{port}"):
+        answer = await handshake_from_page(port, allowed)
+        assert answer.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")

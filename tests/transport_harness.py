@@ -74,10 +74,14 @@ class Harness:
     async def listeners(self, **limits: Any) -> list[trio.abc.Listener[Any]]:
         if self.url is None:
             return [self.memory]
+        settings = Limits(**limits)
         options = ServerOptions(
             certfile=self.certs.certfile,
             keyfile=self.certs.keyfile,
-            max_line_bytes=Limits(**limits).max_line_bytes,
+            max_line_bytes=settings.max_line_bytes,
+            flood_burst=settings.flood_burst,
+            flood_rate=settings.flood_rate,
+            flood_kick=settings.flood_kick,
         )
         listeners = await open_listeners(self.url, options)
         self.url = bound_url(self.url, listeners[0])

@@ -31,6 +31,7 @@ from trio_chat.transports import (
     open_stream,
     parse_url,
 )
+from trio_chat.transports.origin import allowed_origin
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL
 
 log = logging.getLogger("trio_chat.server")
@@ -107,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="permissions of unix:// socket files (default 600: owner only; 660 adds the group)",
     )
     server.add_argument(
+        "--ws-origin",
+        type=_ws_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let browsers on pages of ORIGIN (like https://chat.example.org) open ws:// and "
+        "wss:// connections, besides pages of the listener's own host; repeatable; "
+        "'*' admits every web site",
+    )
+    server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     server.add_argument(
@@ -167,6 +178,13 @@ def _octal(text: str) -> int:
     if not 0 <= mode <= 0o777:
         raise argparse.ArgumentTypeError(f"{text!r} is not a permission mode (000 to 777)")
     return mode
+
+
+def _ws_origin(text: str) -> str:
+    try:
+        return allowed_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -246,6 +264,11 @@ def run_server(args: argparse.Namespace) -> int:
         keyfile=args.key,
         unix_mode=args.unix_mode,
         max_line_bytes=limits.max_line_bytes,
+        ws_origins=tuple(args.ws_origin),
+        flood_burst=limits.flood_burst,
+        flood_rate=limits.flood_rate,
+        flood_kick=limits.flood_kick,
+        max_queued_bytes=limits.outbox_bytes,
     )
     failures: list[BaseException] = []
     try:

@@ -18,11 +18,11 @@ import trio
 from trio_chat.protocol import BLANK, CLOSED, NEED_DATA, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.flood import TokenBucket
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import MIN_PASSWORD
 from trio_chat.server.config import Limits
-from trio_chat.server.flood import TokenBucket
 from trio_chat.server.hub import SEND_QUEUE_EXCEEDED, Hub, Member
 from trio_chat.server.outbox import Outbox
 from trio_chat.transports import eager_sender

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trio_chat.server.config import Limits
+# The server's default line limit, as a plain number: transports import
+# nothing from the server, and the command line always passes its own.
+DEFAULT_MAX_LINE_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +19,20 @@ class ServerOptions:
     """PEM private key for tls:// and wss://."""
     unix_mode: int = 0o600
     """Permissions of a unix:// socket file; the default admits its owner only."""
-    max_line_bytes: int = Limits().max_line_bytes
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     """The server's line limit; bounds what a WebSocket frame may hold."""
+    ws_origins: tuple[str, ...] = ()
+    """Web page origins, besides the Host asked for, whose browsers may open a
+    WebSocket (``https://chat.example.org``); ``*`` admits every site."""
+    max_queued_bytes: int = 1 << 20
+    """The most bytes queued for one connection; the server sets it from --outbox-bytes.
+    Bounds the WebSocket control replies (pongs, close) a peer leaves unread."""
+    flood_burst: int = 10
+    """WebSocket control frames (pings, pongs, empty data frames) taken at once..."""
+    flood_rate: float = 5.0
+    """...then per second (0: no flood control); a faster peer is read more slowly..."""
+    flood_kick: int = 50
+    """...and dropped after this many slowed frames, forgiven at one a second."""
 
 
 @dataclass(frozen=True, slots=True)

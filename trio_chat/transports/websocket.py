@@ -6,6 +6,7 @@ from typing import Any
 
 import trio
 
+from trio_chat.protocol.flood import TokenBucket
 from trio_chat.transports import tcp, tls
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL
@@ -29,17 +30,36 @@ class WebSocketListener(trio.abc.Listener[WebSocketStream]):
     """Wraps each connection from ``transport_listener`` in a server-side WebSocketStream."""
 
     def __init__(
-        self, transport_listener: trio.abc.Listener[Any], path: str, max_line_bytes: int
+        self,
+        transport_listener: trio.abc.Listener[Any],
+        path: str,
+        options: ServerOptions | None = None,
     ) -> None:
         self.transport_listener = transport_listener
         self.path = path
-        self.max_frame = max_frame(max_line_bytes)
+        self.options = options or ServerOptions()
+        self.max_frame = max_frame(self.options.max_line_bytes)
 
     async def accept(self) -> WebSocketStream:
         # The handshake waits for the stream's first use, in the connection's
         # own task, so one slow client never holds up accepting the next.
         stream = await self.transport_listener.accept()
-        return WebSocketStream.server(stream, self.path, self.max_frame)
+        options = self.options
+        # Control frames get a bucket of their own, with the limits on lines.
+        bucket = TokenBucket(
+            burst=options.flood_burst,
+            rate=options.flood_rate,
+            kick=options.flood_kick,
+            now=trio.current_time(),
+        )
+        return WebSocketStream.server(
+            stream,
+            self.path,
+            self.max_frame,
+            origins=options.ws_origins,
+            max_queued=options.max_queued_bytes,
+            bucket=bucket,
+        )
 
     async def aclose(self) -> None:
         await self.transport_listener.aclose()
@@ -51,7 +71,7 @@ async def open_listeners(url: ListenURL, options: ServerOptions) -> list[WebSock
         inner = list(await tls.open_listeners(url, options))
     else:
         inner = list(await tcp.open_listeners(url, options))
-    return [WebSocketListener(listener, url.path, options.max_line_bytes) for listener in inner]
+    return [WebSocketListener(listener, url.path, options) for listener in inner]
 
 
 async def open_stream(url: ListenURL, options: ClientOptions) -> WebSocketStream:

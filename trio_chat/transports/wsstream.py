@@ -6,14 +6,20 @@ not end in ``\\n`` goes out as a fragment of a message still open, so any
 bytes round-trip exactly. Built on the sans-IO protocol of ``websockets``, so
 the adapter needs no background task and fits wherever a ``trio.abc.Stream``
 does.
+
+Control frames are bounded like lines: pings, pongs and empty data frames
+take tokens from a flood-control bucket of their own, only the newest of the
+pongs not sent yet is kept (RFC 6455 5.5.3 allows it), and the control
+replies queued behind a write the peer does not read are bounded in bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 
 import trio
 from websockets.client import ClientProtocol
@@ -23,8 +29,16 @@ from websockets.protocol import OPEN, Protocol
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
+from trio_chat.protocol.flood import TokenBucket
+from trio_chat.transports import origin
+from trio_chat.transports.urls import peer_address
+
 RECEIVE_SIZE = 65536
 DATA_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+FLOODING_OPCODES = (Opcode.PING, Opcode.PONG)  # and data frames with nothing in them
+MAX_QUEUED = 1 << 20  # bytes of control replies queued behind a stuck write
+
+log = logging.getLogger("trio_chat.transports")
 
 # The library logs every connection opened and closed at INFO; the server
 # already logs each connection once, with its number.
@@ -40,11 +54,22 @@ class WebSocketStream(trio.abc.Stream):
     """``transport_stream`` speaking WebSocket, read and written as lines."""
 
     def __init__(
-        self, transport_stream: trio.abc.Stream, protocol: Protocol, path: str = ""
+        self,
+        transport_stream: trio.abc.Stream,
+        protocol: Protocol,
+        path: str = "",
+        *,
+        origins: Collection[str] = (),
+        max_queued: int = MAX_QUEUED,
+        bucket: TokenBucket | None = None,
     ) -> None:
         self.transport_stream = transport_stream
         self.protocol = protocol
         self._path = path
+        self._origins = origins
+        self._max_queued = max_queued
+        self._bucket = bucket
+        self._resume_at = -math.inf  # flood control: read nothing more before then
         self._inbox = bytearray()
         self._in_message = False  # a message is open on our side (no "\n" yet)
         self._open = protocol.state is OPEN
@@ -57,14 +82,32 @@ class WebSocketStream(trio.abc.Stream):
 
     @classmethod
     def server(
-        cls, transport_stream: trio.abc.Stream, path: str, max_frame: int
+        cls,
+        transport_stream: trio.abc.Stream,
+        path: str,
+        max_frame: int,
+        *,
+        origins: Collection[str] = (),
+        max_queued: int = MAX_QUEUED,
+        bucket: TokenBucket | None = None,
     ) -> WebSocketStream:
         """The server's side; the handshake happens on first use (or ``do_handshake``).
 
-        Requests for any other HTTP path than ``path`` are answered 404.
+        Requests for any other HTTP path than ``path`` are answered 404, and
+        browsers on a page of another site than the Host asked for (unless
+        listed in ``origins``, see ``origin.refusal``) 403. Past ``max_queued``
+        bytes of control replies the peer does not read, or when ``bucket``
+        finds its control frames abusive, the connection fails.
         """
         protocol = ServerProtocol(max_size=(None, max_frame), logger=_protocol_log)
-        return cls(transport_stream, protocol, path)
+        return cls(
+            transport_stream,
+            protocol,
+            path,
+            origins=origins,
+            max_queued=max_queued,
+            bucket=bucket,
+        )
 
     @classmethod
     async def client(
@@ -130,9 +173,11 @@ class WebSocketStream(trio.abc.Stream):
             return
         self._closed = True
         try:
-            # Say goodbye unless a write is under way (it would interleave).
-            if self.protocol.state is OPEN and not self._send_lock.locked():
-                self.protocol.send_close(CloseCode.NORMAL_CLOSURE)
+            # Say goodbye unless a write is under way (it would interleave),
+            # or pass on the close of a failure (flood, message too big).
+            if not self._send_lock.locked():
+                if self.protocol.state is OPEN:
+                    self.protocol.send_close(CloseCode.NORMAL_CLOSURE)
                 await self._flush()
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
@@ -173,6 +218,10 @@ class WebSocketStream(trio.abc.Stream):
             response = None
         elif request.path.split("?")[0] != self._path:
             response = self.protocol.reject(404, f"no WebSocket chat at {request.path}\n")
+        elif refused := self._cross_site(request):
+            peer = peer_address(self.transport_stream)
+            log.warning("WebSocket from %s refused: %s (see --ws-origin)", peer, refused)
+            response = self.protocol.reject(403, f"{refused}\n")
         else:
             response = self.protocol.accept(request)
         if response is not None:
@@ -184,6 +233,15 @@ class WebSocketStream(trio.abc.Stream):
             raise trio.BrokenResourceError(f"WebSocket handshake failed: {reason}")
         self._open = True
 
+    def _cross_site(self, request: Request) -> str | None:
+        """Why a browser on another site may not open this connection, or None."""
+        origins = request.headers.get_all("Origin")
+        if len(origins) > 1:
+            return "more than one Origin header"
+        hosts = request.headers.get_all("Host")
+        host = hosts[0] if len(hosts) == 1 else None
+        return origin.refusal(origins[0] if origins else None, host, self._origins)
+
     def _send_frame(self, data: bytes, *, fin: bool) -> None:
         if self._in_message:
             self.protocol.send_continuation(data, fin=fin)
@@ -193,24 +251,35 @@ class WebSocketStream(trio.abc.Stream):
 
     async def _pump(self) -> None:
         """Read once from the transport and take in what it brought."""
+        if self._resume_at > trio.current_time():
+            await trio.sleep_until(self._resume_at)  # flooding: the peer waits its turn
         data = await self.transport_stream.receive_some(RECEIVE_SIZE)
         if data:
             self.protocol.receive_data(data)
         else:
             self.protocol.receive_eof()
+        self._keep_newest_pong()
+        if self._send_lock.locked():
+            queued = sum(map(len, self.protocol.writes))
+            if queued > self._max_queued:
+                raise trio.BrokenResourceError(
+                    f"the peer is not reading ({queued} bytes of control replies queued)"
+                )
         # Pongs, the close reply, handshake answers. Never wait behind a write
         # under way: it may be stuck until this very read drains the peer, and
         # it sends what is queued here before it lets go. A peer gone away
         # still leaves what it sent to be read.
         with contextlib.suppress(trio.BrokenResourceError):
             await self._flush(wait=not self._open)
-        for event in self.protocol.events_received():
+        events = self.protocol.events_received()
+        for event in events:
             if isinstance(event, Request):
                 self._request = event
             elif isinstance(event, Frame) and event.opcode in DATA_OPCODES:
                 self._inbox += event.data
                 if event.fin:
                     self._inbox += b"\n"
+        self._flood_control(events)
         # Checked on the protocol rather than by event: a close in the middle
         # of a message (a last line with no "\n") is a protocol error to the
         # library, but the peer plainly closed.
@@ -227,6 +296,28 @@ class WebSocketStream(trio.abc.Stream):
                 if self._open
                 else "connection closed during the WebSocket handshake"
             )
+
+    def _keep_newest_pong(self) -> None:
+        """Of the pongs not sent yet, keep only the last: it answers every ping before it."""
+        writes = self.protocol.writes  # one serialized frame each
+        pongs = [i for i, frame in enumerate(writes) if frame and frame[0] & 0x0F == Opcode.PONG]
+        for i in reversed(pongs[:-1]):
+            del writes[i]
+
+    def _flood_control(self, events: Sequence[object]) -> None:
+        """Count the frames that carry no line; a peer over the rate waits, an abuser goes."""
+        if self._bucket is None:
+            return
+        now = trio.current_time()
+        for event in events:
+            if isinstance(event, Frame) and (
+                event.opcode in FLOODING_OPCODES
+                or (event.opcode in DATA_OPCODES and not event.data)
+            ):
+                self._resume_at = now + self._bucket.delay(now)
+                if self._bucket.abused:
+                    self.protocol.fail(CloseCode.POLICY_VIOLATION, "excess flood")
+                    raise trio.BrokenResourceError("excess flood")
 
     async def _flush(self, *, wait: bool = True) -> None:
         if not wait and self._send_lock.locked():

@@ -1,4 +1,7 @@
-"""Flood control: a token bucket per connection, without I/O."""
+"""Flood control: a token bucket per connection, without I/O.
+
+The session counts lines with it; the WebSocket transport counts control frames.
+"""
 
 from __future__ import annotations
 
