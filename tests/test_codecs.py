@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from wire_strategies import events, requests
+from wire_strategies import events, requests, server_events
 
 from trio_chat.protocol import (
-    CLOSED,
     NEED_DATA,
     BadInput,
     ClientConnection,
@@ -118,15 +117,6 @@ def test_text_lines_a_person_reads():
     assert text.format_event(
         ev.Error(t, Code.NICK_TAKEN, 'nickname "bob" is taken, choose another')
     ) == (b'! nickname "bob" is taken, choose another\n')
-
-
-def server_events(conn: ServerConnection) -> list[object]:
-    out = []
-    while (event := conn.next_event()) is not NEED_DATA:
-        out.append(event)
-        if event is CLOSED:
-            break
-    return out
 
 
 def test_first_line_chooses_the_mode():

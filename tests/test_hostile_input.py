@@ -12,7 +12,7 @@ import pytest
 import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wire_strategies import hostile_events, hostile_requests, int_fields
+from wire_strategies import hostile_events, hostile_requests, int_fields, server_events
 
 from trio_chat.client import commands
 from trio_chat.client.commands import Invalid, Send
@@ -35,21 +35,12 @@ from trio_chat.testing import TextClient
 # ------------------------------------------------------------------ helpers
 
 
-def drain(conn: ServerConnection) -> list[object]:
-    out = []
-    while (event := conn.next_event()) is not NEED_DATA:
-        out.append(event)
-        if event is CLOSED:
-            break
-    return out
-
-
 def one(line: bytes, *, registered: bool = True, max_line_bytes: int = 4096) -> object:
     """What the server makes of a single line."""
     conn = ServerConnection(max_line_bytes=max_line_bytes)
     conn.registered = registered
     conn.receive_data(line + b"\n")
-    [event] = drain(conn)
+    [event] = server_events(conn)
     return event
 
 
@@ -70,7 +61,7 @@ def assert_wire_safe(obj: ev.Request | ev.Event) -> None:
 def assert_server_side_safe(conn: ServerConnection, data: list[bytes]) -> None:
     for chunk in [*(c for c in data if c), b""]:
         conn.receive_data(chunk)
-        for event in drain(conn):
+        for event in server_events(conn):
             if isinstance(event, ev.Request):
                 assert_wire_safe(event)
             else:
@@ -379,14 +370,14 @@ def test_commands_with_only_blank_arguments_say_how_to_use_them(line):
 def test_a_blank_line_is_handed_out_as_blank(first, blank):
     conn = ServerConnection()
     conn.receive_data(first + blank + blank)
-    events = drain(conn)
+    events = server_events(conn)
     assert events[1:] == [BLANK, BLANK]
 
 
 def test_a_blank_first_line_is_counted_and_chooses_text_mode():
     conn = ServerConnection()
     conn.receive_data(b"\n")
-    assert drain(conn) == [BLANK]
+    assert server_events(conn) == [BLANK]
     assert conn.mode == "text"
 
 
@@ -447,7 +438,7 @@ def test_every_protocol_error_carries_its_code():
 def test_the_code_comes_from_the_error_not_its_wording(line, code):
     conn = ServerConnection()
     conn.receive_data(b'{"type":"ping"}\n' + line + b"\n")
-    event = drain(conn)[1]
+    event = server_events(conn)[1]
     assert isinstance(event, BadInput)
     assert event.code == code
 

@@ -8,9 +8,20 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
+from trio_chat.protocol import CLOSED, NEED_DATA, ServerConnection, jsonl
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import MAX_INT
+
+
+def server_events(conn: ServerConnection) -> list[object]:
+    """Everything ``conn`` has made of what it was fed, up to its end."""
+    out = []
+    while (event := conn.next_event()) is not NEED_DATA:
+        out.append(event)
+        if event is CLOSED:
+            break
+    return out
+
 
 times = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(9998, 12, 30), timezones=st.just(UTC)
