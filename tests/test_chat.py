@@ -309,16 +309,16 @@ async def test_an_error_in_one_connection_ends_only_that_one(start_chat, monkeyp
     alice = await login(listener, "alice")
     bob = await login(listener, "bob")
 
-    from trio_chat.server.hub import Hub
+    from trio_chat.chat import Chat
 
-    real = Hub.handle
+    real = Chat.apply
 
-    def broken(self, member, request):
+    def broken(self, member, request, now):
         if member.nick == "bob":
             raise RuntimeError("a bug in the server")
-        return real(self, member, request)
+        return real(self, member, request, now)
 
-    monkeypatch.setattr(Hub, "handle", broken)
+    monkeypatch.setattr(Chat, "apply", broken)
     await bob.send_line("/who")
     await alice.expect(r"\* bob left #lobby \(")
     await alice.send_line("still alive")

@@ -133,7 +133,7 @@ def test_first_line_chooses_the_mode():
 
 def test_bad_input_is_reported_and_the_next_line_still_counts():
     conn = ServerConnection(max_line_bytes=10)
-    conn.registered = True
+    conn.accept()
     conn.receive_data(b"hi\n\xff\xfe\n" + b"x" * 50 + b"\nstill here\n")
     assert server_events(conn) == [
         ev.Say("hi"),
@@ -145,7 +145,7 @@ def test_bad_input_is_reported_and_the_next_line_still_counts():
 
 def test_requests_arrive_sanitized_in_both_modes():
     conn = ServerConnection()
-    conn.registered = True
+    conn.accept()
     conn.receive_data(b"clear \x1b[2J\n")
     assert server_events(conn) == [ev.Say("clear \u241b[2J")]
 

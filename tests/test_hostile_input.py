@@ -38,7 +38,8 @@ from trio_chat.testing import TextClient
 def one(line: bytes, *, registered: bool = True, max_line_bytes: int = 4096) -> object:
     """What the server makes of a single line."""
     conn = ServerConnection(max_line_bytes=max_line_bytes)
-    conn.registered = registered
+    if registered:
+        conn.accept()
     conn.receive_data(line + b"\n")
     [event] = server_events(conn)
     return event
@@ -79,7 +80,8 @@ def chunked(wire: bytes, cuts: list[int]) -> list[bytes]:
 @given(st.lists(st.binary(max_size=64), max_size=20), st.booleans(), st.sampled_from([32, 4096]))
 def test_any_bytes_in_any_chunks_give_requests_errors_or_sentinels(chunks, registered, limit):
     conn = ServerConnection(max_line_bytes=limit)
-    conn.registered = registered
+    if registered:
+        conn.accept()
     assert_server_side_safe(conn, chunks)
 
 
@@ -112,7 +114,8 @@ text_lines = st.tuples(
 @given(st.lists(text_lines, max_size=8), st.booleans())
 def test_hostile_text_lines_never_escape_the_codec(lines, registered):
     conn = ServerConnection()
-    conn.registered = registered
+    if registered:
+        conn.accept()
     wire = "".join(line.replace("\n", " ").replace("\r", " ") + "\n" for line in lines)
     assert_server_side_safe(conn, [b"x\n" if registered else b"", wire.encode("utf-8", "replace")])
 

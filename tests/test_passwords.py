@@ -64,7 +64,7 @@ async def test_a_password_retyped_after_a_wrong_one_is_never_shown_stored_or_log
     assert members.endswith(": bob, carol")
 
     seen = " ".join(await _lines_until_quiet(bob))
-    stored = await server.hub.store.room_history("#lobby", limit=100)
+    stored = await server.store.room_history("#lobby", limit=100)
     logged = caplog.text
     for secret in secrets:
         assert secret not in seen

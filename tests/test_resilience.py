@@ -138,7 +138,7 @@ async def test_a_client_that_asks_for_history_and_never_reads_is_dropped_within_
 async def test_the_rooms_answer_lists_the_most_populous_rooms_when_there_are_many(
     nursery, monkeypatch
 ):
-    monkeypatch.setattr("trio_chat.server.hub.ROOMS_LISTED", 3)
+    monkeypatch.setattr("trio_chat.chat.chat.ROOMS_LISTED", 3)
     _, listener = await start(nursery, flood_rate=0)
     alice = await JsonClient.connect(listener)
     await alice.login("alice")

@@ -119,7 +119,7 @@ async def test_join_part_cycles_through_the_server_leave_bounded_rows(tmp_path):
         assert count(path, "rooms") <= 10
         assert count(path, "room_events") <= 10 * 3
         # The hub's own record of emptied rooms shrinks once they are stored.
-        assert len(server.hub._emptied) <= 2 * 64 + 1
+        assert len(server.chat._emptied) <= 2 * 64 + 1
         server.shutdown()
     await store.aclose()
 
@@ -133,7 +133,7 @@ async def test_the_hub_forgets_emptied_rooms_once_stored(start_chat):
         await guest.send(ev.Join(f"#r{n}"))
         await guest.send(ev.Part(f"#r{n}"))
         seen[f"#r{n}"] = (await guest.expect(ev.Left)).seq
-    assert len(server.hub._emptied) < 200
+    assert len(server.chat._emptied) < 200
     for room, last in list(seen.items())[:20]:  # numbers go on where they stopped
         await guest.send(ev.Join(room))
         assert (await guest.expect(ev.Joined)).seq > last

@@ -96,7 +96,7 @@ async def test_registering_a_look_alike_of_an_account_is_refused(start_chat):
     server, listener = await start_chat()
     holder = await TextClient.connect(listener)
     await holder.login("a1ice")
-    await server.hub.accounts.create("alice", PASSWORD)  # registered meanwhile, elsewhere
+    await server.accounts.create("alice", PASSWORD)  # registered meanwhile, elsewhere
     await holder.send_line(f"/register {PASSWORD}")
     error = (await holder.expect("^!")).string
     assert error == '! "a1ice" is too much like the registered nickname "alice"'

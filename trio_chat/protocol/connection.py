@@ -11,6 +11,7 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from trio_chat.protocol import events as ev
@@ -35,6 +36,14 @@ BLANK: Literal[Sentinel.BLANK] = Sentinel.BLANK
 Mode = Literal["text", "json"]
 
 
+class Phase(enum.Enum):
+    """Where a server connection is in its conversation."""
+
+    NICK = "nick"  # a plain text line is the nickname wanted
+    PASSWORD = "password"  # a plain text line is the password of ``password_for``
+    CHATTING = "chatting"  # the nickname was accepted: a plain line is a message
+
+
 @dataclass(frozen=True, slots=True)
 class BadInput:
     """The peer sent something unusable; answer with an error and go on."""
@@ -49,16 +58,54 @@ class ServerConnection:
     The mode is fixed by the first line: a JSON object means JSON mode,
     anything else text mode. Every text a request carries is sanitized here,
     once, before the server core sees it.
+
+    The connection keeps the conversation's phase: until the nickname is
+    accepted (``accept``), whatever names a nickname (a plain text line,
+    ``/nick``, a JSON ``nick``) comes out as a Hello; after the server asked
+    for a password (``expect_password``), a plain text line is that password,
+    as a Hello for the nickname asked about, until a Hello succeeds or the
+    user picks another nickname.
     """
 
-    __slots__ = ("_lines", "mode", "registered")
+    __slots__ = ("_lines", "mode", "password_for", "phase")
 
     def __init__(self, *, max_line_bytes: int = 4096) -> None:
         self._lines = LineBuffer(max_line_bytes)
         self.mode: Mode | None = None
-        # Set by the server once the nickname is accepted: before that, a
-        # plain line in text mode is a nickname, after it a message.
-        self.registered = False
+        self.phase = Phase.NICK
+        self.password_for: str | None = None
+
+    def expect_password(self, nick: str, now: datetime, *, again: bool = False) -> ev.Event | None:
+        """``nick`` is registered, and its password is wanted (``again``:
+        after a wrong one): the event that asks for it, if any.
+
+        In text mode the next plain lines are that password, never a
+        nickname shown to all; a JSON client is told once, in an error, to
+        send its hello again with a password.
+        """
+        if self.mode == "text":
+            self.phase = Phase.PASSWORD
+            self.password_for = nick
+            text = f'nickname "{nick}" is registered: type its password, or /nick ANOTHER'
+            return ev.Notice(now, text)
+        if again:
+            return None
+        message = f'nickname "{nick}" is registered: hello needs its password'
+        return ev.Error(now, Code.PASSWORD_REQUIRED, message)
+
+    @property
+    def pings(self) -> bool:
+        """Whether the peer can answer pings (a person with nc cannot)."""
+        return self.mode == "json"
+
+    def accept(self) -> None:
+        """The nickname was accepted: from now on, plain lines are messages."""
+        self.phase = Phase.CHATTING
+        self.password_for = None
+
+    @property
+    def registered(self) -> bool:
+        return self.phase is Phase.CHATTING
 
     def receive_data(self, data: bytes) -> None:
         self._lines.feed(data)
@@ -82,7 +129,7 @@ class ServerConnection:
             if self.mode == "json":
                 if not line.strip():
                     return BLANK
-                return _sanitized(jsonl.decode_request(line))
+                return _sanitized(self._entering(jsonl.decode_request(line)))
             try:
                 decoded = line.decode()
             except UnicodeDecodeError:
@@ -90,7 +137,21 @@ class ServerConnection:
             request = text.parse_request(decoded, registered=self.registered)
         except ProtocolError as exc:
             return BadInput(exc.code, sanitize(exc.message))
-        return BLANK if request is None else _sanitized(request)
+        return BLANK if request is None else _sanitized(self._entering(request))
+
+    def _entering(self, request: ev.Request) -> ev.Request:
+        """Before the nickname is accepted, what names one is a Hello."""
+        if self.phase is Phase.CHATTING:
+            return request
+        if isinstance(request, ev.ChangeNick):
+            self.phase, self.password_for = Phase.NICK, None
+            return ev.Hello(request.nick)
+        if self.phase is Phase.PASSWORD and isinstance(request, ev.Hello):
+            assert self.password_for is not None
+            # A text line loses the spaces around it, so in both modes a
+            # password does: the same password works from either.
+            return ev.Hello(self.password_for, password=request.nick.strip())
+        return request
 
     def send(self, event: ev.Event) -> bytes:
         return self.encoder(event)

@@ -39,9 +39,11 @@ class Outbox:
         "_send_now",
         "_size",
         "_unsent",
+        "discarded",
         "encode",
         "max_bytes",
         "max_events",
+        "reason",
     )
 
     def __init__(
@@ -63,6 +65,10 @@ class Outbox:
         self._send_now = send_now
         self._idle = False  # the writer waits in take_all
         self._unsent = b""
+        self.reason = ""  # why it was closed
+        # The writer sends inside this scope, so that throwing away what is
+        # queued also frees a writer stuck on a client that does not read.
+        self.discarded = trio.CancelScope()
 
     def put(self, event: ev.Event) -> bool:
         """Queue ``event``; False when that would overflow the outbox, or it is closed."""
@@ -108,10 +114,14 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
-    def close(self, *, discard: bool = False) -> None:
-        """Accept nothing more; the writer ends once it has sent what is queued."""
+    def close(self, reason: str = "", *, discard: bool = False) -> None:
+        """Accept nothing more; the writer ends once it has sent what is queued,
+        or at once with ``discard``. The first reason given is kept."""
+        if not self._closed:
+            self.reason = reason
         self._closed = True
         if discard:
+            self.discarded.cancel()
             self._items = []
             self._unsent = b""
             self._size = self._in_flight

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import trio
 
+from trio_chat.chat import Stored
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import format_event
-from trio_chat.server.store import Store, Stored
+from trio_chat.server.store import Store
 
 
 def file_stem(room: str) -> str:

@@ -1,6 +1,6 @@
 """Where messages are kept: the interface, and the in-memory version.
 
-The SQLite version is in ``sqlite.py``. The hub appends each batch before
+The SQLite version is in ``sqlite.py``. The pump appends each batch before
 anyone sees it, and reads history only from its broadcast task, at the point
 in the order where the reader joins, so a replay and the live events that
 follow it neither overlap nor leave a gap.
@@ -11,38 +11,13 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from trio_chat.chat.effects import PrivateRecord, Stored
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 from trio_chat.server.config import Limits
 
-
-@dataclass(frozen=True, slots=True)
-class PrivateRecord:
-    """A private message and the registered nicknames (accounts) of its
-    parties, None for a guest: only an account can read its private history,
-    so a later holder of a guest's nickname never sees that guest's."""
-
-    event: ev.Private
-    sender_account: str | None
-    target_account: str | None
-
-    @property
-    def accounts(self) -> tuple[str, ...]:
-        """The accounts that may read it back: none when both are guests, in
-        which case it is not stored at all."""
-        return tuple(dict.fromkeys(a for a in (self.sender_account, self.target_account) if a))
-
-    def seen_by(self, account: str, other: str) -> bool:
-        e = self.event
-        return (self.sender_account == account and fold(e.target) == fold(other)) or (
-            self.target_account == account and fold(e.sender) == fold(other)
-        )
-
-
-Stored = ev.RoomEvent | PrivateRecord
 CHAT = (ev.Message, ev.Action)
 
 

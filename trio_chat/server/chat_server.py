@@ -1,4 +1,7 @@
-"""Accepting connections: limits at the door, a session each, and shutdown."""
+"""The chat server: the chat and its pump behind any number of listeners.
+
+Accepting connections: limits at the door, a session each, and shutdown.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,16 @@ from typing import Any
 
 import trio
 
+from trio_chat.chat import Chat
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import format_event
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.addresses import Source
 from trio_chat.server.config import Limits
-from trio_chat.server.hub import Hub
+from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
-from trio_chat.server.store import Store
+from trio_chat.server.store import MemoryStore, Store
 from trio_chat.transports import peer_address
 
 log = logging.getLogger("trio_chat.server")
@@ -42,8 +46,20 @@ class ChatServer:
         store: Store | None = None,
         accounts: Accounts | None = None,
     ) -> None:
-        self.limits = limits or Limits()
-        self.hub = Hub(self.limits, store, accounts)
+        self.limits = limits = limits or Limits()
+        self.store: Store = store or MemoryStore.for_limits(limits)
+        self.accounts = accounts or Accounts(hashing=limits.hash_workers)
+        self.chat = Chat(
+            max_rooms=limits.max_rooms,
+            history_replay=limits.history_replay,
+            history_page=limits.history_page,
+            last_seq=self.store.last_seq,
+            registered=self.accounts.like,
+        )
+        # A history answer leaves room in the asker's outbox for what goes on live.
+        self.pump = Pump(
+            self.store, backlog=limits.outbox_size, history_bytes=limits.outbox_bytes // 4
+        )
         self.sessions: set[Session] = set()
         self._per_address: Counter[str] = Counter()
         self._ids = itertools.count(1)
@@ -63,7 +79,7 @@ class ChatServer:
         task_status: trio.TaskStatus[ChatServer] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         async with trio.open_nursery() as nursery:
-            await nursery.start(self.hub.broadcast)
+            await nursery.start(self.pump.run)
             async with trio.open_nursery() as connections:
                 accepting = trio.CancelScope()
 
@@ -78,12 +94,12 @@ class ChatServer:
                 await self._stopping.wait()
                 log.info("shutting down: %d connection(s) to close", len(self.sessions))
                 accepting.cancel()
-                self.hub.shutdown()
+                self.chat.shutdown()
                 for session in list(self.sessions):
                     session.stop(SHUTDOWN_REASON)
                 connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
-            # Let the broadcast store what is still queued, then stop.
-            self.hub.close()
+            # Let the pump store what is still queued, then stop.
+            self.pump.close()
             nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
         log.info("shut down")
 
@@ -132,7 +148,15 @@ class ChatServer:
         guests_full = bool(limits.max_clients) and (
             len(self.sessions) >= limits.max_clients - limits.reserved
         )
-        session = Session(stream, self.hub, limits, address, accounts_only=guests_full)
+        session = Session(
+            stream,
+            chat=self.chat,
+            pump=self.pump,
+            accounts=self.accounts,
+            limits=limits,
+            address=address,
+            accounts_only=guests_full,
+        )
         self.sessions.add(session)
         self._per_address[group] += 1
         opened = trio.current_time()

@@ -1,0 +1,77 @@
+"""Members and rooms: the chat's state, with no behaviour of their own."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from trio_chat.protocol import events as ev
+
+
+class Mailbox(Protocol):
+    """Where the server puts what a member receives (its Outbox)."""
+
+    def put(self, event: ev.Event) -> bool:
+        """Queue ``event``; False when it does not fit."""
+        ...
+
+    def close(self, reason: str, *, discard: bool = False) -> None:
+        """Take nothing more; ``discard``: drop what is queued too."""
+        ...
+
+
+class Nowhere:
+    """The mailbox of a member made without one (in the chat's own tests)."""
+
+    def put(self, event: ev.Event) -> bool:
+        return True
+
+    def close(self, reason: str, *, discard: bool = False) -> None:
+        pass
+
+
+class Member:
+    """One connection's place in the chat.
+
+    ``mailbox`` is the server's, for delivering to this member: the chat
+    never touches it, it only names members in the effects it returns.
+    """
+
+    __slots__ = ("account", "mailbox", "nick", "present", "rooms")
+
+    def __init__(self, mailbox: Mailbox | None = None) -> None:
+        self.mailbox: Mailbox = mailbox or Nowhere()
+        self.nick = ""
+        self.present = False  # has a nickname, and has not left
+        self.rooms: dict[str, Room] = {}  # by folded name; the last is current
+        self.account: str | None = None  # the registered nickname it proved it owns
+
+    @property
+    def current(self) -> Room | None:
+        return next(reversed(self.rooms.values()), None)
+
+    def __repr__(self) -> str:
+        return f"<Member {self.nick or '-'}>"
+
+
+class Room:
+    __slots__ = ("members", "name", "recipients", "seq")
+
+    def __init__(self, name: str, seq: int) -> None:
+        self.name = name
+        self.seq = seq
+        self.members: dict[Member, None] = {}  # an ordered set
+        # Rebuilt on every join and part, so an effect holds the room's
+        # membership as of its event by keeping a reference, not a copy.
+        self.recipients: tuple[Member, ...] = ()
+
+    def add(self, member: Member) -> None:
+        self.members[member] = None
+        self.recipients = tuple(self.members)
+
+    def remove(self, member: Member) -> None:
+        del self.members[member]
+        self.recipients = tuple(self.members)
+
+    @property
+    def nicks(self) -> tuple[str, ...]:
+        return tuple(m.nick for m in self.members)

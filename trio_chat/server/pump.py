@@ -1,0 +1,200 @@
+"""The pump: carries out the chat's effects, in order, store first.
+
+Sessions ``post`` the effects the chat returned; ``post`` never waits. One
+task, ``run``, takes them off in batches in two stages joined by a channel
+that holds one batch:
+
+1. the storing stage gathers everything posted so far into a batch and
+   stores what it keeps in one ``append`` (one transaction), before anyone
+   receives it: nothing anyone saw is ever lost;
+2. the delivering stage goes through each stored batch in order: it puts
+   events in their recipients' mailboxes, reads history where a fetch stands
+   (so a replay ends exactly where the live events begin), and closes
+   mailboxes.
+
+A batch is delivered while the next is stored. One failing effect costs that
+effect: it is logged, its sender (if any) gets ``server_error``, and the pump
+goes on. A mailbox that overflows is closed at once with
+``send queue exceeded``, the IRC way: a client that does not read is dropped
+rather than allowed to hold anyone up.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import trio
+
+from trio_chat.chat import Close, Deliver, Effect, FetchHistory, FetchPrivate, Member, Stored
+from trio_chat.protocol import events as ev
+from trio_chat.protocol import jsonl
+from trio_chat.protocol.errors import Code
+from trio_chat.server.store import Store
+
+log = logging.getLogger(__name__)
+
+SEND_QUEUE_EXCEEDED = "send queue exceeded"
+E = TypeVar("E", bound=ev.Event)
+
+
+class Pump:
+    def __init__(self, store: Store, *, backlog: int = 1000, history_bytes: int = 1 << 18) -> None:
+        """``backlog``: posts waiting before readers are held back (see
+        ``wait_for_room``); ``history_bytes``: the most one history answer holds."""
+        self.store = store
+        self.backlog = backlog
+        self.history_bytes = history_bytes
+        # Unbounded so that posting never waits; readers hold back while it is long.
+        self._send, self._receive = trio.open_memory_channel[Sequence[Effect]](math.inf)
+        self._waiting = 0  # posts the storing stage has not taken yet
+        self._drained = trio.Event()
+        self._drained.set()
+
+    def post(self, effects: Sequence[Effect]) -> None:
+        """Have ``effects`` carried out, after everything posted before."""
+        if not effects:
+            return
+        self._send.send_nowait(effects)
+        self._waiting += 1
+        if self._waiting > self.backlog and self._drained.is_set():
+            self._drained = trio.Event()
+
+    def tell(self, member: Member, event: ev.Event) -> None:
+        """Send ``event`` to ``member`` alone, in order with everything else."""
+        self.post([Deliver(event, (member,))])
+
+    async def wait_for_room(self) -> None:
+        """Wait while the pump is far behind, so readers slow to its pace."""
+        # Not a checkpoint otherwise: a reader then carries out every request
+        # of a chunk it received at once (receiving is the checkpoint), so a
+        # batch, and each writer's send, holds more messages.
+        if not self._drained.is_set():
+            await self._drained.wait()
+
+    def close(self) -> None:
+        """Nothing more will be posted: ``run`` returns once it has done the rest."""
+        self._send.close()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Carry out what is posted, in order, until ``close``."""
+        stored_send, stored_receive = trio.open_memory_channel[list[Effect]](1)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._store_batches, stored_send)
+            task_status.started()
+            async for batch in stored_receive:
+                for effect in batch:
+                    try:
+                        await self._carry_out(effect)
+                    except Exception:
+                        # One bad effect (or history read) costs that effect,
+                        # never the pump and with it the whole chat.
+                        log.exception("an effect could not be carried out")
+                        if (sender := _sender(effect)) is not None:
+                            _put(sender, _failure(ev.now()))
+                self._drained.set()
+
+    # ----------------------------------------------------------------- storing
+
+    async def _store_batches(self, stored: trio.MemorySendChannel[list[Effect]]) -> None:
+        async with stored:
+            async for first in self._receive:
+                batch = list(first)
+                while True:
+                    try:
+                        batch += self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+                self._waiting = 0  # everything posted is in this batch
+                kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]
+                # Stored before anyone sees them: nothing seen is ever lost.
+                if kept and (lost := await self._store(kept)):
+                    batch = _replace_lost(batch, lost)
+                await stored.send(batch)
+
+    async def _store(self, kept: list[Stored]) -> set[int]:
+        """Store ``kept``; returns the ids of those that could not be stored.
+
+        When the batch fails, each is tried alone, so that one event the
+        store refuses costs that event and not the others of its batch.
+        """
+        try:
+            await self.store.append(kept)
+        except Exception:
+            log.exception("storing %d event(s) failed; trying each alone", len(kept))
+        else:
+            return set()
+        lost = set()
+        for record in kept:
+            try:
+                await self.store.append([record])
+            except Exception as exc:
+                log.error("an event could not be stored, so it is not delivered: %r", exc)
+                lost.add(id(record))
+        return lost
+
+    # -------------------------------------------------------------- delivering
+
+    async def _carry_out(self, effect: Effect) -> None:
+        match effect:
+            case Deliver(event, to):
+                for member in to:
+                    _put(member, event)
+            case FetchHistory(room, to, limit, before, after, quiet):
+                past = await self.store.room_history(room, limit=limit, before=before, after=after)
+                past = _fit(past, self.history_bytes, newest=after is None)
+                if past or not quiet:
+                    _put(to, ev.History(ev.now(), room, tuple(past)))
+            case FetchPrivate(account, other, to, limit):
+                private = await self.store.private_history(account, other, limit=limit)
+                private = _fit(private, self.history_bytes, newest=True)
+                _put(to, ev.PrivateHistory(ev.now(), other, tuple(private)))
+            case Close(member, reason):
+                member.mailbox.close(reason)
+
+
+def _put(member: Member, event: ev.Event) -> None:
+    mailbox = member.mailbox
+    if not mailbox.put(event):
+        mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
+
+
+def _sender(effect: Effect) -> Member | None:
+    """Who is told when ``effect`` fails: the author of a message, or the asker."""
+    match effect:
+        case Deliver(sender=sender):
+            return sender
+        case FetchHistory(to=to) | FetchPrivate(to=to):
+            return to
+    return None
+
+
+def _failure(now: datetime) -> ev.Error:
+    """What the sender of an event that could be neither stored nor sent is told."""
+    return ev.Error(now, Code.SERVER_ERROR, "the server failed to carry out your last request")
+
+
+def _replace_lost(batch: list[Effect], lost: set[int]) -> list[Effect]:
+    """``batch`` without the events that were not stored; their senders are told."""
+    kept: list[Effect] = []
+    for effect in batch:
+        if not isinstance(effect, Deliver) or id(effect.record) not in lost:
+            kept.append(effect)
+        elif effect.sender is not None:
+            kept.append(Deliver(_failure(ev.now()), (effect.sender,)))
+    return kept
+
+
+def _fit(events: list[E], budget: int, *, newest: bool) -> list[E]:
+    """As many of ``events`` (oldest first) as fit in ``budget`` bytes, from
+    the newest or from the oldest end; their JSON is the larger encoding."""
+    count = size = 0
+    for event in reversed(events) if newest else events:
+        size += len(jsonl.encode(event))
+        if size > budget:
+            break
+        count += 1
+    return events[len(events) - count :] if newest else events[:count]
