@@ -373,3 +373,25 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
     await screen.until(lambda: alice.state is not State.CONNECTED)
     await screen.until(lambda: alice.state is State.CONNECTED)
     assert alice.nick == "alice"
+
+
+async def test_after_a_drop_the_members_of_every_rejoined_room_are_known(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat()
+    alice, screen, connector = await connected(nursery, listener, "alice")
+    carol = await JsonClient.connect(listener)
+    await carol.login("carol")
+    await carol.send(ev.Join("#ops"))
+    await carol.send(ev.Part("#lobby"))
+    alice.submit("/join #ops")
+    await screen.expect(r"\* alice joined #ops$")
+    alice.submit("/join #dev")
+    await screen.until(lambda: alice.room == "#dev")
+    assert "carol" in alice.members["#ops"]
+
+    await connector.cut()
+    await screen.until(lambda: alice.state is not State.CONNECTED)
+    await screen.until(lambda: alice.state is State.CONNECTED and alice.room == "#dev")
+    assert sorted(alice.members["#ops"]) == ["alice", "carol"]  # not the current room
+    assert "carol" in alice.nicknames()

@@ -107,3 +107,21 @@ def test_unanswered_joins_are_bounded():
     assert mirror.room == "#lobby"
     mirror.track(ev.Members(T, f"#r{MAX_JOINS_WAITING}", ("bob",)))
     assert mirror.room == f"#r{MAX_JOINS_WAITING}"
+
+
+def test_on_rejoining_each_rooms_members_come_before_the_user_is_back_in_it():
+    mirror = welcomed("alice", "bob")
+    joined(mirror, "#ops", "carol")
+    joined(mirror, "#dev")
+    mirror.reconnecting()
+    mirror.track(ev.Welcome(T, "alice", "#lobby", ("alice", "bob"), 3))
+    mirror.track(ev.Members(T, "#ops", ("carol", "alice")))
+    mirror.track(ev.Joined(T, "#ops", 9, "alice"))
+    assert mirror.members["#ops"] == ["carol", "alice"]
+    assert mirror.nicknames() == ["alice", "bob", "carol"]
+    # once back, members of another room are again only an answer to /who
+    mirror.track(ev.Members(T, "#ops", ("carol", "alice", "dave")))
+    assert mirror.members["#ops"] == ["carol", "alice", "dave"]
+    mirror.track(ev.Left(T, "#ops", 10, "alice", "part"))
+    mirror.track(ev.Members(T, "#ops", ("carol",)))
+    assert "#ops" not in mirror.members

@@ -27,6 +27,7 @@ class RoomMirror:
         self.rooms: dict[str, str] = {}  # folded name -> name; the last is current
         self.members: dict[str, list[str]] = {}  # folded room -> nicknames
         self._joins: deque[str] = deque(maxlen=MAX_JOINS_WAITING)  # folded, unanswered
+        self._rejoining: set[str] = set()  # rooms the server is to put the client back into
 
     @property
     def room(self) -> str | None:
@@ -43,8 +44,10 @@ class RoomMirror:
             self._joins.append(fold(request.room))
 
     def reconnecting(self) -> None:
-        """A new connection answers none of the joins sent on the old one."""
+        """A new connection answers none of the joins sent on the old one, and
+        puts the client back into its rooms, each one's members first."""
         self._joins.clear()
+        self._rejoining = set(self.rooms)
 
     def track(self, event: ev.Event) -> None:
         """Keep rooms, members and the nickname in step with the server."""
@@ -60,12 +63,14 @@ class RoomMirror:
                     self._joins.remove(key)
                     self.rooms.pop(key, None)
                     self.rooms[key] = room
-                if key in self.rooms:  # else the answer to /who about another room
+                if key in self.rooms or key in self._rejoining:  # else /who of another room
                     self.members[key] = list(nicks)
             case ev.Joined(room=room, nick=nick):
                 key = fold(room)
                 if fold(nick) == me and key not in self.rooms:
                     self.rooms[key] = room
+                if fold(nick) == me:
+                    self._rejoining.discard(key)
                 here = self.members.setdefault(key, [])
                 if fold(nick) not in map(fold, here):
                     here.append(nick)
