@@ -114,3 +114,11 @@ def test_others_leaving_is_an_ordinary_event():
     gaps = seen(said(1))
     gaps.receive(ev.Left(T, "#lobby", 2, "bob", "quit"), ME)
     assert gaps.seq == {"#lobby": 2}
+
+
+def test_a_room_with_nothing_seen_yet_is_not_resumed():
+    # the connection was lost between the room's members and the own joined
+    gaps = seen(said(3, "#dev"))
+    assert gaps.resume({"#lobby": "#lobby", "#dev": "#dev"}) == (ev.RoomSeq("#dev", 3),)
+    # so the lobby's history, when it comes, is an ordinary one
+    assert gaps.receive(ev.History(T, "#lobby", (said(1),)), ME) == Repair()

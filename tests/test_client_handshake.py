@@ -70,8 +70,24 @@ def test_other_commands_are_no_answer():
 
 
 def test_rejoining_leaves_the_lobby_if_it_was_left_and_makes_the_current_room_current():
-    assert rejoin_requests([]) == []
-    assert rejoin_requests(["#lobby"]) == []
-    assert rejoin_requests(["#dev"]) == [ev.Part("#lobby")]
-    assert rejoin_requests(["#lobby", "#ops", "#dev"]) == [ev.Join("#dev")]
-    assert rejoin_requests(["#ops", "#dev"]) == [ev.Part("#lobby"), ev.Join("#dev")]
+    def resumed(*rooms: str) -> set[str]:
+        return {room.lower() for room in rooms}
+
+    assert rejoin_requests([], resumed()) == []
+    assert rejoin_requests(["#lobby"], resumed("#lobby")) == []
+    assert rejoin_requests(["#dev"], resumed("#dev")) == [ev.Part("#lobby")]
+    all_three = ["#lobby", "#ops", "#Dev"]
+    assert rejoin_requests(all_three, resumed(*all_three)) == [ev.Join("#Dev")]
+    assert rejoin_requests(["#ops", "#dev"], resumed("#ops", "#dev")) == [
+        ev.Part("#lobby"),
+        ev.Join("#dev"),
+    ]
+
+
+def test_rooms_that_could_not_be_resumed_are_joined_again():
+    # nothing seen in #ops yet, or in the lobby, which the server joins anyway
+    assert rejoin_requests(["#lobby"], set()) == []
+    assert rejoin_requests(["#lobby", "#ops", "#dev"], {"#dev"}) == [
+        ev.Join("#ops"),
+        ev.Join("#dev"),
+    ]

@@ -36,6 +36,7 @@ from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.shown import ClearScreen, Note, Shown
 from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.rules import fold
 
 __all__ = [
     "MAX_PENDING",
@@ -281,7 +282,8 @@ class ChatClient:
         """The handshake, then back into the rooms the user was in."""
         rejoin = list(self.rooms.values())
         # The server puts us back into each room and replays what we missed.
-        handshake = Handshake(self.nick, self.password, self.gaps.resume(self.rooms))
+        resume = self.gaps.resume(self.rooms)
+        handshake = Handshake(self.nick, self.password, resume)
         self.mirror.reconnecting()
         await stream.send_all(conn.send(handshake.hello()))
         while True:
@@ -304,7 +306,7 @@ class ChatClient:
 
         self._receive(event)
         self._backoff.reset()
-        for request in rejoin_requests(rejoin):
+        for request in rejoin_requests(rejoin, {fold(r.room) for r in resume}):
             await stream.send_all(conn.send(request))
             self.mirror.sent(request)
         if (note := self.pending.on_connect()) is not None:

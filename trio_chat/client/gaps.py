@@ -35,10 +35,18 @@ class GapRepair:
         self._filling: set[str] = set()  # rooms whose gap the server is asked to fill
 
     def resume(self, rooms: Mapping[str, str]) -> tuple[ev.RoomSeq, ...]:
-        """On reconnecting to ``rooms`` (folded name -> name): what the hello resumes."""
-        self._rejoining = set(rooms)
+        """On reconnecting to ``rooms`` (folded name -> name): what the hello resumes.
+
+        A room whose events the client has not seen yet (the connection was
+        lost between its members and the client's own joined) has nothing to
+        resume after: it is left out, to be joined afresh.
+        """
+        resume = tuple(
+            ev.RoomSeq(room, self.seq[key]) for key, room in rooms.items() if key in self.seq
+        )
+        self._rejoining = {fold(r.room) for r in resume}
         self._filling.clear()
-        return tuple(ev.RoomSeq(room, self.seq[key]) for key, room in rooms.items())
+        return resume
 
     def receive(self, event: ev.Event, me: str) -> Repair:
         """Take one event from the server; ``me`` is the client's nickname."""

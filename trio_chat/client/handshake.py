@@ -8,12 +8,12 @@ server says meanwhile is for the screen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from trio_chat.protocol import Code
 from trio_chat.protocol import events as ev
-from trio_chat.protocol.rules import LOBBY
+from trio_chat.protocol.rules import LOBBY, fold
 
 NICK_ERRORS = (Code.NICK_TAKEN, Code.NICK_INVALID, Code.TOO_MANY_ATTEMPTS)
 PASSWORD_ERRORS = (Code.PASSWORD_REQUIRED, Code.BAD_PASSWORD, Code.NICK_REGISTERED)
@@ -92,16 +92,20 @@ def answer_to_refusal(request: ev.Request, *, password: bool) -> ev.Register | e
     return None
 
 
-def rejoin_requests(rooms: Sequence[str]) -> list[ev.Request]:
+def rejoin_requests(rooms: Sequence[str], resumed: Collection[str]) -> list[ev.Request]:
     """After the welcome, what puts the client back as it was in ``rooms`` (the last current).
 
-    The resume put it back into each room, and the server puts everyone into
-    the lobby: leave the lobby if the user had left it, and make the room
-    that was current current again.
+    The resume put it back into the ``resumed`` rooms (folded names), and the
+    server puts everyone into the lobby: leave the lobby if the user had left
+    it, join the rooms that could not be resumed, and make the room that was
+    current current again.
     """
     requests: list[ev.Request] = []
     if rooms and LOBBY not in rooms:
         requests.append(ev.Part(LOBBY))
+    for room in rooms[:-1]:
+        if fold(room) not in resumed and fold(room) != fold(LOBBY):
+            requests.append(ev.Join(room))
     if len(rooms) > 1:
         requests.append(ev.Join(rooms[-1]))  # current again
     return requests
