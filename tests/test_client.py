@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 import trio
+import trio.testing
 
 from trio_chat.client.connection import (
     MAX_PENDING,
@@ -19,6 +20,7 @@ from trio_chat.client.connection import (
 )
 from trio_chat.client.render import render
 from trio_chat.client.ui import toolbar
+from trio_chat.protocol import NEED_DATA, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.testing import REPLY_TIMEOUT, JsonClient, MemoryListener, TextClient
 
@@ -373,3 +375,59 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
     await screen.until(lambda: alice.state is not State.CONNECTED)
     await screen.until(lambda: alice.state is State.CONNECTED)
     assert alice.nick == "alice"
+
+
+async def test_after_a_drop_the_members_of_every_rejoined_room_are_known(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat()
+    alice, screen, connector = await connected(nursery, listener, "alice")
+    carol = await JsonClient.connect(listener)
+    await carol.login("carol")
+    await carol.send(ev.Join("#ops"))
+    await carol.send(ev.Part("#lobby"))
+    alice.submit("/join #ops")
+    await screen.expect(r"\* alice joined #ops$")
+    alice.submit("/join #dev")
+    await screen.until(lambda: alice.room == "#dev")
+    assert "carol" in alice.members["#ops"]
+
+    await connector.cut()
+    await screen.until(lambda: alice.state is not State.CONNECTED)
+    await screen.until(lambda: alice.state is State.CONNECTED and alice.room == "#dev")
+    assert sorted(alice.members["#ops"]) == ["alice", "carol"]  # not the current room
+    assert "carol" in alice.nicknames()
+
+
+async def test_a_connection_lost_right_after_the_welcome_is_resumed_without_the_lobby(
+    nursery, autojump_clock
+):
+    # The test plays the server, to cut the line between the welcome and the
+    # client's own joined: the client has seen nothing in #lobby to resume.
+    servers_send, servers = trio.open_memory_channel[trio.abc.Stream](1)
+
+    async def connect() -> trio.abc.Stream:
+        client_end, server_end = trio.testing.memory_stream_pair()
+        await servers_send.send(server_end)
+        return client_end
+
+    async def hello(stream: trio.abc.Stream, conn: ServerConnection) -> ev.Request:
+        while (request := conn.next_event()) is NEED_DATA:
+            conn.receive_data(await stream.receive_some())
+        assert isinstance(request, ev.Hello)
+        return request
+
+    screen = Screen()
+    alice = screen.client = ChatClient("alice", connect, show=screen.show, changed=screen.changed)
+    nursery.start_soon(alice.run)
+    server, conn = await servers.receive(), ServerConnection()
+    await hello(server, conn)
+    await server.send_all(conn.send(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    await trio.aclose_forcefully(server)
+
+    server, conn = await servers.receive(), ServerConnection()
+    assert (await hello(server, conn)).resume == ()
+    await server.send_all(conn.send(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    assert alice.room == "#lobby"

@@ -1,7 +1,10 @@
 """The terminal client: a connection that survives the network, and a thin UI.
 
-``connection`` holds the state machine (connect, register, rejoin, back off),
-``commands`` turns typed lines into actions, ``render`` turns events into
-formatted text, ``completion`` completes commands and nicknames, and ``ui``
-ties them to prompt_toolkit.
+``connection`` runs the connection (connect, register, rejoin, back off) and
+composes pieces that do no I/O: ``handshake`` (hello until welcomed),
+``mirror`` (rooms, members, nickname), ``gaps`` (sequence numbers and gap
+repair), ``pending`` (lines typed offline) and ``backoff``. ``shown`` is what
+goes to the screen, ``commands`` turns typed lines into actions, ``render``
+turns events into formatted text, ``completion`` completes commands and
+nicknames, and ``ui`` ties them to prompt_toolkit.
 """

@@ -1,43 +1,60 @@
 """The client's connection: it registers, rejoins and reconnects by itself.
 
 ``ChatClient.run`` keeps one connection to the server at a time. When it is
-lost, the client waits (exponential backoff with jitter), connects again,
-registers the same nickname and rejoins the rooms the user was in. What the
-user types meanwhile is kept in ``pending`` and sent once connected again.
+lost, the client waits (``Backoff``), connects again, registers the same
+nickname (``Handshake``) and rejoins the rooms the user was in. What the user
+types meanwhile is kept in ``pending`` and sent once connected again.
 Everything the user should see goes to the ``show`` callback; ``changed`` is
 called whenever what the toolbar shows may have changed.
+
+The decisions are made by classes that do no I/O: ``RoomMirror`` keeps the
+rooms and members, ``GapRepair`` the sequence numbers. ``ChatClient`` feeds
+them events and does the sending, the showing and the waiting.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
-import random
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import trio
 
 from trio_chat.client import commands
-from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection, Code
+from trio_chat.client.backoff import Backoff
+from trio_chat.client.gaps import GapRepair
+from trio_chat.client.handshake import (
+    Ended,
+    Handshake,
+    Refused,
+    Welcomed,
+    answer_to_refusal,
+    rejoin_requests,
+)
+from trio_chat.client.mirror import RoomMirror
+from trio_chat.client.pending import MAX_PENDING, Pending
+from trio_chat.client.shown import ClearScreen, Note, Shown
+from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection
 from trio_chat.protocol import events as ev
-from trio_chat.protocol.rules import LOBBY, fold
-from trio_chat.protocol.text import format_request
+from trio_chat.protocol.rules import fold
+
+__all__ = [
+    "MAX_PENDING",
+    "QUIT_GRACE",
+    "Backoff",
+    "ChatClient",
+    "ClearScreen",
+    "ConnectionLost",
+    "Connector",
+    "Note",
+    "Shown",
+    "State",
+]
 
 Connector = Callable[[], Awaitable[trio.abc.Stream]]
 
-# Lines typed while offline that are kept for sending; more are refused. Few
-# enough that sending them all at once stays within the server's flood burst
-# plus a few slowed lines, so flood control never drops the client for it.
-MAX_PENDING = 20
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
-NICK_ERRORS = (Code.NICK_TAKEN, Code.NICK_INVALID, Code.TOO_MANY_ATTEMPTS)
-PASSWORD_ERRORS = (Code.PASSWORD_REQUIRED, Code.BAD_PASSWORD, Code.NICK_REGISTERED)
-JOIN_ERRORS = (Code.ROOM_INVALID, Code.TOO_MANY_ROOMS)
 
 
 class State(enum.Enum):
@@ -46,46 +63,6 @@ class State(enum.Enum):
     RECONNECTING = "reconnecting"
     OFFLINE = "offline"  # the server refused the nickname: waiting for another
     PASSWORD = "password"  # the nickname is registered: waiting for its password
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A line from the client itself rather than from the server."""
-
-    text: str
-    kind: Literal["info", "error", "pending", "gap", "help"] = "info"
-
-
-@dataclass(frozen=True, slots=True)
-class ClearScreen:
-    pass
-
-
-Shown = ev.Event | Note | ClearScreen
-
-
-class Backoff:
-    """Delays between attempts: 1 s doubling to a 60 s cap, with jitter.
-
-    Each delay is drawn from the upper half of its step (0.5-1 s, 1-2 s, ...,
-    30-60 s), so clients that lost the same server spread out their returns.
-    """
-
-    def __init__(
-        self, first: float = 1.0, cap: float = 60.0, rng: random.Random | None = None
-    ) -> None:
-        self.first = first
-        self.cap = cap
-        self.rng = rng or random.Random()
-        self._step = first
-
-    def next(self) -> float:
-        step = self._step
-        self._step = min(self.cap, step * 2)
-        return self.rng.uniform(step / 2, step)
-
-    def reset(self) -> None:
-        self._step = self.first
 
 
 class ConnectionLost(Exception):
@@ -132,23 +109,19 @@ class ChatClient:
         backoff: Backoff | None = None,
         password: str | None = None,
     ) -> None:
-        self.nick = nick
         self.password = password  # for a registered nickname; kept for reconnecting
         self.state = State.CONNECTING
         self.retry_in = 0  # whole seconds to the next attempt, while reconnecting
-        self.rooms: dict[str, str] = {}  # folded name -> name; the last is current
-        self.members: dict[str, list[str]] = {}  # folded room -> nicknames
-        self.pending: deque[ev.Request] = deque()
+        self.mirror = RoomMirror(nick)
+        self.gaps = GapRepair()
+        self.pending = Pending()
         self._connect = connect
         self._show = show
         self._changed = changed
         self._backoff = backoff or Backoff()
-        self._seq: dict[str, int] = {}  # folded room -> last sequence number seen
-        self._rejoining: set[str] = set()  # rooms whose replay is still to come
-        self._filling: set[str] = set()  # rooms whose gap the server is asked to fill
-        self._joins: deque[str] = deque()  # rooms asked to join, not yet answered
         # What the user types while the server waits for a nickname or password.
-        self._nick_send, self._nick_receive = trio.open_memory_channel[ev.Request](math.inf)
+        answers = trio.open_memory_channel[ev.Register | ev.ChangeNick](math.inf)
+        self._answers_send, self._answers = answers
         self._wake = trio.Event()
         self._quit = trio.Event()
         self._session_over = trio.Event()
@@ -156,30 +129,41 @@ class ChatClient:
     # ------------------------------------------------------------ for the UI
 
     @property
+    def nick(self) -> str:
+        return self.mirror.nick
+
+    @nick.setter
+    def nick(self, nick: str) -> None:
+        self.mirror.nick = nick
+
+    @property
+    def rooms(self) -> dict[str, str]:
+        """The rooms the user is in: folded name -> name; the last is current."""
+        return self.mirror.rooms
+
+    @property
+    def members(self) -> dict[str, list[str]]:
+        """Folded room -> the nicknames in it."""
+        return self.mirror.members
+
+    @members.setter
+    def members(self, members: dict[str, list[str]]) -> None:
+        self.mirror.members = members
+
+    @property
     def room(self) -> str | None:
         """The current room: where a plain line goes."""
-        return next(reversed(self.rooms.values()), None)
+        return self.mirror.room
 
     def nicknames(self) -> list[str]:
         """Everyone in the rooms the user is in, for completion."""
-        return sorted({n for nicks in self.members.values() for n in nicks}, key=fold)
+        return self.mirror.nicknames()
 
     def submit(self, line: str) -> None:
         """Carry out one typed line."""
         command = commands.parse(line)
-        if self.state in (State.OFFLINE, State.PASSWORD) and isinstance(command, commands.Send):
-            match command.request:
-                case ev.Say(text) if self.state is State.PASSWORD:
-                    self._nick_send.send_nowait(ev.Register(text.strip()))
-                    return
-                case ev.Say(text) | ev.ChangeNick(text):
-                    self._nick_send.send_nowait(ev.ChangeNick(text.strip()))
-                    return
-                case ev.Quit():
-                    pass
-                case _:
-                    self._show(Note("choose a nickname first", "error"))
-                    return
+        if self.state in (State.OFFLINE, State.PASSWORD) and self._answer_refusal(command):
+            return
         match command:
             case commands.ShowHelp():
                 for text in commands.HELP:
@@ -193,18 +177,25 @@ class ChatClient:
             case commands.Send(request):
                 self.send(request)
 
+    def _answer_refusal(self, command: commands.Command | None) -> bool:
+        """While the nickname is refused, what the user sends (but /quit) answers it."""
+        if not isinstance(command, commands.Send) or isinstance(command.request, ev.Quit):
+            return False
+        answer = answer_to_refusal(command.request, password=self.state is State.PASSWORD)
+        if answer is None:
+            self._show(Note("choose a nickname first", "error"))
+        else:
+            self._answers_send.send_nowait(answer)
+        return True
+
     def send(self, request: ev.Request) -> None:
         """Send ``request`` now, or once connected again."""
         match request:  # reconnecting identifies with the newest password
             case ev.Register(password) | ev.SetPassword(_, password):
                 self.password = password
-        if self.state is not State.CONNECTED:
-            if len(self.pending) >= MAX_PENDING:
-                self._show(Note(f"offline with {MAX_PENDING} lines waiting: not kept", "error"))
-                return
-            line = format_request(request)
-            self._show(Note(f"pending: {line} (sent when connected)", "pending"))
-        self.pending.append(request)
+        note = self.pending.typed(request, connected=self.state is State.CONNECTED)
+        if note is not None:
+            self._show(note)
         self._wake.set()
 
     def quit(self, reason: str = "") -> None:
@@ -213,7 +204,7 @@ class ChatClient:
             return
         self._quit.set()
         if self.state is State.CONNECTED:
-            self.pending.append(ev.Quit(reason))
+            self.pending.last(ev.Quit(reason))
             self._wake.set()
 
     async def run(self) -> None:
@@ -288,65 +279,47 @@ class ChatClient:
     async def _register(
         self, stream: trio.abc.Stream, conn: ClientConnection, events: _Events
     ) -> None:
+        """The handshake, then back into the rooms the user was in."""
         rejoin = list(self.rooms.values())
         # The server puts us back into each room and replays what we missed.
-        resume = tuple(ev.RoomSeq(room, self._seq[key]) for key, room in self.rooms.items())
-        self._rejoining = set(self.rooms)
-        self._filling.clear()
-        self._joins.clear()
+        resume = self.gaps.resume(self.rooms)
+        handshake = Handshake(self.nick, self.password, resume)
+        self.mirror.reconnecting()
+        await stream.send_all(conn.send(handshake.hello()))
         while True:
-            hello = ev.Hello(self.nick, password=self.password, resume=resume)
-            await stream.send_all(conn.send(hello))
             event = await events.next()
-            while not isinstance(event, ev.Welcome | ev.Bye):
-                self._show(event)
-                if isinstance(event, ev.Error) and event.code in NICK_ERRORS + PASSWORD_ERRORS:
+            match handshake.receive(event):
+                case Welcomed():
                     break
-                event = await events.next()
-            else:
-                if isinstance(event, ev.Bye):
-                    raise ConnectionLost(event.reason)
-                break
-            if event.code in PASSWORD_ERRORS:
-                self._set_state(State.PASSWORD)
-                self._show(Note(f"type the password of {self.nick}, or /nick ANOTHER"))
-            else:
-                self._set_state(State.OFFLINE)
-                self._show(Note("type another nickname (or /quit)"))
-            match await self._nick_receive.receive():
-                case ev.Register(password):  # the password asked for
-                    self.password = password
-                case ev.ChangeNick(nick):
-                    self.nick, self.password = nick, None
-            self._set_state(State.CONNECTING)
+                case Ended(reason):
+                    raise ConnectionLost(reason)
+                case Refused() as refused:
+                    self._show(event)
+                    self._set_state(State.PASSWORD if refused.password else State.OFFLINE)
+                    self._show(Note(handshake.prompt(refused)))
+                    hello = handshake.answer(await self._answers.receive())
+                    self.nick, self.password = handshake.nick, handshake.password
+                    self._set_state(State.CONNECTING)
+                    await stream.send_all(conn.send(hello))
+                case None:
+                    self._show(event)
 
-        self.rooms, self.members = {}, {}
         self._receive(event)
         self._backoff.reset()
-        requests: list[ev.Request] = []
-        if rejoin and LOBBY not in rejoin:
-            requests.append(ev.Part(LOBBY))  # the server puts everyone in the lobby
-        if len(rejoin) > 1:
-            requests.append(ev.Join(rejoin[-1]))  # current again
-        for request in requests:
+        for request in rejoin_requests(rejoin, {fold(r.room) for r in resume}):
             await stream.send_all(conn.send(request))
-            self._sent(request)
-        if self.pending:
-            self._show(Note(f"sending {len(self.pending)} pending line(s)", "pending"))
+            self.mirror.sent(request)
+        if (note := self.pending.on_connect()) is not None:
+            self._show(note)
         self._set_state(State.CONNECTED)
-
-    def _sent(self, request: ev.Request) -> None:
-        if isinstance(request, ev.Join):
-            self._joins.append(fold(request.room))
 
     async def _write_loop(self, stream: trio.abc.Stream, conn: ClientConnection) -> str:
         try:
             while True:
-                while self.pending:
-                    request = self.pending[0]
+                while (request := self.pending.next()) is not None:
                     await stream.send_all(conn.send(request))
-                    self.pending.popleft()
-                    self._sent(request)
+                    self.pending.sent()
+                    self.mirror.sent(request)
                 self._wake = trio.Event()
                 await self._wake.wait()
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -363,93 +336,21 @@ class ChatClient:
         except ConnectionLost as exc:
             return exc.reason
 
-    # ------------------------------------------------------------ the state
-
     def _receive(self, event: ev.Event) -> None:
-        match event:
-            case ev.ServerPing(token=token):
-                self.pending.appendleft(ev.Pong(token))
-                self._wake.set()
-                return
-            case ev.History(room=room) if fold(room) in self._rejoining:
-                self._replay_missed(event)
-                return
-            case ev.History(room=room, events=events) if fold(room) in self._filling:
-                self._filling.discard(fold(room))
-                if events:  # the gap, and nothing else: asked for by number
-                    self._show(Note(f"missed earlier in {room}:"))
-                    self._show(event)
-                return
-            case ev.RoomEvent():
-                self._check_seq(event)
-        self._track(event)
+        """Hand one event to the mirror and the gap repair; show what they say to."""
+        if isinstance(event, ev.ServerPing):
+            self.pending.first(ev.Pong(event.token))
+            self._wake.set()
+            return
+        repair = self.gaps.receive(event, self.nick)
+        for item in repair.show:
+            self._show(item)
+        for request in reversed(repair.send):
+            self.pending.first(request)
+        if repair.send:
+            self._wake.set()
+        if repair.absorbed:
+            return
+        self.mirror.track(event)
         self._show(event)
         self._changed()
-
-    def _check_seq(self, event: ev.RoomEvent) -> None:
-        """When the sequence numbers show that events went unseen, ask for them."""
-        key = fold(event.room)
-        last = self._seq.get(key)
-        self._seq[key] = event.seq
-        self._rejoining.discard(key)
-        if last is None:
-            return
-        unseen = event.seq - last - 1
-        if unseen > 0:
-            note = f"{unseen} event(s) in {event.room} were missed: asking the server for them"
-            self._show(Note(note, "gap"))
-            self._filling.add(key)
-            self.pending.appendleft(ev.GetHistory(event.room, limit=unseen, after=last))
-            self._wake.set()
-        elif event.seq <= last:
-            restarted = f"{event.room} started afresh (the server restarted?)"
-            self._show(Note(f"{restarted}: messages may have been missed", "gap"))
-
-    def _replay_missed(self, history: ev.History) -> None:
-        """On rejoining, show what the room's replay holds that is new, and
-        count it seen."""
-        key = fold(history.room)
-        missed = tuple(e for e in history.events if e.seq > self._seq.get(key, 0))
-        if missed:
-            self._show(Note(f"while you were away, in {history.room}:"))
-            self._show(dataclasses.replace(history, events=missed))
-            self._seq[key] = missed[-1].seq
-
-    def _track(self, event: ev.Event) -> None:
-        """Keep rooms, members and the nickname in step with the server."""
-        me = fold(self.nick)
-        match event:
-            case ev.Welcome(nick=nick, room=room, members=members):
-                self.nick = nick
-                self.rooms = {fold(room): room}
-                self.members = {fold(room): list(members)}
-            case ev.Members(room=room, nicks=nicks):
-                key = fold(room)
-                if key in self._joins:
-                    self._joins.remove(key)
-                    self.rooms.pop(key, None)
-                    self.rooms[key] = room
-                if key in self.rooms:
-                    self.members[key] = list(nicks)
-            case ev.Joined(room=room, nick=nick):
-                key = fold(room)
-                if fold(nick) == me and key not in self.rooms:
-                    self.rooms[key] = room
-                here = self.members.setdefault(key, [])
-                if fold(nick) not in map(fold, here):
-                    here.append(nick)
-            case ev.Left(room=room, nick=nick):
-                key = fold(room)
-                if fold(nick) == me:
-                    self.rooms.pop(key, None)
-                    self.members.pop(key, None)
-                    self._seq.pop(key, None)
-                elif key in self.members:
-                    self.members[key] = [n for n in self.members[key] if fold(n) != fold(nick)]
-            case ev.NickChanged(old=old, new=new):
-                if fold(old) == me:
-                    self.nick = new
-                for here in self.members.values():
-                    here[:] = [new if fold(n) == fold(old) else n for n in here]
-            case ev.Error(code=code) if code in JOIN_ERRORS:
-                self._joins.clear()
