@@ -225,17 +225,37 @@ async def test_a_third_party_websocket_client_chats(start):
     assert str(harness.url) == f"ws://127.0.0.1:{harness.url.port}/chat"
 
 
-def test_transports_import_nothing_from_the_server_or_the_client():
+def imported_modules(module: Path) -> set[str]:
+    """Every module ``module`` imports, ``from a import b`` counted as ``a.b`` too."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_transports_import_nothing_from_the_server_the_chat_or_the_client():
     package = Path(trio_chat.transports.__file__).parent
     for module in package.glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            for name in names:
-                assert not name.startswith(("trio_chat.server", "trio_chat.client")), module.name
+        for name in imported_modules(module):
+            assert not name.startswith(
+                ("trio_chat.server", "trio_chat.chat", "trio_chat.client")
+            ), module.name
     # The plain default still agrees with the server's.
     assert ServerOptions().max_line_bytes == Limits().max_line_bytes
+
+
+def test_the_server_core_imports_no_transport():
+    """Only the server's edge (serve.py, cli.py) knows which transport carries a stream."""
+    root = Path(trio_chat.transports.__file__).parent.parent
+    core = [m for m in (root / "server").glob("*.py") if m.name not in ("serve.py", "__init__.py")]
+    core += list((root / "chat").glob("*.py"))
+    assert {"session.py", "hub.py", "outbox.py"} <= {m.name for m in core}
+    for module in core:
+        for name in imported_modules(module):
+            assert not name.startswith("trio_chat.transports"), module.name
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,7 @@ from trio_chat.protocol.text import COMMANDS
 from trio_chat.server.accounts import MIN_PASSWORD
 from trio_chat.server.config import Limits
 from trio_chat.server.hub import SEND_QUEUE_EXCEEDED, Hub, Member
-from trio_chat.server.outbox import Outbox
-from trio_chat.transports import eager_sender
+from trio_chat.server.outbox import DirectWrite, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class Session:
         self.address = address
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
-        self._send_now = eager_sender(stream)
+        self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(
             max_events=limits.outbox_size,
             max_bytes=limits.outbox_bytes,

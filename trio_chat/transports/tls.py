@@ -41,7 +41,8 @@ async def open_listeners(
 ) -> list[trio.SSLListener[trio.SocketStream]]:
     context = server_context(url, options)
     return [
-        trio.SSLListener(listener, context) for listener in await tcp.open_listeners(url, options)
+        trio.SSLListener(listener, context)
+        for listener in await tcp.open_socket_listeners(url, options)
     ]
 
 

@@ -70,7 +70,7 @@ async def open_listeners(url: ListenURL, options: ServerOptions) -> list[WebSock
     if url.scheme == "wss":
         inner = list(await tls.open_listeners(url, options))
     else:
-        inner = list(await tcp.open_listeners(url, options))
+        inner = list(await tcp.open_socket_listeners(url, options))
     return [WebSocketListener(listener, url.path, options) for listener in inner]
 
 
