@@ -18,7 +18,7 @@ from websockets.sync.client import connect as ws_connect
 from websockets.uri import parse_uri
 
 import trio_chat.transports
-from trio_chat import serve
+from trio_chat import cli, serve
 from trio_chat.protocol.flood import TokenBucket
 from trio_chat.server import Limits
 from trio_chat.testing import TextClient
@@ -31,6 +31,7 @@ from trio_chat.transports import (
     parse_url,
     tls,
 )
+from trio_chat.transports.direct import DirectWriteStream
 from trio_chat.transports.origin import allowed_origin
 from trio_chat.transports.origin import refusal as origin_refusal
 from trio_chat.transports.wsstream import RECEIVE_SIZE, WebSocketStream
@@ -143,6 +144,29 @@ async def test_a_unix_path_that_cannot_be_used_is_refused(tmp_path):
         await open_listeners(parse_url(f"unix://{tmp_path}/missing/dir.sock"))
     with pytest.raises(ConnectError, match="cannot connect to unix://"):
         await open_stream(parse_url(f"unix://{tmp_path}/nobody.sock"))
+
+
+@pytest.mark.parametrize(("flags", "direct"), [((), True), (("--no-direct-write",), False)])
+def test_no_direct_write_hands_out_plain_socket_streams(flags, direct, monkeypatch, tmp_path):
+    accepted = []
+
+    async def serve_one(urls, limits, options, args) -> None:
+        for url in urls:
+            listeners = await open_listeners(url, options)
+            address = trio_chat.transports.bound_url(url, listeners[0])
+            async with await open_stream(address), await listeners[0].accept() as stream:
+                accepted.append(stream)
+            for listener in listeners:
+                await listener.aclose()
+
+    monkeypatch.setattr(cli, "_serve_until_signalled", serve_one)
+    urls = ["tcp://127.0.0.1:0", f"unix://{tmp_path}/chat.sock"]
+    argv = ["server", "--db", "none", *[a for u in urls for a in ("--listen", u)], *flags]
+    assert cli.main(argv) == 0
+    assert len(accepted) == 2
+    for stream in accepted:
+        assert isinstance(stream, DirectWriteStream) == direct
+        assert hasattr(stream, "send_now") == direct
 
 
 async def ws_pair(pair=trio.testing.memory_stream_pair, max_frame=1 << 20, **options):

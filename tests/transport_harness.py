@@ -23,7 +23,8 @@ from trio_chat.transports import (
     parse_url,
 )
 
-TRANSPORTS = ["memory", "tcp", "tls", "unix", "ws", "wss"]
+# "-nodirect": as the server runs with --no-direct-write.
+TRANSPORTS = ["memory", "tcp", "tcp-nodirect", "tls", "unix", "unix-nodirect", "ws", "wss"]
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,14 @@ class Harness:
 
     def __init__(self, kind: str, nursery: trio.Nursery, directory: Path, certs: Certificates):
         self.kind = kind
+        scheme, _, variant = kind.partition("-")
+        self.direct_write = variant != "nodirect"
         self.nursery = nursery
         self.directory = directory
         self.certs = certs
         self.streams: list[trio.abc.Stream] = []
         self.memory = MemoryListener()
-        self.url = parse_url(listen_url(kind, directory)) if kind != "memory" else None
+        self.url = parse_url(listen_url(scheme, directory)) if kind != "memory" else None
 
     async def listeners(self, **limits: Any) -> list[trio.abc.Listener[Any]]:
         if self.url is None:
@@ -82,6 +85,7 @@ class Harness:
             flood_burst=settings.flood_burst,
             flood_rate=settings.flood_rate,
             flood_kick=settings.flood_kick,
+            direct_write=self.direct_write,
         )
         listeners = await open_listeners(self.url, options)
         self.url = bound_url(self.url, listeners[0])
