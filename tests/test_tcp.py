@@ -9,6 +9,7 @@ import struct
 import pytest
 import trio
 import trio.testing
+from transport_harness import fill
 
 from trio_chat import serve
 from trio_chat.server import Limits
@@ -78,21 +79,6 @@ async def test_accepted_connections_send_keepalive_probes(tcp):
     assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 42
     for listener in listeners:
         await listener.aclose()
-
-
-async def fill(stream: trio.abc.SendStream) -> None:
-    """Write until ``send_all`` blocks: the socket's buffers are full."""
-    with trio.move_on_after(5) as timeout:
-        async with trio.open_nursery() as nursery:
-
-            async def stop_when_blocked() -> None:
-                await trio.testing.wait_all_tasks_blocked()
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(stop_when_blocked)
-            while True:
-                await stream.send_all(b"x" * 10000)
-    assert not timeout.cancelled_caught
 
 
 def direct_pair(send_buffer: int | None = None) -> tuple[DirectWriteStream, DirectWriteStream]:

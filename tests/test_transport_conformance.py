@@ -140,7 +140,10 @@ async def test_streams_pass_trio_stream_checks(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
 
-    await trio.testing.check_two_way_stream(lambda: harness.connected_pair(listeners[0]), None)
+    await trio.testing.check_two_way_stream(
+        lambda: harness.connected_pair(listeners[0]),
+        lambda: harness.clogged_pair(listeners[0]),
+    )
     for listener in listeners:
         await listener.aclose()
     await harness.close_all()
