@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
+import trio
 from trio.testing import wait_all_tasks_blocked
 
+from trio_chat import Limits, serve
 from trio_chat.protocol import events as ev
-from trio_chat.server.outbox import Outbox
+from trio_chat.server.outbox import DirectWrite, Outbox
+from trio_chat.testing import MemoryListener, TextClient
 
 
 def notice(text: str) -> ev.Notice:
@@ -104,3 +109,60 @@ async def test_the_byte_budget_counts_what_the_writer_is_still_sending():
     box.close()
     assert await box.take_all() == b""  # coming back means it was sent
     assert box.queued_bytes == 0
+
+
+class WritableNow(trio.abc.HalfCloseableStream):
+    """A memory stream that also offers ``send_now``, recording what it is given.
+
+    It takes nothing at once (like a full socket), so everything still
+    arrives through ``send_all``.
+    """
+
+    def __init__(self, inner: trio.abc.HalfCloseableStream) -> None:
+        self.inner = inner
+        self.offered: list[bytes] = []
+
+    def send_now(self, data: bytes) -> int:
+        self.offered.append(bytes(data))
+        return 0
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self.inner.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.inner.wait_send_all_might_not_block()
+
+    async def send_eof(self) -> None:
+        await self.inner.send_eof()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        return await self.inner.receive_some(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class WritableNowListener(MemoryListener):
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepted: list[WritableNow] = []
+
+    async def accept(self) -> trio.abc.HalfCloseableStream:
+        stream = WritableNow(await super().accept())
+        self.accepted.append(stream)
+        return stream
+
+
+async def test_the_server_writes_through_any_stream_that_can_be_written_at_once(nursery):
+    listener = WritableNowListener()
+    await nursery.start(functools.partial(serve, [listener], limits=Limits()))
+    alice = TextClient(await listener.connect())
+    await alice.login("alice")
+    bob = TextClient(await listener.connect())
+    await bob.login("bob")
+    await alice.expect(r"\* bob joined #lobby$")
+    await bob.send_line("hello")
+    await alice.expect(r"bob: hello$")
+    to_alice = listener.accepted[0]
+    assert isinstance(to_alice, DirectWrite)  # recognised by its shape alone
+    assert any(b"bob: hello" in data for data in to_alice.offered)

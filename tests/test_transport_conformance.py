@@ -11,6 +11,7 @@ from transport_harness import TRANSPORTS, Harness, socket_of
 
 from trio_chat.client.connection import ChatClient
 from trio_chat.protocol import events as ev
+from trio_chat.server.outbox import DirectWrite
 from trio_chat.testing import JsonClient, TextClient
 
 CHAT_LINE = r"^\[\d\d:\d\d:\d\d\] "
@@ -125,11 +126,24 @@ async def test_connections_over_tcp_send_keepalive_probes(kind, tmp_path, certs,
 
 
 @pytest.mark.parametrize("kind", [k for k in TRANSPORTS if k != "memory"])
+async def test_only_plain_sockets_are_written_directly(kind, tmp_path, certs, nursery):
+    harness = Harness(kind, nursery, tmp_path, certs)
+    listeners = await harness.listeners()
+    _, accepted = await harness.connected_pair(listeners[0])
+    # TLS records and WebSocket frames must go out whole, never cut by a partial write.
+    assert isinstance(accepted, DirectWrite) == (kind in ("tcp", "unix"))
+    await harness.close_all(listeners)
+
+
+@pytest.mark.parametrize("kind", [k for k in TRANSPORTS if k != "memory"])
 async def test_streams_pass_trio_stream_checks(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
 
-    await trio.testing.check_two_way_stream(lambda: harness.connected_pair(listeners[0]), None)
+    await trio.testing.check_two_way_stream(
+        lambda: harness.connected_pair(listeners[0]),
+        lambda: harness.clogged_pair(listeners[0]),
+    )
     for listener in listeners:
         await listener.aclose()
     await harness.close_all()

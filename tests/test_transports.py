@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import ssl
 import stat
-from pathlib import Path
 
 import pytest
 import trio
@@ -18,9 +16,8 @@ from websockets.sync.client import connect as ws_connect
 from websockets.uri import parse_uri
 
 import trio_chat.transports
-from trio_chat import serve
+from trio_chat import cli, serve
 from trio_chat.protocol.flood import TokenBucket
-from trio_chat.server import Limits
 from trio_chat.testing import TextClient
 from trio_chat.transports import (
     ConnectError,
@@ -31,6 +28,7 @@ from trio_chat.transports import (
     parse_url,
     tls,
 )
+from trio_chat.transports.direct import DirectWriteStream
 from trio_chat.transports.origin import allowed_origin
 from trio_chat.transports.origin import refusal as origin_refusal
 from trio_chat.transports.wsstream import RECEIVE_SIZE, WebSocketStream
@@ -145,6 +143,29 @@ async def test_a_unix_path_that_cannot_be_used_is_refused(tmp_path):
         await open_stream(parse_url(f"unix://{tmp_path}/nobody.sock"))
 
 
+@pytest.mark.parametrize(("flags", "direct"), [((), True), (("--no-direct-write",), False)])
+def test_no_direct_write_hands_out_plain_socket_streams(flags, direct, monkeypatch, tmp_path):
+    accepted = []
+
+    async def serve_one(urls, limits, options, args) -> None:
+        for url in urls:
+            listeners = await open_listeners(url, options)
+            address = trio_chat.transports.bound_url(url, listeners[0])
+            async with await open_stream(address), await listeners[0].accept() as stream:
+                accepted.append(stream)
+            for listener in listeners:
+                await listener.aclose()
+
+    monkeypatch.setattr(cli, "_serve_until_signalled", serve_one)
+    urls = ["tcp://127.0.0.1:0", f"unix://{tmp_path}/chat.sock"]
+    argv = ["server", "--db", "none", *[a for u in urls for a in ("--listen", u)], *flags]
+    assert cli.main(argv) == 0
+    assert len(accepted) == 2
+    for stream in accepted:
+        assert isinstance(stream, DirectWriteStream) == direct
+        assert hasattr(stream, "send_now") == direct
+
+
 async def ws_pair(pair=trio.testing.memory_stream_pair, max_frame=1 << 20, **options):
     client_transport, server_transport = pair()
     server = WebSocketStream.server(server_transport, "/chat", max_frame, **options)
@@ -223,19 +244,6 @@ async def test_a_third_party_websocket_client_chats(start):
     assert not any(line.endswith("\n") for line in seen)
     await alice.expect(r"carol: hi from a browser-like client$")
     assert str(harness.url) == f"ws://127.0.0.1:{harness.url.port}/chat"
-
-
-def test_transports_import_nothing_from_the_server_or_the_client():
-    package = Path(trio_chat.transports.__file__).parent
-    for module in package.glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            for name in names:
-                assert not name.startswith(("trio_chat.server", "trio_chat.client")), module.name
-    # The plain default still agrees with the server's.
-    assert ServerOptions().max_line_bytes == Limits().max_line_bytes
 
 
 @pytest.mark.parametrize(

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import functools
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import trio
+import trio.testing
 import trustme
 
 from trio_chat import serve
 from trio_chat.server import Limits
 from trio_chat.testing import MemoryListener, TextClient
 from trio_chat.transports import (
+    ClientOptions,
     ServerOptions,
     bound_url,
     open_listeners,
     open_stream,
     parse_url,
+    tls,
+    websocket,
 )
 
-TRANSPORTS = ["memory", "tcp", "tls", "unix", "ws", "wss"]
+# "-nodirect": as the server runs with --no-direct-write.
+TRANSPORTS = ["memory", "tcp", "tcp-nodirect", "tls", "unix", "unix-nodirect", "ws", "wss"]
+
+# The transports that put layers of their own over a socket.
+LAYERED = {"tls": tls, "ws": websocket, "wss": websocket}
 
 
 @dataclass(frozen=True)
@@ -59,29 +67,62 @@ def socket_of(stream: object) -> trio.SocketStream | None:
     return stream
 
 
+async def fill(stream: trio.abc.SendStream) -> None:
+    """Write until ``send_all`` blocks: the socket's buffers are full."""
+    with trio.move_on_after(5) as timeout:
+        async with trio.open_nursery() as nursery:
+
+            async def stop_when_blocked() -> None:
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(stop_when_blocked)
+            while True:
+                await stream.send_all(b"x" * 10000)
+    assert not timeout.cancelled_caught
+
+
+class Handing(trio.abc.Listener[trio.abc.Stream]):
+    """Accepts the one stream it is given: a transport's layers over any stream."""
+
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        self.stream = stream
+
+    async def accept(self) -> trio.abc.Stream:
+        return self.stream
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
 class Harness:
     """Runs the real server on one transport and connects clients through it."""
 
     def __init__(self, kind: str, nursery: trio.Nursery, directory: Path, certs: Certificates):
         self.kind = kind
+        scheme, _, variant = kind.partition("-")
+        self.scheme = scheme
+        self.direct_write = variant != "nodirect"
+        self.options = ServerOptions()
         self.nursery = nursery
         self.directory = directory
         self.certs = certs
         self.streams: list[trio.abc.Stream] = []
         self.memory = MemoryListener()
-        self.url = parse_url(listen_url(kind, directory)) if kind != "memory" else None
+        self.url = parse_url(listen_url(scheme, directory)) if kind != "memory" else None
 
     async def listeners(self, **limits: Any) -> list[trio.abc.Listener[Any]]:
         if self.url is None:
             return [self.memory]
         settings = Limits(**limits)
-        options = ServerOptions(
+        self.options = options = ServerOptions(
             certfile=self.certs.certfile,
             keyfile=self.certs.keyfile,
             max_line_bytes=settings.max_line_bytes,
             flood_burst=settings.flood_burst,
             flood_rate=settings.flood_rate,
             flood_kick=settings.flood_kick,
+            direct_write=self.direct_write,
         )
         listeners = await open_listeners(self.url, options)
         self.url = bound_url(self.url, listeners[0])
@@ -103,7 +144,9 @@ class Harness:
         return stream
 
     async def connected_pair(
-        self, listener: trio.abc.Listener[Any]
+        self,
+        listener: trio.abc.Listener[Any],
+        connect: Callable[[], Awaitable[trio.abc.Stream]] | None = None,
     ) -> tuple[trio.abc.Stream, trio.abc.Stream]:
         """A client stream and the server's end of it, accepted from ``listener``."""
         accepted = []
@@ -116,9 +159,31 @@ class Harness:
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(accept)
-            client = await self.stream()
+            client = await (connect or self.stream)()
+        if connect is not None:  # self.stream keeps its own
+            self.streams.append(client)
         self.streams.append(accepted[0])
         return client, accepted[0]
+
+    async def clogged_pair(
+        self, listener: trio.abc.Listener[Any]
+    ) -> tuple[trio.abc.Stream, trio.abc.Stream]:
+        """As ``connected_pair``, but a write on either side waits until the other reads."""
+        module = LAYERED.get(self.scheme)
+        if module is None:  # a socket: fill its buffers both ways
+            client, server = await self.connected_pair(listener)
+            await fill(client)
+            await fill(server)
+            return client, server
+        # A cancelled send_all breaks TLS and WebSocket streams, so they cannot
+        # be filled like a socket: their own layers go over a lockstep pair.
+        assert self.url is not None
+        url, options = self.url, ClientOptions(cafile=self.certs.cafile)
+        under_client, under_server = trio.testing.lockstep_stream_pair()
+        layered = module.listener_wrapper(url, self.options)(Handing(under_server))
+        return await self.connected_pair(
+            layered, lambda: module.wrap_client(under_client, url, options)
+        )
 
     async def client(self, nick: str | None = None) -> TextClient:
         client = TextClient(await self.stream())

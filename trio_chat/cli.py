@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="idle seconds before TCP keepalive probes start (0: off; default 60)",
     )
+    server.add_argument(
+        "--no-direct-write",
+        dest="direct_write",
+        action="store_false",
+        help="always wake a client's writer task to send, never write a tcp:// or unix:// "
+        "socket directly from the delivering task (slower; for comparison)",
+    )
     server.add_argument("--cert", metavar="PEM", help="certificate chain for tls:// and wss://")
     server.add_argument("--key", metavar="PEM", help="private key for tls:// and wss://")
     server.add_argument(
@@ -260,6 +267,7 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     options = ServerOptions(
         keepalive=args.keepalive,
+        direct_write=args.direct_write,
         certfile=args.cert,
         keyfile=args.key,
         unix_mode=args.unix_mode,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import trio
 
@@ -12,6 +13,23 @@ from trio_chat.protocol.text import format_event
 # Writes the outboxes given something while their writers were idle, once the
 # task that filled them (the broadcast) has finished its batch.
 _pending: trio.lowlevel.RunVar[list[Outbox]] = trio.lowlevel.RunVar("outbox_pending")
+
+
+@runtime_checkable
+class DirectWrite(Protocol):
+    """A stream that can be written from synchronous code, without waiting.
+
+    The server asks a stream for this by shape, not by type: a transport
+    offers it on streams where a partial write is harmless (plain sockets).
+    """
+
+    def send_now(self, data: bytes) -> int:
+        """Write what fits at once; the count written (0 when nothing fits).
+
+        Never raises for I/O: a broken or closed stream takes 0 bytes, and the
+        ``send_all`` that follows reports it.
+        """
+        ...
 
 
 class Outbox:
@@ -102,8 +120,8 @@ class Outbox:
             self._items = []
             try:
                 sent = self._send_now(data)
-            except OSError:
-                sent = 0  # the writer finds the connection broken
+            except OSError:  # promised not to; this runs outside any task
+                sent = 0
             self._size -= sent
             self._unsent = data[sent:]
             if not self._unsent:

@@ -22,10 +22,9 @@ from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
-from trio_chat.server.outbox import Outbox
+from trio_chat.server.outbox import DirectWrite, Outbox
 from trio_chat.server.passwords import Passwords
 from trio_chat.server.pump import Pump
-from trio_chat.transports import eager_sender
 
 GREETING = "welcome to trio-chat; choose a nickname"
 RECEIVE_SIZE = 65536
@@ -71,7 +70,7 @@ class Session:
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
         self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
-        self._send_now = eager_sender(stream)
+        self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(
             max_events=limits.outbox_size,
             max_bytes=limits.outbox_bytes,

@@ -10,7 +10,6 @@ from trio_chat.transports.options import ClientOptions as ClientOptions
 from trio_chat.transports.options import ServerOptions as ServerOptions
 from trio_chat.transports.registry import open_listeners as open_listeners
 from trio_chat.transports.registry import open_stream as open_stream
-from trio_chat.transports.tcp import eager_sender as eager_sender
 from trio_chat.transports.urls import ConnectError as ConnectError
 from trio_chat.transports.urls import ListenURL as ListenURL
 from trio_chat.transports.urls import URLError as URLError

@@ -33,6 +33,8 @@ class ServerOptions:
     """...then per second (0: no flood control); a faster peer is read more slowly..."""
     flood_kick: int = 50
     """...and dropped after this many slowed frames, forgiven at one a second."""
+    direct_write: bool = True
+    """tcp:// and unix:// streams offer ``send_now`` (see direct.py); off to compare."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
-from collections.abc import Callable
+from typing import Any
 
 import trio
 
+from trio_chat.transports import direct
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL, URLError
 
@@ -49,7 +49,13 @@ def enable_keepalive(stream: trio.SocketStream, idle: int) -> None:
             stream.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
-async def open_listeners(url: ListenURL, options: ServerOptions) -> list[KeepaliveListener]:
+async def open_listeners(url: ListenURL, options: ServerOptions) -> list[trio.abc.Listener[Any]]:
+    """Listeners whose streams offer ``send_now`` unless ``options.direct_write`` is off."""
+    return direct.listeners(await open_socket_listeners(url, options), options.direct_write)
+
+
+async def open_socket_listeners(url: ListenURL, options: ServerOptions) -> list[KeepaliveListener]:
+    """Listeners of plain socket streams, for the layers that wrap them (TLS, WebSocket)."""
     try:
         listeners = await trio.open_tcp_listeners(url.port, host=url.host)
     except OSError as exc:
@@ -62,25 +68,3 @@ async def open_stream(url: ListenURL, options: ClientOptions) -> trio.SocketStre
         return await trio.open_tcp_stream(url.host, url.port)
     except OSError as exc:
         raise ConnectError(f"cannot connect to {url}: {exc.strerror or exc}") from None
-
-
-def eager_sender(stream: object) -> Callable[[bytes], int] | None:
-    """A function that writes what the kernel takes at once, without waiting.
-
-    ``SocketStream.send_all`` yields to the scheduler around every write;
-    a writer that calls this first pays that only when the socket is full.
-    It returns the number of bytes written and raises OSError when the
-    connection is broken. None for streams that are not a plain socket
-    (TLS and WebSocket have their own framing to keep whole).
-    """
-    if not isinstance(stream, trio.SocketStream):
-        return None
-    sock = stream.socket
-
-    def send(data: bytes) -> int:
-        try:
-            return os.write(sock.fileno(), data)
-        except BlockingIOError:
-            return 0
-
-    return send

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
+from typing import Any
 
 import trio
 
@@ -36,13 +38,17 @@ def client_context(options: ClientOptions) -> ssl.SSLContext:
     return context
 
 
-async def open_listeners(
+def listener_wrapper(
     url: ListenURL, options: ServerOptions
-) -> list[trio.SSLListener[trio.SocketStream]]:
+) -> Callable[[trio.abc.Listener[Any]], trio.SSLListener[Any]]:
+    """What puts TLS over a listener's connections; a bad certificate raises now."""
     context = server_context(url, options)
-    return [
-        trio.SSLListener(listener, context) for listener in await tcp.open_listeners(url, options)
-    ]
+    return lambda inner: trio.SSLListener(inner, context)
+
+
+async def open_listeners(url: ListenURL, options: ServerOptions) -> list[trio.SSLListener[Any]]:
+    wrap = listener_wrapper(url, options)  # before any socket is opened
+    return [wrap(listener) for listener in await tcp.open_socket_listeners(url, options)]
 
 
 async def wrap_client(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import stat
+from typing import Any
 
 import trio
 
+from trio_chat.transports import direct
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL, URLError
 
@@ -58,7 +60,8 @@ async def _remove_stale(url: ListenURL) -> None:
     raise URLError(f"cannot listen on {url}: another server is listening there")
 
 
-async def open_listeners(url: ListenURL, options: ServerOptions) -> list[UnixListener]:
+async def open_listeners(url: ListenURL, options: ServerOptions) -> list[trio.abc.Listener[Any]]:
+    """Listeners whose streams offer ``send_now`` unless ``options.direct_write`` is off."""
     await _remove_stale(url)
     sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     bound = False
@@ -74,7 +77,9 @@ async def open_listeners(url: ListenURL, options: ServerOptions) -> list[UnixLis
         if bound:
             os.unlink(url.path)
         raise URLError(f"cannot listen on {url}: {exc.strerror or exc}") from None
-    return [UnixListener(trio.SocketListener(sock), url.path)]
+    return direct.listeners(
+        [UnixListener(trio.SocketListener(sock), url.path)], options.direct_write
+    )
 
 
 async def open_stream(url: ListenURL, options: ClientOptions) -> trio.SocketStream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -65,20 +66,34 @@ class WebSocketListener(trio.abc.Listener[WebSocketStream]):
         await self.transport_listener.aclose()
 
 
+def listener_wrapper(
+    url: ListenURL, options: ServerOptions
+) -> Callable[[trio.abc.Listener[Any]], WebSocketListener]:
+    """What puts WebSocket (over TLS for wss://) over a listener's connections."""
+    under = tls.listener_wrapper(url, options) if url.scheme == "wss" else None
+
+    def wrap(inner: trio.abc.Listener[Any]) -> WebSocketListener:
+        return WebSocketListener(under(inner) if under else inner, url.path, options)
+
+    return wrap
+
+
 async def open_listeners(url: ListenURL, options: ServerOptions) -> list[WebSocketListener]:
-    inner: list[trio.abc.Listener[Any]]
-    if url.scheme == "wss":
-        inner = list(await tls.open_listeners(url, options))
-    else:
-        inner = list(await tcp.open_listeners(url, options))
-    return [WebSocketListener(listener, url.path, options) for listener in inner]
+    wrap = listener_wrapper(url, options)  # before any socket is opened
+    return [wrap(listener) for listener in await tcp.open_socket_listeners(url, options)]
 
 
-async def open_stream(url: ListenURL, options: ClientOptions) -> WebSocketStream:
-    stream: trio.abc.Stream = await tcp.open_stream(url, options)
+async def wrap_client(
+    stream: trio.abc.Stream, url: ListenURL, options: ClientOptions
+) -> WebSocketStream:
+    """``stream`` with a finished WebSocket handshake (and TLS under it for wss://)."""
     if url.scheme == "wss":
         stream = await tls.wrap_client(stream, url, options)
     try:
         return await WebSocketStream.client(stream, str(url), CLIENT_MAX_FRAME)
     except HandshakeError as exc:
         raise ConnectError(f"{url}: WebSocket handshake failed: {exc}") from None
+
+
+async def open_stream(url: ListenURL, options: ClientOptions) -> WebSocketStream:
+    return await wrap_client(await tcp.open_stream(url, options), url, options)

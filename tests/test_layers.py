@@ -1,0 +1,75 @@
+"""The layering the imports show: data flows one way, and each layer knows only those below it.
+
+protocol (sans-IO) <- chat (no I/O) <- server core (session, pump, outbox, stores)
+<- server edge (chat_server, cli), which alone picks transports; transports and
+client know nothing of the server.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import trio_chat
+from trio_chat.server import Limits
+from trio_chat.transports import ServerOptions
+
+ROOT = Path(trio_chat.__file__).parent
+EDGE = {"chat_server.py", "__init__.py"}  # where the server meets its transports
+
+
+def imported_modules(module: Path) -> set[str]:
+    """Every module ``module`` imports, ``from a import b`` counted as ``a.b`` too."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def modules(package: str) -> list[Path]:
+    found = sorted((ROOT / package).glob("*.py"))
+    assert found
+    return found
+
+
+def ours(module: Path) -> set[str]:
+    return {n for n in imported_modules(module) if n.startswith("trio_chat")}
+
+
+@pytest.mark.parametrize("module", modules("protocol"), ids=lambda m: m.name)
+def test_the_protocol_imports_nothing_of_ours_and_no_trio(module):
+    names = imported_modules(module)
+    assert all(n.startswith("trio_chat.protocol") for n in ours(module))
+    assert not any(n == "trio" or n.startswith("trio.") for n in names)
+
+
+@pytest.mark.parametrize("module", modules("chat"), ids=lambda m: m.name)
+def test_the_chat_imports_only_the_protocol_and_does_no_io(module):
+    names = imported_modules(module)
+    assert all(n.startswith(("trio_chat.protocol", "trio_chat.chat")) for n in ours(module))
+    assert not any(n.split(".")[0] in {"trio", "socket", "sqlite3", "os"} for n in names)
+
+
+@pytest.mark.parametrize("module", modules("transports"), ids=lambda m: m.name)
+def test_transports_import_nothing_from_the_server_the_chat_or_the_client(module):
+    assert not any(
+        n.startswith(("trio_chat.server", "trio_chat.chat", "trio_chat.client"))
+        for n in ours(module)
+    )
+
+
+def test_the_transports_line_limit_agrees_with_the_servers():
+    assert ServerOptions().max_line_bytes == Limits().max_line_bytes
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in modules("server") if m.name not in EDGE], ids=lambda m: m.name
+)
+def test_the_server_core_imports_no_transport(module):
+    """Only the server's edge (chat_server.py, cli.py) knows which transport carries a stream."""
+    assert not any(n.startswith("trio_chat.transports") for n in ours(module))
