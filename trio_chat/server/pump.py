@@ -106,7 +106,7 @@ class Pump:
                 while True:
                     try:
                         batch += self._receive.receive_nowait()
-                    except trio.WouldBlock:
+                    except (trio.WouldBlock, trio.EndOfChannel):
                         break
                 self._waiting = 0  # everything posted is in this batch
                 kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]

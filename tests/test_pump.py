@@ -1,0 +1,129 @@
+"""The pump: effects carried out in order, store first, with back-pressure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import trio
+from trio.testing import wait_all_tasks_blocked
+
+from trio_chat.chat import Close, Deliver, FetchHistory, Member
+from trio_chat.protocol import events as ev
+from trio_chat.server.pump import SEND_QUEUE_EXCEEDED, Pump
+from trio_chat.server.store import MemoryStore
+
+T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+class Box:
+    """A mailbox that holds ``room`` events."""
+
+    def __init__(self, room: int = 100) -> None:
+        self.room = room
+        self.events: list[ev.Event] = []
+        self.closed: tuple[str, bool] | None = None
+
+    def put(self, event: ev.Event) -> bool:
+        if self.closed or len(self.events) >= self.room:
+            return False
+        self.events.append(event)
+        return True
+
+    def close(self, reason: str, *, discard: bool = False) -> None:
+        if self.closed is None:
+            self.closed = (reason, discard)
+
+
+def member(room: int = 100) -> tuple[Member, Box]:
+    box = Box(room)
+    return Member(box), box
+
+
+def message(seq: int, text: str = "hi") -> ev.Message:
+    return ev.Message(T, "#lobby", seq, "alice", text)
+
+
+async def test_what_is_kept_is_stored_before_anyone_receives_it_and_all_in_order(nursery):
+    store = MemoryStore()
+    pump = Pump(store)
+    await nursery.start(pump.run)
+    alice, alices = member()
+    bob, bobs = member()
+    first, second = message(1), message(2)
+    pump.post([Deliver(first, (alice, bob), first)])
+    pump.post([Deliver(ev.Notice(T, "just for bob"), (bob,)), Deliver(second, (bob,), second)])
+    await wait_all_tasks_blocked()
+    assert alices.events == [first]
+    assert bobs.events == [first, ev.Notice(T, "just for bob"), second]
+    assert await store.room_history("#lobby", limit=10) == [first, second]
+
+
+async def test_history_is_read_where_its_fetch_stands(nursery):
+    store = MemoryStore()
+    pump = Pump(store)
+    await nursery.start(pump.run)
+    alice, box = member()
+    first, second = message(1), message(2)
+    # The fetch stands between the two messages, bounded by the number the
+    # room had there: whatever else the store holds by then, it holds the first only.
+    pump.post(
+        [
+            Deliver(first, (), first),
+            FetchHistory("#lobby", alice, 10, before=2),
+            Deliver(second, (alice,), second),
+        ]
+    )
+    await wait_all_tasks_blocked()
+    assert [type(e) for e in box.events] == [ev.History, ev.Message]
+    history = box.events[0]
+    assert isinstance(history, ev.History)
+    assert history.events == (first,)
+
+
+async def test_a_mailbox_that_overflows_is_closed_with_its_content_thrown_away(nursery):
+    pump = Pump(MemoryStore())
+    await nursery.start(pump.run)
+    slow, box = member(room=2)
+    pump.post([Deliver(ev.Notice(T, str(n)), (slow,)) for n in range(3)])
+    await wait_all_tasks_blocked()
+    assert box.closed == (SEND_QUEUE_EXCEEDED, True)
+
+
+async def test_close_comes_after_the_last_event(nursery):
+    pump = Pump(MemoryStore())
+    await nursery.start(pump.run)
+    alice, box = member()
+    pump.post([Deliver(ev.Bye(T, "quit"), (alice,)), Close(alice, "quit")])
+    await wait_all_tasks_blocked()
+    assert box.events == [ev.Bye(T, "quit")]
+    assert box.closed == ("quit", False)
+
+
+async def test_readers_wait_while_the_pump_is_far_behind(nursery):
+    pump = Pump(MemoryStore(), backlog=3)
+    alice, _ = member()
+    for n in range(4):
+        pump.post([Deliver(ev.Notice(T, str(n)), (alice,))])
+    let_through = trio.Event()
+
+    async def reader() -> None:
+        await pump.wait_for_room()
+        let_through.set()
+
+    nursery.start_soon(reader)
+    await wait_all_tasks_blocked()
+    assert not let_through.is_set()  # four posts waiting, three allowed
+    await nursery.start(pump.run)
+    await wait_all_tasks_blocked()
+    assert let_through.is_set()
+
+
+async def test_the_pump_returns_once_closed_and_done(nursery):
+    store = MemoryStore()
+    pump = Pump(store)
+    kept = message(1)
+    pump.post([Deliver(kept, (), kept)])
+    pump.close()
+    with trio.fail_after(5):
+        await pump.run()
+    assert await store.room_history("#lobby", limit=1) == [kept]
