@@ -14,7 +14,7 @@ MEMO_SIZE = 4096
 def once_per_object(encode: Callable[[T], bytes]) -> Callable[[T], bytes]:
     """Cache ``encode`` by the identity of its argument.
 
-    The hub hands every recipient the same event object, so identity finds
+    The pump hands every recipient the same event object, so identity finds
     it; hashing a frozen dataclass by value (as ``lru_cache`` would) costs
     more per delivery than the rest of the fan-out. The memo holds each
     object it keys, so an id cannot be reused while it is there.

@@ -1,7 +1,7 @@
 """The durable store: SQLite, driven from trio through one worker thread.
 
 One connection in WAL mode, used by one thread at a time. ``append`` writes a
-whole batch in one transaction (group commit): under load the hub's batches
+whole batch in one transaction (group commit): under load the pump's batches
 grow while a commit runs, so the cost of a commit is shared by many messages.
 ``synchronous=NORMAL`` survives the server being killed, though not the
 machine losing power in the middle of a commit.

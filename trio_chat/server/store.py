@@ -1,7 +1,7 @@
 """Where messages are kept: the interface, and the in-memory version.
 
 The SQLite version is in ``sqlite.py``. The pump appends each batch before
-anyone sees it, and reads history only from its broadcast task, at the point
+anyone sees it, and reads history only from its delivering stage, at the point
 in the order where the reader joins, so a replay and the live events that
 follow it neither overlap nor leave a gap.
 """
