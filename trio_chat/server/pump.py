@@ -88,7 +88,14 @@ class Pump:
             async for batch in stored_receive:
                 for effect in batch:
                     try:
-                        await self._carry_out(effect)
+                        if type(effect) is Deliver:  # the hot path, kept flat
+                            event = effect.event
+                            for member in effect.to:
+                                mailbox = member.mailbox
+                                if not mailbox.put(event):
+                                    mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
+                        else:
+                            await self._carry_out(effect)
                     except Exception:
                         # One bad effect (or history read) costs that effect,
                         # never the pump and with it the whole chat.
@@ -139,10 +146,8 @@ class Pump:
     # -------------------------------------------------------------- delivering
 
     async def _carry_out(self, effect: Effect) -> None:
+        """Any effect but a Deliver (the delivering stage does those itself)."""
         match effect:
-            case Deliver(event, to):
-                for member in to:
-                    _put(member, event)
             case FetchHistory(room, to, limit, before, after, quiet):
                 past = await self.store.room_history(room, limit=limit, before=before, after=after)
                 past = _fit(past, self.history_bytes, newest=after is None)
