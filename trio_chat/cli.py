@@ -38,47 +38,6 @@ log = logging.getLogger("trio_chat.server")
 
 DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 
-# flag -> (Limits field, help); defaults and types come from Limits itself
-LIMIT_FLAGS = {
-    "--max-line-bytes": ("max_line_bytes", "longest line accepted, in bytes"),
-    "--outbox-size": ("outbox_size", "events queued for one client before it is dropped"),
-    "--outbox-bytes": ("outbox_bytes", "bytes queued for one client before it is dropped"),
-    "--handshake-timeout": ("handshake_timeout", "seconds to choose a nickname"),
-    "--flood-burst": ("flood_burst", "lines a client may send at once"),
-    "--flood-rate": ("flood_rate", "lines per second after the burst (0: no flood control)"),
-    "--flood-kick": ("flood_kick", "slowed lines, forgiven at one a second, before a drop"),
-    "--max-clients": ("max_clients", "connections at once (0: no limit)"),
-    "--max-per-address": (
-        "max_per_address",
-        "connections at once from one address group (0: no limit)",
-    ),
-    "--reserved-for-accounts": (
-        "reserved_for_accounts",
-        "percent of --max-clients that only registered nicknames may fill",
-    ),
-    "--ipv4-prefix": ("ipv4_prefix", "IPv4 addresses in one network this size count as one"),
-    "--ipv6-prefix": ("ipv6_prefix", "IPv6 addresses in one network this size count as one"),
-    "--hash-workers": ("hash_workers", "password hashes computed at once"),
-    "--ping-interval": (
-        "ping_interval",
-        "seconds of silence before a JSON client is pinged (0: never)",
-    ),
-    "--ping-timeout": ("ping_timeout", "seconds a pinged client has to answer"),
-    "--max-rooms": ("max_rooms", "rooms one client may be in at once"),
-    "--history-replay": ("history_replay", "messages replayed on joining a room"),
-    "--history-page": ("history_page", "most events one history request returns"),
-    "--history-keep": ("history_keep", "events kept per room with --db none"),
-    "--history-rooms": (
-        "history_rooms",
-        "rooms with stored history; the least active beyond are forgotten (0: no cap)",
-    ),
-    "--private-max": ("private_max", "private messages kept per account (0: no cap)"),
-    "--shutdown-grace": (
-        "shutdown_grace",
-        "seconds a closing connection has to flush its last events",
-    ),
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trio-chat", description="A multi-user chat on Trio.")
@@ -154,27 +113,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also write each room's messages to DIR/ROOM-DAY.log, as plain text",
     )
-    server.add_argument(
-        "--limit-exempt",
-        metavar="CIDR",
-        action="append",
-        help="an address or network free of per-address connection limits, e.g. a reverse "
-        "proxy's; repeatable",
-    )
-    defaults = Limits()
-    for flag, (field, text) in LIMIT_FLAGS.items():
-        default = getattr(defaults, field)
-        server.add_argument(
-            flag,
-            dest=field,
-            type=type(default),
-            default=default,
-            metavar="N",
-            help=f"{text} (default {default})",
-        )
+    add_limit_flags(server)
     add_client_parser(commands)
     bench_command.add_parser(commands)
     return parser
+
+
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for each field of Limits: ``--field-name``, with the field's
+    default, type and help (see server/config.py)."""
+    for field in dataclasses.fields(Limits):
+        flag = "--" + field.name.replace("_", "-")
+        text, metavar = field.metadata["help"], field.metadata["metavar"]
+        if isinstance(field.default, tuple):  # a list: the flag is given once per entry
+            parser.add_argument(
+                flag, dest=field.name, action="append", metavar=metavar, help=f"{text}; repeatable"
+            )
+            continue
+        parser.add_argument(
+            flag,
+            dest=field.name,
+            type=type(field.default),
+            default=field.default,
+            metavar=metavar,
+            help=f"{text} (default {field.default})",
+        )
 
 
 def _octal(text: str) -> int:

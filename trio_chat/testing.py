@@ -17,9 +17,10 @@ from typing import TypeVar
 import trio
 import trio.testing
 
-from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection
+from trio_chat.protocol import CLOSED, ClientConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
+from trio_chat.protocol.reading import read_event
 
 # Long enough for any server reply, even under a virtual clock that jumps
 # straight to the next timeout; short enough that a missing reply fails
@@ -152,14 +153,10 @@ class JsonClient:
     async def receive(self) -> ev.Event:
         """The next event; raises EOFError when the server has closed."""
         with trio.fail_after(REPLY_TIMEOUT):
-            while True:
-                event = self.conn.next_event()
-                if event is CLOSED:
-                    raise EOFError("the server closed the connection")
-                if event is NEED_DATA:
-                    self.conn.receive_data(bytes(await self.stream.receive_some()))
-                    continue
-                return event
+            event = await read_event(self.conn, self.stream)
+        if event is CLOSED:
+            raise EOFError("the server closed the connection")
+        return event
 
     async def expect(self, kind: type[E]) -> E:
         """Read events until one of type ``kind``; return it."""

@@ -6,6 +6,12 @@ deliveries they receive (``bytes.count`` of a marker that every benchmark
 payload starts with); the senders and a few sample clients decode every line
 for its sender, sequence number and send time, which gives the latency and
 reveals lost, duplicated or reordered deliveries.
+
+It is installed with the package, not kept with the tests, because it is
+the engine of ``trio-chat bench``, a user command: an operator measures their
+own server (fan-out rate, latency, memory per connection) on their own
+machines, from wherever trio-chat is installed and with no source checkout
+(docs/performance.md describes the command and what its numbers mean).
 """
 
 from __future__ import annotations

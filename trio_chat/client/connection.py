@@ -34,8 +34,9 @@ from trio_chat.client.handshake import (
 from trio_chat.client.mirror import RoomMirror
 from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.shown import ClearScreen, Note, Shown
-from trio_chat.protocol import CLOSED, NEED_DATA, ClientConnection
+from trio_chat.protocol import CLOSED, ClientConnection
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import fold
 
 __all__ = [
@@ -79,17 +80,13 @@ class _Events:
         self.conn = conn
 
     async def next(self) -> ev.Event:
-        while True:
-            event = self.conn.next_event()  # skips events this client does not know
-            if event is CLOSED:
-                raise ConnectionLost("the server closed the connection")
-            if event is not NEED_DATA:
-                return event
-            try:
-                data = await self.stream.receive_some()
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                raise ConnectionLost("connection lost") from None
-            self.conn.receive_data(bytes(data))
+        try:  # skips events this client does not know
+            event = await read_event(self.conn, self.stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise ConnectionLost("connection lost") from None
+        if event is CLOSED:
+            raise ConnectionLost("the server closed the connection")
+        return event
 
 
 class ChatClient:

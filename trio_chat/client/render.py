@@ -1,6 +1,9 @@
 """Events and the client's own notes, as styled lines for the terminal.
 
-Everything that came from the network passes through ``sanitize`` here, so a
+The words are ``protocol.wording``'s, the same that text mode sends; this
+module adds only the terminal's part: colours, a colour per nickname, the
+user's own messages in bold, replayed lines indented, and a time on every
+line. Everything that came from the network passes through ``sanitize`` here, so a
 control character can never act on the terminal, whatever the server sent.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from datetime import datetime
 
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import FormattedText
@@ -18,6 +22,7 @@ from prompt_toolkit.styles import Style
 
 from trio_chat.client.connection import Note
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import wording
 from trio_chat.protocol.rules import fold, sanitize
 
 # Sixteen-colour names, so nicknames are told apart on any terminal.
@@ -73,71 +78,34 @@ def _lines(item: ev.Event | Note, me: str) -> list[Fragments]:
     if isinstance(item, Note):
         mark = "!" if item.kind in ("error", "gap") else "-"
         return [[("class:" + item.kind, f"{mark} {sanitize(item.text)}")]]
-    t = ("class:time", item.time.astimezone().strftime("[%H:%M:%S] "))
-    match item:
-        case ev.Message(nick=nick, text=text):
-            own = fold(nick) == fold(me)
-            style = "class:own" if own else ""
-            return [[t, _nick(nick, style), (style, f": {sanitize(text)}")]]
-        case ev.Action(nick=nick, text=text):
-            return [
-                [
-                    t,
-                    ("class:action", "~ "),
-                    _nick(nick, "class:action"),
-                    ("class:action", " " + sanitize(text)),
-                ]
-            ]
-        case ev.Private(sender=sender, target=target, text=text):
-            return [
-                [
-                    t,
-                    ("class:private", "[private] "),
-                    _nick(sender),
-                    ("class:private", " -> "),
-                    _nick(target),
-                    ("class:private", f": {sanitize(text)}"),
-                ]
-            ]
-        case ev.Error(message=message):
-            return [[t, ("class:error", f"! {sanitize(message)}")]]
-        case ev.History(room=room, events=past):
-            head = f"* history of {sanitize(room)}: {len(past)} earlier message(s)"
-            lines = [[t, ("class:notice", head)]]
-            for event in past:
-                lines += [[("class:history", "  "), *line] for line in _lines(event, me)]
-            return lines
-        case ev.Help(commands=commands):
-            return [[t, ("class:notice", "* " + sanitize(line))] for line in commands]
-    return [[t, ("class:notice", f"* {sanitize(line)}")] for line in _notice(item, me)]
+    lines = []
+    for words in wording.lines(item):
+        line = _on_screen(words, item.time)
+        own = any(style == "message nick" and fold(text) == fold(me) for style, text in line)
+        lines.append([_styled(style, text, own) for style, text in line])
+    return lines
 
 
-def _nick(nick: str, style: str = "") -> tuple[str, str]:
-    return (f"fg:{nick_colour(nick)} bold {style}".strip(), sanitize(nick))
+def _on_screen(line: wording.Line, time: datetime) -> wording.Line:
+    if line[0][0] == "history":  # the line above names the room
+        return [(style, text) for style, text in line if "room" not in style.split()]
+    if line[0][0] != "time":  # an error; on the screen every line has a time
+        return [wording.clock(time), *line]
+    return line
 
 
-def _notice(event: ev.Event, me: str) -> list[str]:
-    match event:
-        case ev.Joined(room=room, nick=nick):
-            return [f"{nick} joined {room}"]
-        case ev.Left(room=room, nick=nick, reason=reason):
-            return [f"{nick} left {room} ({reason})"]
-        case ev.NickChanged(old=old, new=new):
-            return [f"{old} is now known as {new}"]
-        case ev.Welcome(nick=nick, room=room, members=members, online=online):
-            others = [m for m in members if fold(m) != fold(me)]
-            company = f"with {', '.join(others)}" if others else "alone"
-            return [f"welcome, {nick}! you are in {room} {company} ({online} online)"]
-        case ev.Members(room=room, nicks=nicks):
-            return [f"in {room} ({len(nicks)}): {', '.join(nicks)}"]
-        case ev.Rooms(rooms=rooms):
-            listing = ", ".join(f"{r.name} ({r.members})" for r in rooms)
-            return [f"rooms: {listing or 'none'}"]
-        case ev.Notice(text=text):
-            return [text]
-        case ev.Bye(reason=reason):
-            return [f"disconnected: {reason}"]
-    return []
+def _styled(style: str, text: str, own: bool) -> tuple[str, str]:
+    """A fragment as the terminal shows it: style names become classes, a
+    nickname its colour, and the user's own message is bold."""
+    if style == "history":  # replayed lines are indented
+        return ("class:history", "  ")
+    names = style.split()
+    classes = [f"class:{name}" for name in names if name not in ("nick", "message")]
+    if own and "message" in names:
+        classes.append("class:own")
+    if "nick" in names:
+        classes.insert(0, f"fg:{nick_colour(text)} bold")
+    return (" ".join(classes), sanitize(text))
 
 
 def to_ansi(text: FormattedText, color_depth: ColorDepth) -> str:

@@ -3,7 +3,9 @@
 Requests travel from a client to the server; events travel from the server to
 clients. Both modes (text and JSON Lines) encode the same objects, so the
 server core deals only in these and never knows which mode a member speaks.
-Each class names its JSON ``type`` in ``TYPE``.
+Each class names its JSON ``type`` in ``TYPE``, and that is all it takes:
+a subclass of Request or Event with a ``TYPE`` enters ``REQUEST_TYPES`` or
+``EVENT_TYPES`` as it is defined, and both codecs know it from then on.
 """
 
 from __future__ import annotations
@@ -11,12 +13,64 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+T = TypeVar("T")
 
 
 def now() -> datetime:
     """The server's time, as every event carries it."""
     return datetime.now(UTC)
+
+
+# Each request and event class by its TYPE, filled in as the classes are
+# defined (see _register).
+REQUEST_TYPES: dict[str, type[Request]] = {}
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def _register(table: dict[str, type[T]], cls: type[T]) -> None:
+    """Enter ``cls`` in ``table`` if it names a TYPE of its own.
+
+    ``@dataclass(slots=True)`` makes a second class from the one defined,
+    and this runs for both; the second, which is the one that remains,
+    takes the first one's place. Another class claiming a taken TYPE is an
+    error.
+    """
+    kind = cls.__dict__.get("TYPE")
+    if not kind:  # a base such as RoomEvent
+        return
+    known = table.get(kind)
+    if known is not None and not _remade(known, cls):
+        raise TypeError(f"{_name(cls)}: type {kind!r} is taken by {_name(known)}")
+    table[kind] = cls
+
+
+def _remade(old: type, new: type) -> bool:
+    """Whether ``new`` is the class ``@dataclass(slots=True)`` made of ``old``
+    (it copies the fields the decorator gave ``old``)."""
+    fields = old.__dict__.get("__dataclass_fields__")
+    return fields is not None and fields is new.__dict__.get("__dataclass_fields__")
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class _FieldNames(dict[type, tuple[str, ...]]):
+    """Each wire class's field names, in order.
+
+    Looked up once per class rather than on every message, since
+    dataclasses.fields() is slow enough to show; and on first use, since a
+    class is only complete once its dataclass decorator has run.
+    """
+
+    def __missing__(self, cls: type) -> tuple[str, ...]:
+        names = self[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        return names
+
+
+FIELDS = _FieldNames()
 
 
 # ---------------------------------------------------------------- requests
@@ -25,6 +79,11 @@ def now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class Request:
     TYPE: ClassVar[str] = ""
+
+    # No super() call: slots=True leaves a zero-argument super() in this
+    # class pointing at the class the decorator replaced.
+    def __init_subclass__(cls) -> None:
+        _register(REQUEST_TYPES, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +219,7 @@ class Quit(Request):
 class Ping(Request):
     """Either side may ping; the other answers with a Pong carrying the token.
 
-    Ping and Pong are both requests and events."""
+    Ping and Pong are both requests and events: see ServerPing."""
 
     TYPE: ClassVar[str] = "ping"
     token: str = ""
@@ -181,6 +240,9 @@ class Event:
 
     TYPE: ClassVar[str] = ""
     time: datetime
+
+    def __init_subclass__(cls) -> None:  # no super(): see Request
+        _register(EVENT_TYPES, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,69 +378,35 @@ class Bye(Event):
     reason: str
 
 
+# A ping or pong from the server is its own class, with the request's TYPE,
+# because it is an event and every event carries the server's time:
+#     server: {"type":"ping","time":"2026-11-23T21:30:19.925393Z","token":"05a5"}
+#     client: {"type":"ping","token":"05a5"}
+# One class for both would hold a time that is missing when a client sends
+# it, which every reader of Event.time would have to allow for, and the JSON
+# codec would need a rule for leaving it out. Two small classes keep the
+# rule that a request has no time and an event always has one.
+
+
 @dataclass(frozen=True, slots=True)
 class ServerPing(Event):
-    TYPE: ClassVar[str] = "ping"
+    TYPE: ClassVar[str] = Ping.TYPE
     token: str
 
 
 @dataclass(frozen=True, slots=True)
 class ServerPong(Event):
-    TYPE: ClassVar[str] = "pong"
+    TYPE: ClassVar[str] = Pong.TYPE
     token: str
 
 
-REQUEST_TYPES: dict[str, type[Request]] = {
-    cls.TYPE: cls
-    for cls in (
-        Hello,
-        Say,
-        Act,
-        Tell,
-        ChangeNick,
-        Join,
-        Part,
-        Who,
-        ListRooms,
-        GetHistory,
-        Register,
-        SetPassword,
-        GetHelp,
-        Quit,
-        Ping,
-        Pong,
-    )
-}
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls
-    for cls in (
-        Message,
-        Action,
-        Joined,
-        Left,
-        NickChanged,
-        Private,
-        Welcome,
-        Members,
-        Rooms,
-        History,
-        PrivateHistory,
-        Help,
-        Notice,
-        Error,
-        Bye,
-        ServerPing,
-        ServerPong,
-    )
-}
-
-# Each wire class's field names, in order: looked up once rather than on
-# every message, since dataclasses.fields() is slow enough to show.
-FIELDS: dict[type[object], tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls))
-    for cls in (*REQUEST_TYPES.values(), *EVENT_TYPES.values(), RoomInfo, RoomSeq)
-}
+# Every class above, ready for iterating FIELDS.
+FIELDS.update(
+    {
+        cls: FIELDS[cls]
+        for cls in (*REQUEST_TYPES.values(), *EVENT_TYPES.values(), RoomInfo, RoomSeq)
+    }
+)
 
 # The fields that hold passwords: never shown to anyone, so they are spared
 # the changes made to text for display (see rules.sanitize_secret).

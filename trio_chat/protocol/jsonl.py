@@ -1,7 +1,7 @@
 """JSON mode: one JSON object per line, ``{"type": ..., field: value, ...}``.
 
 The mapping is derived from the event dataclasses, so a field added to an
-event is on the wire without further code. Times are ISO 8601 in UTC.
+event, or a new event, is on the wire without further code. Times are ISO 8601 in UTC.
 """
 
 from __future__ import annotations
@@ -237,4 +237,13 @@ def _read_plan(cls: type[object]) -> dict[str, tuple[bool, Reader]]:
     }
 
 
-_READERS = {cls: _read_plan(cls) for cls in ev.FIELDS}
+class _Plans(dict[type[object], dict[str, tuple[bool, Reader]]]):
+    """Each wire class's read plan: made ahead for the classes known now,
+    and on first use for any defined later."""
+
+    def __missing__(self, cls: type[object]) -> dict[str, tuple[bool, Reader]]:
+        plan = self[cls] = _read_plan(cls)
+        return plan
+
+
+_READERS = _Plans({cls: _read_plan(cls) for cls in ev.FIELDS})

@@ -1,21 +1,20 @@
 """Text mode: what a person with ``nc`` types and reads.
 
 ``parse_request`` turns a typed line into a request; ``format_event`` turns
-an event into the line a person reads. Both are pure functions.
+an event into the lines a person reads, as ``wording`` words them. Both are
+pure functions.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 import shlex
-from datetime import datetime
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import wording
 from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.memo import once_per_object
-from trio_chat.protocol.rules import LOBBY, MAX_INT
+from trio_chat.protocol.rules import MAX_INT
 
 COMMANDS: tuple[str, ...] = (
     "/help                 this list",
@@ -200,70 +199,15 @@ def format_request(request: ev.Request) -> str:
     raise ValueError(f"text mode has no line for {request!r}")
 
 
-def _in(room: str) -> str:
-    """Lines of the lobby read as they are; elsewhere they name their room."""
-    return "" if room.lower() == LOBBY else f"{room} "
-
-
-def _clock(time: datetime) -> str:
-    return _clock_at(math.floor(time.timestamp()))
-
-
-@functools.lru_cache(maxsize=64)
-def _clock_at(second: int) -> str:
-    # Converting to local time is the dearest part of formatting a line,
-    # and a busy room has many events in each second.
-    return datetime.fromtimestamp(second).strftime("[%H:%M:%S]")
-
-
 @once_per_object
 def format_event(event: ev.Event) -> bytes:
     """The bytes a text-mode reader receives for ``event`` (empty for none).
 
     Cached: a room event is formatted once however many members receive it.
     """
-    return "".join(line + "\n" for line in _lines(event)).encode()
-
-
-def _lines(event: ev.Event) -> list[str]:
-    t = _clock(event.time)
-    match event:
-        case ev.Message(room=room, nick=nick, text=text):
-            return [f"{t} {_in(room)}{nick}: {text}"]
-        case ev.Action(room=room, nick=nick, text=text):
-            return [f"{t} {_in(room)}~ {nick} {text}"]
-        case ev.Private(sender=sender, target=target, text=text):
-            return [f"{t} [private] {sender} -> {target}: {text}"]
-        case ev.Joined(room=room, nick=nick):
-            return [f"{t} * {nick} joined {room}"]
-        case ev.Left(room=room, nick=nick, reason=reason):
-            return [f"{t} * {nick} left {room} ({reason})"]
-        case ev.NickChanged(room=room, old=old, new=new):
-            return [f"{t} * {old} is now known as {new} ({room})"]
-        case ev.Welcome(nick=nick, room=room, members=members, online=online):
-            others = [m for m in members if m != nick]
-            company = f"with {', '.join(others)}" if others else "alone"
-            return [
-                f"{t} * welcome, {nick}! you are in {room} {company}"
-                f" ({online} online); /help lists the commands"
-            ]
-        case ev.Members(room=room, nicks=nicks):
-            return [f"{t} * in {room} ({len(nicks)}): {', '.join(nicks)}"]
-        case ev.Rooms(rooms=rooms):
-            listing = ", ".join(f"{r.name} ({r.members})" for r in rooms)
-            return [f"{t} * rooms: {listing or 'none'}"]
-        case ev.History(room=room, events=past):
-            head = f"{t} * history of {room}: {len(past)} earlier message(s)"
-            return [head, *(line for e in past for line in _lines(e))]
-        case ev.PrivateHistory(nick=nick, events=past):
-            head = f"{t} * private messages with {nick}: {len(past)} earlier message(s)"
-            return [head, *(line for e in past for line in _lines(e))]
-        case ev.Help(commands=commands):
-            return [f"{t} * commands:", *(f"{t} *   {c}" for c in commands)]
-        case ev.Notice(text=text):
-            return [f"{t} * {text}"]
-        case ev.Error(message=message):
-            return [f"! {message}"]
-        case ev.Bye(reason=reason):
-            return [f"{t} * disconnected: {reason}"]
-    return []  # pings are for programs; text mode relies on TCP keepalive
+    texts = []
+    for line in wording.lines(event):
+        for _, text in line:
+            texts.append(text)
+        texts.append("\n")
+    return "".join(texts).encode()

@@ -1,62 +1,79 @@
-"""The server's limits, each with its default; every one is a CLI flag."""
+"""The server's limits: each field is a flag of ``trio-chat server``.
+
+A field's default and help are its flag's, so adding a limit here adds its
+flag (cli.py derives the flags from this class).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TypeVar
 
 from trio_chat.server.addresses import Source, parse_network, source
+
+T = TypeVar("T")
+
+
+def limit(default: T, help: str, *, metavar: str = "N") -> T:
+    """A field of Limits: its default, and the help of its flag."""
+    field: T = dataclasses.field(default=default, metadata={"help": help, "metavar": metavar})
+    return field
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_line_bytes: int = 4096
-    """A longer line is discarded with an error; the connection goes on."""
-    outbox_size: int = 1000
-    """Events waiting to be written to one client; past this it is dropped."""
-    outbox_bytes: int = 1 << 20
-    """Bytes waiting to be written to one client, replies and history
-    included; past this it is dropped. A history answer holds at most a
-    quarter of it."""
-    handshake_timeout: float = 60.0
-    """Seconds to choose a nickname before the connection is closed."""
-    flood_burst: int = 10
-    """Lines a client may send at once before flood control slows it."""
-    flood_rate: float = 5.0
-    """Lines per second after the burst; 0 turns flood control off."""
-    flood_kick: int = 50
-    """Slowed lines (forgiven at one a second) after which a client is dropped."""
-    max_clients: int = 1000
-    """Connections at once, all addresses together; 0 for no limit."""
-    max_per_address: int = 20
-    """Connections at once from one address group; 0 for no limit."""
-    reserved_for_accounts: int = 10
-    """Percent of max_clients that only registered nicknames may fill."""
-    ipv4_prefix: int = 32
-    """IPv4 addresses in the same network of this size count as one address."""
-    ipv6_prefix: int = 64
-    """IPv6 addresses in the same network of this size count as one address."""
-    limit_exempt: tuple[str, ...] = ()
-    """Addresses or CIDR blocks free of per-address connection limits."""
-    hash_workers: int = 2
-    """Password hashes computed at once."""
-    ping_interval: float = 30.0
-    """Seconds of silence before a JSON-mode client is pinged; 0 for never."""
-    ping_timeout: float = 30.0
-    """Seconds a pinged client has to answer before it is dropped."""
-    max_rooms: int = 20
-    """Rooms one client may be in at once."""
-    history_replay: int = 50
-    """Messages replayed on joining a room."""
-    history_page: int = 500
-    """Most events one history request or resume returns."""
-    history_keep: int = 1000
-    """Events kept per room when history is in memory only (--db none)."""
-    history_rooms: int = 10_000
-    """Rooms with stored history; past it the least active is forgotten (0: no cap)."""
-    private_max: int = 10_000
-    """Private messages kept per account (0: no cap)."""
-    shutdown_grace: float = 5.0
-    """Seconds a closing connection has to receive its last events."""
+    """Each field is the server flag ``--field-name``; its help is the flag's."""
+
+    max_line_bytes: int = limit(
+        4096, "longest line accepted, in bytes; a longer one is discarded with an error"
+    )
+    outbox_size: int = limit(1000, "events queued for one client before it is dropped")
+    outbox_bytes: int = limit(
+        1 << 20,
+        "bytes queued for one client, replies and history included, before it is dropped; "
+        "a history answer holds at most a quarter of it",
+    )
+    handshake_timeout: float = limit(
+        60.0, "seconds to choose a nickname before the connection is closed"
+    )
+    flood_burst: int = limit(10, "lines a client may send at once before flood control slows it")
+    flood_rate: float = limit(5.0, "lines per second after the burst (0: no flood control)")
+    flood_kick: int = limit(
+        50, "slowed lines, forgiven at one a second, before a client is dropped"
+    )
+    max_clients: int = limit(1000, "connections at once, all addresses together (0: no limit)")
+    max_per_address: int = limit(20, "connections at once from one address group (0: no limit)")
+    reserved_for_accounts: int = limit(
+        10, "percent of --max-clients that only registered nicknames may fill"
+    )
+    ipv4_prefix: int = limit(
+        32, "IPv4 addresses in one network of this prefix length count as one address"
+    )
+    ipv6_prefix: int = limit(
+        64, "IPv6 addresses in one network of this prefix length count as one address"
+    )
+    limit_exempt: tuple[str, ...] = limit(
+        (),
+        "an address or network free of per-address connection limits, e.g. a reverse proxy's",
+        metavar="CIDR",
+    )
+    hash_workers: int = limit(2, "password hashes computed at once")
+    ping_interval: float = limit(
+        30.0, "seconds of silence before a JSON-mode client is pinged (0: never)"
+    )
+    ping_timeout: float = limit(30.0, "seconds a pinged client has to answer before it is dropped")
+    max_rooms: int = limit(20, "rooms one client may be in at once")
+    history_replay: int = limit(50, "messages replayed on joining a room")
+    history_page: int = limit(500, "most events one history request or resume returns")
+    history_keep: int = limit(1000, "events kept per room with --db none (history in memory only)")
+    history_rooms: int = limit(
+        10_000, "rooms with stored history; beyond it the least active is forgotten (0: no cap)"
+    )
+    private_max: int = limit(10_000, "private messages kept per account (0: no cap)")
+    shutdown_grace: float = limit(
+        5.0, "seconds a closing connection has to receive its last events"
+    )
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

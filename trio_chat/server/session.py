@@ -16,10 +16,11 @@ import secrets
 import trio
 
 from trio_chat.chat import Chat, Member
-from trio_chat.protocol import BLANK, CLOSED, NEED_DATA, BadInput, ServerConnection
+from trio_chat.protocol import BLANK, CLOSED, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
+from trio_chat.protocol.reading import read_event
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.outbox import DirectWrite, Outbox
@@ -27,7 +28,6 @@ from trio_chat.server.passwords import Passwords
 from trio_chat.server.pump import Pump
 
 GREETING = "welcome to trio-chat; choose a nickname"
-RECEIVE_SIZE = 65536
 
 
 class Session:
@@ -142,14 +142,12 @@ class Session:
 
     async def _next_request(self) -> bool:
         """Read and carry out one request; False when the session should end."""
-        while (event := self.conn.next_event()) is NEED_DATA:
-            try:
-                data = await self.stream.receive_some(RECEIVE_SIZE)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self._reason = "connection lost"
-                return False
-            self._last_heard = trio.current_time()
-            self.conn.receive_data(bytes(data))
+        try:
+            event = await read_event(self.conn, self.stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._reason = "connection lost"
+            return False
+        self._last_heard = trio.current_time()
         if event is CLOSED:
             return False
         if not self.member.present:  # the first line has chosen the mode
