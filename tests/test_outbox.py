@@ -166,3 +166,16 @@ async def test_the_server_writes_through_any_stream_that_can_be_written_at_once(
     to_alice = listener.accepted[0]
     assert isinstance(to_alice, DirectWrite)  # recognised by its shape alone
     assert any(b"bob: hello" in data for data in to_alice.offered)
+
+
+async def test_a_run_is_encoded_once_for_all_who_share_a_codec_and_counts_each_event():
+    encoded: dict[object, bytes] = {}
+    first, second = outbox(max_events=3), outbox(max_events=3)
+    run = [notice("a"), notice("b")]
+    assert first.put_run(run, encoded)
+    assert encoded == {plain: b"ab"}
+    assert second.put_run(run, encoded)
+    assert await second.take_all() == b"ab"
+    assert not first.put_run(run, encoded)  # 2 + 2 events: over the bound of 3
+    assert first.put(notice("c"))
+    assert await first.take_all() == b"abc"

@@ -29,6 +29,10 @@ class Box:
         self.events.append(event)
         return True
 
+    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
+        self.runs = [*getattr(self, "runs", []), len(events)]
+        return all(self.put(event) for event in events)
+
     def close(self, reason: str, *, discard: bool = False) -> None:
         if self.closed is None:
             self.closed = (reason, discard)
@@ -127,3 +131,17 @@ async def test_the_pump_returns_once_closed_and_done(nursery):
     with trio.fail_after(5):
         await pump.run()
     assert await store.room_history("#lobby", limit=1) == [kept]
+
+
+async def test_a_run_of_events_to_the_same_members_reaches_each_in_one_piece(nursery):
+    pump = Pump(MemoryStore())
+    await nursery.start(pump.run)
+    alice, alices = member()
+    bob, bobs = member()
+    room = (alice, bob)
+    said = [message(n, f"line {n}") for n in range(1, 4)]
+    pump.post([Deliver(m, room, m) for m in said] + [Deliver(ev.Notice(T, "bob"), (bob,))])
+    await wait_all_tasks_blocked()
+    assert alices.events == said
+    assert bobs.events == [*said, ev.Notice(T, "bob")]
+    assert alices.runs == bobs.runs == [3]

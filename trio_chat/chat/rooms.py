@@ -14,6 +14,11 @@ class Mailbox(Protocol):
         """Queue ``event``; False when it does not fit."""
         ...
 
+    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
+        """Queue events that all go to the same members; ``encoded`` is shared
+        by those members, for what they can share. False when they do not fit."""
+        ...
+
     def close(self, reason: str, *, discard: bool = False) -> None:
         """Take nothing more; ``discard``: drop what is queued too."""
         ...
@@ -23,6 +28,9 @@ class Nowhere:
     """The mailbox of a member made without one (in the chat's own tests)."""
 
     def put(self, event: ev.Event) -> bool:
+        return True
+
+    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
         return True
 
     def close(self, reason: str, *, discard: bool = False) -> None:

@@ -50,6 +50,7 @@ class Outbox:
 
     __slots__ = (
         "_closed",
+        "_count",
         "_idle",
         "_in_flight",
         "_items",
@@ -76,6 +77,7 @@ class Outbox:
         self.max_bytes = max_bytes
         self.encode = encode  # the session switches it once the mode is known
         self._items: list[bytes] = []
+        self._count = 0  # events in _items
         self._size = 0  # bytes queued, unsent, or taken by the writer
         self._in_flight = 0  # of which the writer is sending now
         self._ready = trio.Event()
@@ -90,15 +92,31 @@ class Outbox:
 
     def put(self, event: ev.Event) -> bool:
         """Queue ``event``; False when that would overflow the outbox, or it is closed."""
-        items = self._items
-        if self._closed or len(items) >= self.max_events:
+        if self._closed or self._count >= self.max_events:
             return False
-        data = self.encode(event)
+        return self._queue(self.encode(event), 1)
+
+    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
+        """Queue a run of events that all go to the same members, as one piece.
+
+        ``encoded`` is shared by the members the run goes to: it holds the run
+        encoded once per codec, so that each member costs one append however
+        long the run is.
+        """
+        if self._closed or self._count + len(events) > self.max_events:
+            return False
+        data = encoded.get(self.encode)
+        if data is None:
+            data = encoded[self.encode] = b"".join(map(self.encode, events))
+        return self._queue(data, len(events))
+
+    def _queue(self, data: bytes, count: int) -> bool:
         if not data:  # nothing to say in this mode (a ping, in text mode)
             return True
         size = self._size + len(data)
         if size > self.max_bytes:
             return False
+        items = self._items
         if not items and not self._unsent:  # else the writer has been woken already
             if self._idle and self._send_now is not None:
                 _write_soon(self)
@@ -106,6 +124,7 @@ class Outbox:
                 self._ready.set()
         items.append(data)
         self._size = size
+        self._count += count
         return True
 
     @property
@@ -118,6 +137,7 @@ class Outbox:
         if self._idle and self._items and not self._unsent and self._send_now is not None:
             data = b"".join(self._items)
             self._items = []
+            self._count = 0
             try:
                 sent = self._send_now(data)
             except OSError:  # promised not to; this runs outside any task
@@ -141,6 +161,7 @@ class Outbox:
         if discard:
             self.discarded.cancel()
             self._items = []
+            self._count = 0
             self._unsent = b""
             self._size = self._in_flight
         self._ready.set()
@@ -164,6 +185,7 @@ class Outbox:
         data = self._unsent + b"".join(self._items)
         self._unsent = b""
         self._items = []
+        self._count = 0
         self._in_flight = len(data)
         return data
 

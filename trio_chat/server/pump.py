@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -86,22 +86,25 @@ class Pump:
             nursery.start_soon(self._store_batches, stored_send)
             task_status.started()
             async for batch in stored_receive:
-                for effect in batch:
+                for item in _runs(batch):
                     try:
-                        if type(effect) is Deliver:  # the hot path, kept flat
-                            event = effect.event
-                            for member in effect.to:
+                        if isinstance(item, list):
+                            _deliver_run(item)
+                        elif type(item) is Deliver:  # the hot path, kept flat
+                            event = item.event
+                            for member in item.to:
                                 mailbox = member.mailbox
                                 if not mailbox.put(event):
                                     mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
                         else:
-                            await self._carry_out(effect)
+                            await self._carry_out(item)
                     except Exception:
                         # One bad effect (or history read) costs that effect,
                         # never the pump and with it the whole chat.
                         log.exception("an effect could not be carried out")
-                        if (sender := _sender(effect)) is not None:
-                            _put(sender, _failure(ev.now()))
+                        for effect in item if isinstance(item, list) else [item]:
+                            if (sender := _sender(effect)) is not None:
+                                _put(sender, _failure(ev.now()))
                 self._drained.set()
 
     # ----------------------------------------------------------------- storing
@@ -159,6 +162,39 @@ class Pump:
                 _put(to, ev.PrivateHistory(ev.now(), other, tuple(private)))
             case Close(member, reason):
                 member.mailbox.close(reason)
+
+
+def _runs(batch: list[Effect]) -> Iterator[Effect | list[Deliver]]:
+    """``batch`` with each run of deliveries to the same members made one list.
+
+    A room's members are one tuple until someone joins or leaves, so the
+    messages of a busy room in one batch make one run: each member then gets
+    the run in one piece, encoded once per codec, rather than one event at a
+    time. (The commonest case: a batch of one effect.)
+    """
+    run: list[Deliver] = []
+    for effect in batch:
+        if type(effect) is Deliver:
+            if run and effect.to is not run[0].to:
+                yield run if len(run) > 1 else run[0]
+                run = []
+            run.append(effect)
+            continue
+        if run:
+            yield run if len(run) > 1 else run[0]
+            run = []
+        yield effect
+    if run:
+        yield run if len(run) > 1 else run[0]
+
+
+def _deliver_run(run: list[Deliver]) -> None:
+    events = [d.event for d in run]
+    encoded: dict[object, bytes] = {}
+    for member in run[0].to:
+        mailbox = member.mailbox
+        if not mailbox.put_run(events, encoded):
+            mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
 
 
 def _put(member: Member, event: ev.Event) -> None:
