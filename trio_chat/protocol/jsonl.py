@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code, ProtocolError
-from trio_chat.protocol.memo import once_per_object
 from trio_chat.protocol.rules import MAX_DEPTH, MAX_INT, MAX_RESUME
 
 T = TypeVar("T", ev.Request, ev.Event)
@@ -58,9 +57,8 @@ def _plain(value: object) -> JsonValue:
     return value
 
 
-@once_per_object
 def encode(obj: ev.Request | ev.Event) -> bytes:
-    """One JSON line for ``obj``; cached so a broadcast is encoded once."""
+    """One JSON line for ``obj``."""
     return (_dumps(to_json(obj)) + "\n").encode()
 
 

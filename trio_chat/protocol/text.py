@@ -13,7 +13,6 @@ import shlex
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import wording
 from trio_chat.protocol.errors import Code, ProtocolError
-from trio_chat.protocol.memo import once_per_object
 from trio_chat.protocol.rules import MAX_INT
 
 COMMANDS: tuple[str, ...] = (
@@ -199,12 +198,8 @@ def format_request(request: ev.Request) -> str:
     raise ValueError(f"text mode has no line for {request!r}")
 
 
-@once_per_object
 def format_event(event: ev.Event) -> bytes:
-    """The bytes a text-mode reader receives for ``event`` (empty for none).
-
-    Cached: a room event is formatted once however many members receive it.
-    """
+    """The bytes a text-mode reader receives for ``event`` (empty for none)."""
     texts = []
     for line in wording.lines(event):
         for _, text in line:

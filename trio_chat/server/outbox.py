@@ -35,8 +35,8 @@ class DirectWrite(Protocol):
 class Outbox:
     """Fan-out appends here without awaiting; the client's writer drains it.
 
-    Events are encoded as they are queued (``encode`` is memoized per event,
-    so a broadcast is still encoded once per mode), which lets the outbox
+    Events are encoded as they are queued (the pump has a broadcast encoded
+    once per codec, and shares it: see ``put_run``), which lets the outbox
     bound what it holds in bytes as well as in events: ``put`` refuses what
     would take it past either bound. Bytes the writer has taken count until
     it comes back for more, so a client that stops reading holds at most

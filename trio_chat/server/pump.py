@@ -85,45 +85,56 @@ class Pump:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._store_batches, stored_send)
             task_status.started()
-            async for batch in stored_receive:
-                for item in _runs(batch):
-                    try:
-                        if isinstance(item, list):
-                            _deliver_run(item)
-                        elif type(item) is Deliver:  # the hot path, kept flat
-                            event = item.event
-                            for member in item.to:
-                                mailbox = member.mailbox
-                                if not mailbox.put(event):
-                                    mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
-                        else:
-                            await self._carry_out(item)
-                    except Exception:
-                        # One bad effect (or history read) costs that effect,
-                        # never the pump and with it the whole chat.
-                        log.exception("an effect could not be carried out")
-                        for effect in item if isinstance(item, list) else [item]:
-                            if (sender := _sender(effect)) is not None:
-                                _put(sender, _failure(ev.now()))
-                self._drained.set()
+            # No name keeps a batch alive while the next is awaited: a batch
+            # holds events (welcomes with their member lists) and recipients.
+            while True:
+                try:
+                    await self._deliver(await stored_receive.receive())
+                except trio.EndOfChannel:
+                    return
+
+    async def _deliver(self, batch: list[Effect]) -> None:
+        for item in _runs(batch):
+            try:
+                if isinstance(item, list):
+                    _deliver_run(item)
+                else:
+                    await self._carry_out(item)
+            except Exception:
+                # One bad effect (or history read) costs that effect, never
+                # the pump and with it the whole chat.
+                log.exception("an effect could not be carried out")
+                for effect in item if isinstance(item, list) else [item]:
+                    if (sender := _sender(effect)) is not None:
+                        _put(sender, _failure(ev.now()))
+        self._drained.set()
 
     # ----------------------------------------------------------------- storing
 
     async def _store_batches(self, stored: trio.MemorySendChannel[list[Effect]]) -> None:
         async with stored:
-            async for first in self._receive:
-                batch = list(first)
-                while True:
-                    try:
-                        batch += self._receive.receive_nowait()
-                    except (trio.WouldBlock, trio.EndOfChannel):
-                        break
-                self._waiting = 0  # everything posted is in this batch
-                kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]
-                # Stored before anyone sees them: nothing seen is ever lost.
-                if kept and (lost := await self._store(kept)):
-                    batch = _replace_lost(batch, lost)
-                await stored.send(batch)
+            while True:
+                try:
+                    first = await self._receive.receive()
+                except trio.EndOfChannel:
+                    return
+                await stored.send(await self._stored(first))
+                del first  # see run
+
+    async def _stored(self, first: Sequence[Effect]) -> list[Effect]:
+        """A batch (``first``, and whatever else was posted), its records stored."""
+        batch = list(first)
+        while True:
+            try:
+                batch += self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
+        self._waiting = 0  # everything posted is in this batch
+        kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]
+        # Stored before anyone sees them: nothing seen is ever lost.
+        if kept and (lost := await self._store(kept)):
+            batch = _replace_lost(batch, lost)
+        return batch
 
     async def _store(self, kept: list[Stored]) -> set[int]:
         """Store ``kept``; returns the ids of those that could not be stored.
@@ -148,8 +159,8 @@ class Pump:
 
     # -------------------------------------------------------------- delivering
 
-    async def _carry_out(self, effect: Effect) -> None:
-        """Any effect but a Deliver (the delivering stage does those itself)."""
+    async def _carry_out(self, effect: FetchHistory | FetchPrivate | Close) -> None:
+        """Any effect but a Deliver (those go in runs)."""
         match effect:
             case FetchHistory(room, to, limit, before, after, quiet):
                 past = await self.store.room_history(room, limit=limit, before=before, after=after)
@@ -164,28 +175,28 @@ class Pump:
                 member.mailbox.close(reason)
 
 
-def _runs(batch: list[Effect]) -> Iterator[Effect | list[Deliver]]:
+def _runs(batch: list[Effect]) -> Iterator[FetchHistory | FetchPrivate | Close | list[Deliver]]:
     """``batch`` with each run of deliveries to the same members made one list.
 
     A room's members are one tuple until someone joins or leaves, so the
     messages of a busy room in one batch make one run: each member then gets
     the run in one piece, encoded once per codec, rather than one event at a
-    time. (The commonest case: a batch of one effect.)
+    time.
     """
     run: list[Deliver] = []
     for effect in batch:
-        if type(effect) is Deliver:
+        if isinstance(effect, Deliver):
             if run and effect.to is not run[0].to:
-                yield run if len(run) > 1 else run[0]
+                yield run
                 run = []
             run.append(effect)
             continue
         if run:
-            yield run if len(run) > 1 else run[0]
+            yield run
             run = []
         yield effect
     if run:
-        yield run if len(run) > 1 else run[0]
+        yield run
 
 
 def _deliver_run(run: list[Deliver]) -> None:
