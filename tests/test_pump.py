@@ -146,3 +146,34 @@ async def test_a_run_of_events_to_the_same_members_reaches_each_in_one_piece(nur
     assert bobs.events == [*said, ev.Notice(T, "bob")]
     assert alices.runs == [3]
     assert bobs.runs == [3, 1]
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def room_history(self, room, **kwargs):
+        self.reads += 1
+        return await super().room_history(room, **kwargs)
+
+
+async def test_newcomers_before_anyone_speaks_share_one_replay(nursery):
+    store = CountingStore()
+    pump = Pump(store)
+    await nursery.start(pump.run)
+    said = message(1)
+    pump.post([Deliver(said, (), said)])
+    newcomers = [member() for _ in range(3)]
+    for who, _ in newcomers:
+        pump.post([FetchHistory("#lobby", who, 50, before=2, quiet=True)])
+    await wait_all_tasks_blocked()
+    replays = [box.events for _, box in newcomers]
+    assert replays[0] == [ev.History(replays[0][0].time, "#lobby", (said,))]
+    assert replays[1] == replays[2] == replays[0]
+    assert store.reads == 1
+    # once someone has spoken, the next newcomer's replay is read afresh
+    later, _ = member()
+    pump.post([FetchHistory("#lobby", later, 50, before=3, quiet=True)])
+    await wait_all_tasks_blocked()
+    assert store.reads == 2

@@ -145,6 +145,7 @@ class Chat:
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
                 target.seq += 1
+                target.chat_seq = target.seq
                 kind = ev.Message if isinstance(request, ev.Say) else ev.Action
                 event = kind(now, target.name, target.seq, member.nick, text)
                 return [Deliver(event, target.recipients, event, member)]
@@ -259,10 +260,13 @@ class Chat:
         # What the newcomer missed, or else the room's recent messages: read
         # at this point of the order, so it ends right before the join and
         # the live events take over with no gap and no overlap.
-        limit = (
-            self.history_page if after is not None else min(self.history_page, self.history_replay)
-        )
-        replay = FetchHistory(room.name, member, limit, room.seq + 1, after, quiet=True)
+        if after is None:
+            # Bounded by the last message rather than the last event: the same
+            # replay, and the same for every newcomer until someone speaks.
+            limit = min(self.history_page, self.history_replay)
+            replay = FetchHistory(room.name, member, limit, room.chat_seq + 1, quiet=True)
+        else:
+            replay = FetchHistory(room.name, member, self.history_page, room.seq + 1, after, True)
         room.seq += 1
         joined = ev.Joined(now, room.name, room.seq, member.nick)
         return [Deliver(intro, (member,)), replay, Deliver(joined, room.recipients, joined)]

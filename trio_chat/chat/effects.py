@@ -64,7 +64,9 @@ class FetchHistory:
 
     The events below ``before``: with ``after``, the first ``limit`` after
     it; otherwise the last ``limit`` messages. ``quiet``: nothing is sent
-    when there is none (the replay on joining a room).
+    when there is none (the replay on joining a room). A quiet fetch with no
+    ``after`` reads what the room said before ``before``, which is the same
+    for every newcomer until someone speaks: the pump may share it.
     """
 
     room: str

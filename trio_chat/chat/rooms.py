@@ -62,11 +62,14 @@ class Member:
 
 
 class Room:
-    __slots__ = ("members", "name", "recipients", "seq")
+    __slots__ = ("chat_seq", "members", "name", "recipients", "seq")
 
     def __init__(self, name: str, seq: int) -> None:
         self.name = name
         self.seq = seq
+        # The number of the last message or action (at most seq): replays of
+        # the room's recent messages below it are all the same.
+        self.chat_seq = seq
         self.members: dict[Member, None] = {}  # an ordered set
         # Rebuilt on every join and part, so an effect holds the room's
         # membership as of its event by keeping a reference, not a copy.

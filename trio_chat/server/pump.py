@@ -38,6 +38,9 @@ from trio_chat.server.store import Store
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_EXCEEDED = "send queue exceeded"
+SHARED_REPLAYS = 16
+# A replay on joining, shared, with its encodings (None: nothing to replay).
+Replay = tuple[ev.History | None, dict[object, bytes]]
 E = TypeVar("E", bound=ev.Event)
 
 
@@ -53,6 +56,11 @@ class Pump:
         self._waiting = 0  # posts the storing stage has not taken yet
         self._drained = trio.Event()
         self._drained.set()
+        # The last replays on joining, by (room, before, limit), each with its
+        # encodings: at most SHARED_REPLAYS, each at most history_bytes.
+        self._replays: dict[
+            tuple[str, int, int], tuple[ev.History | None, dict[object, bytes]]
+        ] = {}
 
     def post(self, effects: Sequence[Effect]) -> None:
         """Have ``effects`` carried out, after everything posted before."""
@@ -109,6 +117,22 @@ class Pump:
                         _put(sender, _failure(ev.now()))
         self._drained.set()
 
+    async def _replay(self, room: str, to: Member, limit: int, before: int) -> None:
+        """A room's recent messages for a newcomer: read and encoded once for
+        all who join before anyone speaks (a crowd joining a busy room)."""
+        key = (room, before, limit)
+        shared = self._replays.pop(key, None)
+        if shared is None:
+            past = await self.store.room_history(room, limit=limit, before=before)
+            past = _fit(past, self.history_bytes, newest=True)
+            shared = (ev.History(ev.now(), room, tuple(past)) if past else None, {})
+        self._replays[key] = shared  # the most recent last
+        if len(self._replays) > SHARED_REPLAYS:
+            del self._replays[next(iter(self._replays))]
+        history, encoded = shared
+        if history is not None and not to.mailbox.put_run([history], encoded):
+            to.mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
+
     # ----------------------------------------------------------------- storing
 
     async def _store_batches(self, stored: trio.MemorySendChannel[list[Effect]]) -> None:
@@ -162,6 +186,8 @@ class Pump:
     async def _carry_out(self, effect: FetchHistory | FetchPrivate | Close) -> None:
         """Any effect but a Deliver (those go in runs)."""
         match effect:
+            case FetchHistory(room, to, limit, before, None, True):
+                await self._replay(room, to, limit, before)
             case FetchHistory(room, to, limit, before, after, quiet):
                 past = await self.store.room_history(room, limit=limit, before=before, after=after)
                 past = _fit(past, self.history_bytes, newest=after is None)
