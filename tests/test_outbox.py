@@ -169,13 +169,16 @@ async def test_the_server_writes_through_any_stream_that_can_be_written_at_once(
 
 
 async def test_a_run_is_encoded_once_for_all_who_share_a_codec_and_counts_each_event():
-    encoded: dict[object, bytes] = {}
+    encoded: dict[object, tuple[bytes, list[int]]] = {}
     first, second = outbox(max_events=3), outbox(max_events=3)
-    run = [notice("a"), notice("b")]
-    assert first.put_run(run, encoded)
-    assert encoded == {plain: b"ab"}
+    run = [notice("a"), notice("bc"), notice("d")]
+    assert first.put_run(run[:2], {}) is True
     assert second.put_run(run, encoded)
-    assert await second.take_all() == b"ab"
-    assert not first.put_run(run, encoded)  # 2 + 2 events: over the bound of 3
-    assert first.put(notice("c"))
-    assert await first.take_all() == b"abc"
+    assert encoded == {plain: (b"abcd", [0, 1, 3, 4])}
+    late = outbox()
+    assert late.put_run(run, encoded, 1)  # joined at the second event: from there on
+    assert await late.take_all() == b"bcd"
+    assert await second.take_all() == b"abcd"
+    assert not first.put_run(run, encoded)  # 2 + 3 events: over the bound of 3
+    assert first.put(notice("e"))
+    assert await first.take_all() == b"abce"

@@ -22,16 +22,18 @@ class Box:
         self.room = room
         self.events: list[ev.Event] = []
         self.closed: tuple[str, bool] | None = None
+        self.got = trio.Event()  # something was put
 
     def put(self, event: ev.Event) -> bool:
         if self.closed or len(self.events) >= self.room:
             return False
         self.events.append(event)
+        self.got.set()
         return True
 
-    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
-        self.runs = [*getattr(self, "runs", []), len(events)]
-        return all(self.put(event) for event in events)
+    def put_run(self, events: list[ev.Event], encoded, start: int = 0) -> bool:
+        self.runs = [*getattr(self, "runs", []), len(events) - start]
+        return all(self.put(event) for event in events[start:])
 
     def close(self, reason: str, *, discard: bool = False) -> None:
         if self.closed is None:
@@ -177,3 +179,49 @@ async def test_newcomers_before_anyone_speaks_share_one_replay(nursery):
     pump.post([FetchHistory("#lobby", later, 50, before=3, quiet=True)])
     await wait_all_tasks_blocked()
     assert store.reads == 2
+
+
+async def test_a_crowd_joining_is_one_run_each_newcomer_taking_it_from_its_own_join(nursery):
+    pump = Pump(MemoryStore())
+    await nursery.start(pump.run)
+    old, olds = member()
+    room: tuple[Member, ...] = (old,)
+    effects: list = []
+    newcomers = []
+    for n in range(3):
+        who, box = member()
+        newcomers.append((who, box))
+        room = (*room, who)
+        joined = ev.Joined(T, "#lobby", n + 1, f"user{n}")
+        welcome = ev.Notice(T, f"welcome user{n}")
+        effects += [Deliver(welcome, (who,)), Deliver(joined, room, joined)]
+    pump.post(effects)
+    await wait_all_tasks_blocked()
+    joins = [e for e in effects if isinstance(e.event, ev.Joined)]
+    assert olds.events == [j.event for j in joins]
+    assert olds.runs == [3]  # one piece for the old member
+    for n, (_, box) in enumerate(newcomers):
+        # its welcome first, then the joins from its own on
+        assert box.events == [ev.Notice(T, f"welcome user{n}"), *[j.event for j in joins[n:]]]
+
+
+async def test_joins_to_a_large_room_wait_a_moment_for_the_rest_of_the_crowd(
+    nursery, autojump_clock, monkeypatch
+):
+    monkeypatch.setattr("trio_chat.server.runs.HOLD_MEMBERS", 2)
+    pump = Pump(MemoryStore())
+    await nursery.start(pump.run)
+    old, olds = member()
+    first, _ = member()
+    second, _ = member()
+    one = ev.Joined(T, "#lobby", 1, "first")
+    two = ev.Joined(T, "#lobby", 2, "second")
+    start = trio.current_time()
+    pump.post([Deliver(one, (old, first), one)])
+    await trio.sleep(20e-6)  # within the hold: the second join makes the same batch
+    assert olds.events == []
+    pump.post([Deliver(two, (old, first, second), two)])
+    await olds.got.wait()
+    assert olds.events == [one, two]
+    assert olds.runs == [2]  # one write for both
+    assert trio.current_time() - start < 0.25

@@ -6,6 +6,10 @@ from typing import Protocol
 
 from trio_chat.protocol import events as ev
 
+# A run of events encoded once per codec, shared by the members it goes to:
+# by codec, the bytes of the whole run and where each event starts in them.
+Encoded = dict[object, tuple[bytes, list[int]]]
+
 
 class Mailbox(Protocol):
     """Where the server puts what a member receives (its Outbox)."""
@@ -14,9 +18,9 @@ class Mailbox(Protocol):
         """Queue ``event``; False when it does not fit."""
         ...
 
-    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
-        """Queue events that all go to the same members; ``encoded`` is shared
-        by those members, for what they can share. False when they do not fit."""
+    def put_run(self, events: list[ev.Event], encoded: Encoded, start: int = 0) -> bool:
+        """Queue ``events[start:]``, of a run that goes to several members;
+        ``encoded`` is shared by them. False when they do not fit."""
         ...
 
     def close(self, reason: str, *, discard: bool = False) -> None:
@@ -30,7 +34,7 @@ class Nowhere:
     def put(self, event: ev.Event) -> bool:
         return True
 
-    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
+    def put_run(self, events: list[ev.Event], encoded: Encoded, start: int = 0) -> bool:
         return True
 
     def close(self, reason: str, *, discard: bool = False) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Protocol, runtime_checkable
 
 import trio
 
+from trio_chat.chat.rooms import Encoded
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.text import format_event
 
@@ -96,19 +98,22 @@ class Outbox:
             return False
         return self._queue(self.encode(event), 1)
 
-    def put_run(self, events: list[ev.Event], encoded: dict[object, bytes]) -> bool:
-        """Queue a run of events that all go to the same members, as one piece.
+    def put_run(self, events: list[ev.Event], encoded: Encoded, start: int = 0) -> bool:
+        """Queue ``events[start:]`` as one piece: a run that goes to several members.
 
         ``encoded`` is shared by the members the run goes to: it holds the run
         encoded once per codec, so that each member costs one append however
         long the run is.
         """
-        if self._closed or self._count + len(events) > self.max_events:
+        count = len(events) - start
+        if self._closed or self._count + count > self.max_events:
             return False
-        data = encoded.get(self.encode)
-        if data is None:
-            data = encoded[self.encode] = b"".join(map(self.encode, events))
-        return self._queue(data, len(events))
+        done = encoded.get(self.encode)
+        if done is None:
+            parts = list(map(self.encode, events))
+            done = encoded[self.encode] = (b"".join(parts), [0, *accumulate(map(len, parts))])
+        whole, starts = done
+        return self._queue(whole[starts[start] :] if start else whole, count)
 
     def _queue(self, data: bytes, count: int) -> bool:
         if not data:  # nothing to say in this mode (a ping, in text mode)

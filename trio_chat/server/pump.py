@@ -23,24 +23,26 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
 import trio
 
 from trio_chat.chat import Close, Deliver, Effect, FetchHistory, FetchPrivate, Member, Stored
+from trio_chat.chat.rooms import Encoded
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.errors import Code
+from trio_chat.server import runs
+from trio_chat.server.runs import SEND_QUEUE_EXCEEDED
 from trio_chat.server.store import Store
 
 log = logging.getLogger(__name__)
 
-SEND_QUEUE_EXCEEDED = "send queue exceeded"
 SHARED_REPLAYS = 16
 # A replay on joining, shared, with its encodings (None: nothing to replay).
-Replay = tuple[ev.History | None, dict[object, bytes]]
+Replay = tuple[ev.History | None, Encoded]
 E = TypeVar("E", bound=ev.Event)
 
 
@@ -58,9 +60,7 @@ class Pump:
         self._drained.set()
         # The last replays on joining, by (room, before, limit), each with its
         # encodings: at most SHARED_REPLAYS, each at most history_bytes.
-        self._replays: dict[
-            tuple[str, int, int], tuple[ev.History | None, dict[object, bytes]]
-        ] = {}
+        self._replays: dict[tuple[str, int, int], Replay] = {}
 
     def post(self, effects: Sequence[Effect]) -> None:
         """Have ``effects`` carried out, after everything posted before."""
@@ -102,10 +102,10 @@ class Pump:
                     return
 
     async def _deliver(self, batch: list[Effect]) -> None:
-        for item in _runs(batch):
+        for item in runs.runs(batch):
             try:
                 if isinstance(item, list):
-                    _deliver_run(item)
+                    runs.deliver(item)
                 else:
                     await self._carry_out(item)
             except Exception:
@@ -147,17 +147,25 @@ class Pump:
 
     async def _stored(self, first: Sequence[Effect]) -> list[Effect]:
         """A batch (``first``, and whatever else was posted), its records stored."""
-        batch = list(first)
+        batch = self._gather(list(first))
+        if hold := runs.hold(batch):
+            # A crowd is joining a large room: let the batch take in more of
+            # it, so that each member gets the joins in one write, not one each.
+            await trio.sleep(hold)
+            batch = self._gather(batch)
+        kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]
+        # Stored before anyone sees them: nothing seen is ever lost.
+        if kept and (lost := await self._store(kept)):
+            batch = _replace_lost(batch, lost)
+        return batch
+
+    def _gather(self, batch: list[Effect]) -> list[Effect]:
         while True:
             try:
                 batch += self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel):
                 break
         self._waiting = 0  # everything posted is in this batch
-        kept = [e.record for e in batch if isinstance(e, Deliver) and e.record is not None]
-        # Stored before anyone sees them: nothing seen is ever lost.
-        if kept and (lost := await self._store(kept)):
-            batch = _replace_lost(batch, lost)
         return batch
 
     async def _store(self, kept: list[Stored]) -> set[int]:
@@ -199,39 +207,6 @@ class Pump:
                 _put(to, ev.PrivateHistory(ev.now(), other, tuple(private)))
             case Close(member, reason):
                 member.mailbox.close(reason)
-
-
-def _runs(batch: list[Effect]) -> Iterator[FetchHistory | FetchPrivate | Close | list[Deliver]]:
-    """``batch`` with each run of deliveries to the same members made one list.
-
-    A room's members are one tuple until someone joins or leaves, so the
-    messages of a busy room in one batch make one run: each member then gets
-    the run in one piece, encoded once per codec, rather than one event at a
-    time.
-    """
-    run: list[Deliver] = []
-    for effect in batch:
-        if isinstance(effect, Deliver):
-            if run and effect.to is not run[0].to:
-                yield run
-                run = []
-            run.append(effect)
-            continue
-        if run:
-            yield run
-            run = []
-        yield effect
-    if run:
-        yield run
-
-
-def _deliver_run(run: list[Deliver]) -> None:
-    events = [d.event for d in run]
-    encoded: dict[object, bytes] = {}
-    for member in run[0].to:
-        mailbox = member.mailbox
-        if not mailbox.put_run(events, encoded):
-            mailbox.close(SEND_QUEUE_EXCEEDED, discard=True)
 
 
 def _put(member: Member, event: ev.Event) -> None:
