@@ -8,6 +8,8 @@ client know nothing of the server.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,17 @@ def test_the_transports_line_limit_agrees_with_the_servers():
 def test_the_server_core_imports_no_transport(module):
     """Only the server's edge (chat_server.py, cli.py) knows which transport carries a stream."""
     assert not any(n.startswith("trio_chat.transports") for n in ours(module))
+
+
+def test_importing_the_server_loads_no_transport():
+    """The server's edge reads peer addresses; it does not load TLS or WebSocket code."""
+    code = (
+        "import sys, trio_chat.server; "
+        "print(' '.join(m for m in sys.modules if m.startswith(('websockets', 'trio_chat.'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "trio_chat.server" in loaded
+    assert not [m for m in loaded if m.startswith("websockets")]
+    assert "trio_chat.transports.registry" not in loaded

@@ -153,12 +153,10 @@ class ServerConnection:
             return ev.Hello(self.password_for, password=request.nick.strip())
         return request
 
-    def send(self, event: ev.Event) -> bytes:
-        return self.encoder(event)
-
     @property
     def encoder(self) -> Callable[[ev.Event], bytes]:
-        """What ``send`` calls in this mode; a writer may call it directly."""
+        """How an event is written in this mode: one function per mode, so a
+        broadcast is encoded once for all the members that share it."""
         return jsonl.encode if self.mode == "json" else text.format_event
 
 
