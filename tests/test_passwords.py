@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import trio
 import trio.testing
@@ -239,22 +238,28 @@ async def test_registering_again_and_again_is_refused_with_when_to_retry(start_c
 
 async def test_password_hashing_runs_at_most_the_capacity_at_once(monkeypatch):
     lock = threading.Lock()
+    entered = threading.Semaphore(0)
+    gate = threading.Event()  # holds every hash that started until the test has looked
     running = most = 0
 
-    def slow_digest(self: Credential, password: str) -> bytes:
+    def held_digest(self: Credential, password: str) -> bytes:
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
-        time.sleep(0.01)  # a worker thread, standing for scrypt's CPU time
+        entered.release()
+        gate.wait()
         with lock:
             running -= 1
         return b"digest"
 
-    monkeypatch.setattr(Credential, "digest", slow_digest)
+    monkeypatch.setattr(Credential, "digest", held_digest)
     accounts = Accounts(hashing=2)
     async with trio.open_nursery() as nursery:
         for n in range(12):
             nursery.start_soon(accounts.create, f"user{n}", PASSWORD)
+        await trio.to_thread.run_sync(lambda: [entered.acquire() for _ in range(2)])
+        await trio.testing.wait_all_tasks_blocked()  # the others wait for a slot, or would run
+        gate.set()
     assert most == 2
     assert accounts.is_registered("user11")
