@@ -20,8 +20,9 @@ from trio_chat.client.connection import (
 )
 from trio_chat.client.render import render
 from trio_chat.client.ui import toolbar
-from trio_chat.protocol import NEED_DATA, ServerConnection
+from trio_chat.protocol import ServerConnection
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.reading import read_event
 from trio_chat.testing import REPLY_TIMEOUT, JsonClient, MemoryListener, TextClient
 
 
@@ -412,8 +413,7 @@ async def test_a_connection_lost_right_after_the_welcome_is_resumed_without_the_
         return client_end
 
     async def hello(stream: trio.abc.Stream, conn: ServerConnection) -> ev.Request:
-        while (request := conn.next_event()) is NEED_DATA:
-            conn.receive_data(await stream.receive_some())
+        request = await read_event(conn, stream)
         assert isinstance(request, ev.Hello)
         return request
 
@@ -422,12 +422,12 @@ async def test_a_connection_lost_right_after_the_welcome_is_resumed_without_the_
     nursery.start_soon(alice.run)
     server, conn = await servers.receive(), ServerConnection()
     await hello(server, conn)
-    await server.send_all(conn.send(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
+    await server.send_all(conn.encoder(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
     await screen.until(lambda: alice.state is State.CONNECTED)
     await trio.aclose_forcefully(server)
 
     server, conn = await servers.receive(), ServerConnection()
     assert (await hello(server, conn)).resume == ()
-    await server.send_all(conn.send(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
+    await server.send_all(conn.encoder(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
     await screen.until(lambda: alice.state is State.CONNECTED)
     assert alice.room == "#lobby"
