@@ -10,7 +10,7 @@ from trio.testing import wait_all_tasks_blocked
 from trio_chat import Limits, serve
 from trio_chat.protocol import events as ev
 from trio_chat.server.outbox import DirectWrite, Outbox
-from trio_chat.testing import MemoryListener, TextClient
+from trio_chat.testing import MemoryListener, TextClient, _Addressed
 
 
 def notice(text: str) -> ev.Notice:
@@ -111,7 +111,7 @@ async def test_the_byte_budget_counts_what_the_writer_is_still_sending():
     assert box.queued_bytes == 0
 
 
-class WritableNow(trio.abc.HalfCloseableStream):
+class WritableNow(_Addressed):
     """A memory stream that also offers ``send_now``, recording what it is given.
 
     It takes nothing at once (like a full socket), so everything still
@@ -119,27 +119,12 @@ class WritableNow(trio.abc.HalfCloseableStream):
     """
 
     def __init__(self, inner: trio.abc.HalfCloseableStream) -> None:
-        self.inner = inner
+        super().__init__(inner, "127.0.0.1")
         self.offered: list[bytes] = []
 
     def send_now(self, data: bytes) -> int:
         self.offered.append(bytes(data))
         return 0
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        await self.inner.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def send_eof(self) -> None:
-        await self.inner.send_eof()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self.inner.receive_some(max_bytes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 class WritableNowListener(MemoryListener):
