@@ -83,7 +83,7 @@ class Session:
         self._left = False
         self._nursery: trio.Nursery | None = None
         self._reading = trio.CancelScope()
-        self._pinging = trio.CancelScope()
+        self._pinging: trio.CancelScope | None = None  # only JSON clients are pinged
         self._last_heard = trio.current_time()
         self._bucket = TokenBucket(
             burst=limits.flood_burst,
@@ -109,7 +109,8 @@ class Session:
                 nursery.start_soon(self._write_loop)
                 with self._reading:
                     await self._read_loop()
-                self._pinging.cancel()
+                if self._pinging is not None:
+                    self._pinging.cancel()
                 self._leave()
                 # the writer sends what is left, the Bye last, then ends
                 nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
@@ -204,6 +205,7 @@ class Session:
         if self.member.present:
             self.conn.accept()
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
+                self._pinging = trio.CancelScope()  # made here: it may be cancelled first
                 self._nursery.start_soon(self._ping_loop)
 
     def _ask(self, prompt: ev.Event | None) -> None:
@@ -230,6 +232,7 @@ class Session:
 
     async def _ping_loop(self) -> None:
         """Ping a JSON client that has been silent; drop it if it stays so."""
+        assert self._pinging is not None
         with self._pinging:
             while True:
                 await trio.sleep_until(self._last_heard + self.limits.ping_interval)
