@@ -31,6 +31,7 @@ class Code(StrEnum):
     SERVER_FULL = "server_full"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     SERVER_ERROR = "server_error"
+    UNAVAILABLE = "unavailable"
 
 
 class ProtocolError(Exception):

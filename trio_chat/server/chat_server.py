@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -20,6 +21,7 @@ from trio_chat.protocol.text import format_event
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.addresses import Source
 from trio_chat.server.config import Limits
+from trio_chat.server.front import Front, LocalFront
 from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
 from trio_chat.server.store import MemoryStore, Store
@@ -28,6 +30,8 @@ from trio_chat.transports import peer_address
 log = logging.getLogger("trio_chat.server")
 
 SHUTDOWN_REASON = "server shutting down"
+# How the server reaches its chat: LocalFront, or broker mode's.
+MakeFront = Callable[[Chat, Pump], Front]
 # Seconds a closing connection may take to say goodbye at the transport level.
 CLOSE_TIMEOUT = 1.0
 
@@ -45,6 +49,8 @@ class ChatServer:
         limits: Limits | None = None,
         store: Store | None = None,
         accounts: Accounts | None = None,
+        *,
+        front: MakeFront = LocalFront,
     ) -> None:
         self.limits = limits = limits or Limits()
         self.store: Store = store or MemoryStore.for_limits(limits)
@@ -60,6 +66,7 @@ class ChatServer:
         self.pump = Pump(
             self.store, backlog=limits.outbox_size, history_bytes=limits.outbox_bytes // 4
         )
+        self.front = front(self.chat, self.pump)
         self.sessions: set[Session] = set()
         self._per_address: Counter[str] = Counter()
         self._ids = itertools.count(1)
@@ -80,28 +87,37 @@ class ChatServer:
     ) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.pump.run)
-            async with trio.open_nursery() as connections:
-                accepting = trio.CancelScope()
-
-                async def accept() -> None:
-                    with accepting:
-                        await trio.serve_listeners(
-                            self._handle, listeners, handler_nursery=connections
-                        )
-
-                connections.start_soon(accept)
-                task_status.started(self)
-                await self._stopping.wait()
-                log.info("shutting down: %d connection(s) to close", len(self.sessions))
-                accepting.cancel()
-                self.chat.shutdown()
-                for session in list(self.sessions):
-                    session.stop(SHUTDOWN_REASON)
-                connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
+            async with trio.open_nursery() as fronting:
+                await fronting.start(self.front.run)
+                await self._serve_connections(listeners, task_status)
+                with trio.move_on_after(self.limits.shutdown_grace):
+                    await self.front.drain()
+                fronting.cancel_scope.cancel()
             # Let the pump store what is still queued, then stop.
             self.pump.close()
             nursery.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
         log.info("shut down")
+
+    async def _serve_connections(
+        self, listeners: list[trio.abc.Listener[Any]], task_status: trio.TaskStatus[ChatServer]
+    ) -> None:
+        """Accept connections until shutdown, then close them all."""
+        async with trio.open_nursery() as connections:
+            accepting = trio.CancelScope()
+
+            async def accept() -> None:
+                with accepting:
+                    await trio.serve_listeners(self._handle, listeners, handler_nursery=connections)
+
+            connections.start_soon(accept)
+            task_status.started(self)
+            await self._stopping.wait()
+            log.info("shutting down: %d connection(s) to close", len(self.sessions))
+            accepting.cancel()
+            self.front.shutdown()
+            for session in list(self.sessions):
+                session.stop(SHUTDOWN_REASON)
+            connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
 
     async def _handle(self, stream: trio.abc.Stream) -> None:
         # trio.serve_listeners would let an exception here end the whole
@@ -150,8 +166,7 @@ class ChatServer:
         )
         session = Session(
             stream,
-            chat=self.chat,
-            pump=self.pump,
+            front=self.front,
             accounts=self.accounts,
             limits=limits,
             address=address,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import math
 
-from trio_chat.chat import Chat, Member
+from trio_chat.chat import Member
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import MIN_PASSWORD, Accounts
 from trio_chat.server.addresses import Source
+from trio_chat.server.front import Front, Unavailable
 from trio_chat.server.pump import Pump
 
 log = logging.getLogger("trio_chat.server.session")
@@ -47,7 +48,7 @@ class Passwords:
             self._fail(Code.BAD_PASSWORD, f'wrong password for "{nick}"')
         return False
 
-    async def register(self, chat: Chat, password: str) -> None:
+    async def register(self, front: Front, password: str) -> None:
         nick = self.member.nick
         like = self.accounts.like(nick)
         if like == fold(nick):
@@ -57,8 +58,12 @@ class Passwords:
             message = f'"{nick}" is too much like the registered nickname "{like}"'
             self._fail(Code.NICK_REGISTERED, message)
         elif self._strong_enough(password) and self._changes_allowed():
-            await self.accounts.create(nick, password)
-            chat.identified(self.member)
+            try:
+                await self.accounts.create(nick, password)
+            except Unavailable as exc:
+                self._fail(Code.UNAVAILABLE, f"not registered: {exc}")
+                return
+            front.registered(self.member)
             log.info("%s registered from %s", nick, self.address)
             text = f'"{nick}" is registered: from now on it takes your password'
             self.pump.tell(self.member, ev.Notice(ev.now(), text))
@@ -69,7 +74,11 @@ class Passwords:
             message = f'"{nick}" is not registered; /register PASSWORD protects it'
             self._fail(Code.BAD_REQUEST, message)
         elif self._strong_enough(new) and self._changes_allowed() and await self.check(nick, old):
-            await self.accounts.change(nick, new)
+            try:
+                await self.accounts.change(nick, new)
+            except Unavailable as exc:
+                self._fail(Code.UNAVAILABLE, f"password not changed: {exc}")
+                return
             log.info("%s changed its password from %s", nick, self.address)
             self.pump.tell(self.member, ev.Notice(ev.now(), "password changed"))
 

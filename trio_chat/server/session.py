@@ -1,8 +1,10 @@
 """One client's connection: a reader and a writer under one nursery.
 
 Data flows one way. The reader turns bytes into requests through the
-sans-IO protocol connection, asks the chat what they mean, and posts the
-effects to the pump; the pump puts events in this session's outbox; the
+sans-IO protocol connection and hands them to the front, which has the chat
+carry them out and posts the effects to the pump (at once, or once they come
+back through the shared log in broker mode); the pump puts events in this
+session's outbox; the
 writer sends what the outbox holds, as many events per write as have queued.
 Nothing calls back into the session: when the pump closes the outbox (the
 member's last event was sent, or it overflowed), the writer ends, and with
@@ -15,7 +17,7 @@ import secrets
 
 import trio
 
-from trio_chat.chat import Chat, Member
+from trio_chat.chat import Member
 from trio_chat.protocol import BLANK, CLOSED, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
@@ -23,9 +25,9 @@ from trio_chat.protocol.flood import TokenBucket
 from trio_chat.protocol.reading import read_event
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
+from trio_chat.server.front import Front
 from trio_chat.server.outbox import DirectWrite, Outbox
 from trio_chat.server.passwords import Passwords
-from trio_chat.server.pump import Pump
 
 GREETING = "welcome to trio-chat; choose a nickname"
 
@@ -42,8 +44,8 @@ class Session:
         "_send_now",
         "accounts",
         "accounts_only",
-        "chat",
         "conn",
+        "front",
         "limits",
         "member",
         "outbox",
@@ -56,16 +58,15 @@ class Session:
         self,
         stream: trio.abc.Stream,
         *,
-        chat: Chat,
-        pump: Pump,
+        front: Front,
         accounts: Accounts,
         limits: Limits,
         address: str = "unknown",
         accounts_only: bool = False,
     ) -> None:
         self.stream = stream
-        self.chat = chat
-        self.pump = pump
+        self.front = front
+        self.pump = front.pump
         self.accounts = accounts
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
@@ -78,7 +79,9 @@ class Session:
             send_now=self._send_now,
         )
         self.member = Member(self.outbox)
-        self.passwords = Passwords(accounts, pump, self.member, limits.source(address), address)
+        self.passwords = Passwords(
+            accounts, self.pump, self.member, limits.source(address), address
+        )
         self._reason = "connection closed"
         self._left = False
         self._nursery: trio.Nursery | None = None
@@ -125,7 +128,7 @@ class Session:
     def _leave(self) -> None:
         if not self._left:
             self._left = True
-            self.pump.post(self.chat.leave(self.member, self.reason, ev.now()))
+            self.front.leave(self.member, self.reason)
 
     # ----------------------------------------------------------------- reading
 
@@ -168,11 +171,11 @@ class Session:
             case ev.Hello(nick, password, resume) if not self.member.present:
                 await self._enter(nick, password, resume)
             case ev.Register(password) if self.member.present:
-                await self.passwords.register(self.chat, password.strip())
+                await self.passwords.register(self.front, password.strip())
             case ev.SetPassword(old, new) if self.member.present:
                 await self.passwords.change(old.strip(), new.strip())
             case ev.Request():
-                self.pump.post(self.chat.apply(self.member, event, ev.now()))
+                self.front.apply(self.member, event)
         return True
 
     async def _flood_control(self) -> bool:
@@ -200,8 +203,7 @@ class Session:
             message = "the server is full for guests; registered nicknames may still sign in"
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
-        effects = self.chat.enter(self.member, nick, ev.now(), identified=identified, resume=resume)
-        self.pump.post(effects)
+        await self.front.enter(self.member, nick, identified=identified, resume=resume)
         if self.member.present:
             self.conn.accept()
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:

@@ -1,0 +1,92 @@
+"""The chat as sessions see it: where their requests go.
+
+A session hands each request to its server's ``Front`` and never waits for
+the answer, which reaches the member through the pump like everything else.
+``LocalFront`` is the single-process server: it asks the chat at once and
+posts the effects. Broker mode (``trio_chat.cluster``) has another Front,
+which sends the request through a log that several servers share and asks
+the chat when it comes back in the log's order. The chat cannot tell which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import trio
+
+from trio_chat.chat import Chat, Member
+from trio_chat.protocol import events as ev
+from trio_chat.server.pump import Pump
+
+
+class Unavailable(Exception):
+    """The chat cannot be reached for now (broker mode: Redis is down)."""
+
+
+class Front(Protocol):
+    chat: Chat
+    pump: Pump
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Whatever the front does in the background, until cancelled."""
+        ...
+
+    async def drain(self) -> None:
+        """Once no session is left: wait until what they asked is carried out."""
+        ...
+
+    async def enter(
+        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+    ) -> None:
+        """Ask for ``nick``; on return ``member.present`` says whether it got it."""
+        ...
+
+    def apply(self, member: Member, request: ev.Request) -> None:
+        """Carry out ``request``, after those ``member`` made before."""
+        ...
+
+    def leave(self, member: Member, reason: str) -> None:
+        """``member``'s connection is ending."""
+        ...
+
+    def registered(self, member: Member) -> None:
+        """``member`` has registered its nickname (its credential is saved)."""
+        ...
+
+    def shutdown(self) -> None:
+        """The server is shutting down."""
+        ...
+
+
+class LocalFront:
+    """One server alone: the chat is asked at once, in the order of calls."""
+
+    def __init__(self, chat: Chat, pump: Pump) -> None:
+        self.chat = chat
+        self.pump = pump
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+
+    async def drain(self) -> None:
+        pass
+
+    async def enter(
+        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+    ) -> None:
+        self.pump.post(
+            self.chat.enter(member, nick, ev.now(), identified=identified, resume=resume)
+        )
+
+    def apply(self, member: Member, request: ev.Request) -> None:
+        self.pump.post(self.chat.apply(member, request, ev.now()))
+
+    def leave(self, member: Member, reason: str) -> None:
+        self.pump.post(self.chat.leave(member, reason, ev.now()))
+
+    def registered(self, member: Member) -> None:
+        self.chat.identified(member)
+
+    def shutdown(self) -> None:
+        self.chat.shutdown()
