@@ -41,6 +41,14 @@ class Nowhere:
         pass
 
 
+class Elsewhere(Nowhere):
+    """The mailbox of a member connected to another server (broker mode):
+    it counts for nicknames and rooms, and its own server delivers to it."""
+
+
+ELSEWHERE = Elsewhere()
+
+
 class Member:
     """One connection's place in the chat.
 
@@ -66,7 +74,7 @@ class Member:
 
 
 class Room:
-    __slots__ = ("chat_seq", "members", "name", "recipients", "seq")
+    __slots__ = ("away", "chat_seq", "members", "name", "recipients", "seq")
 
     def __init__(self, name: str, seq: int) -> None:
         self.name = name
@@ -75,17 +83,27 @@ class Room:
         # the room's recent messages below it are all the same.
         self.chat_seq = seq
         self.members: dict[Member, None] = {}  # an ordered set
-        # Rebuilt on every join and part, so an effect holds the room's
-        # membership as of its event by keeping a reference, not a copy.
+        # The members this server delivers to. Rebuilt on every join and
+        # part, so an effect holds the room's membership as of its event by
+        # keeping a reference, not a copy.
         self.recipients: tuple[Member, ...] = ()
+        self.away = 0  # members elsewhere
 
     def add(self, member: Member) -> None:
         self.members[member] = None
-        self.recipients = tuple(self.members)
+        self.away += member.mailbox is ELSEWHERE
+        self._here()
 
     def remove(self, member: Member) -> None:
         del self.members[member]
-        self.recipients = tuple(self.members)
+        self.away -= member.mailbox is ELSEWHERE
+        self._here()
+
+    def _here(self) -> None:
+        members = self.members
+        self.recipients = (
+            tuple(m for m in members if m.mailbox is not ELSEWHERE) if self.away else tuple(members)
+        )
 
     @property
     def nicks(self) -> tuple[str, ...]:

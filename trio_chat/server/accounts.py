@@ -126,5 +126,9 @@ class Accounts:
     async def _store(self, nick: str, credential: Credential) -> None:
         if self._save is not None:
             await self._save(fold(nick), credential)
+        self.learn(nick, credential)
+
+    def learn(self, nick: str, credential: Credential) -> None:
+        """``nick`` is registered with ``credential`` (saved already)."""
         self._credentials[fold(nick)] = credential
         self._like.setdefault(skeleton(fold(nick)), fold(nick))

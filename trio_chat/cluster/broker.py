@@ -1,0 +1,325 @@
+"""Broker mode's Front: requests go through a log in Redis, then to the chat.
+
+Each server appends what its members ask to one Redis Stream, the log
+(XADD gives the order), and follows the log with a blocking XREAD, applying
+every entry, its own and the others', to its copy of the chat (``Replica``).
+So a member's own message comes back to it through the log, like everyone
+else's, and a nickname taken on two servers at once goes to whichever
+``enter`` the log has first. The chat never awaits Redis: what it needs
+from Redis is the order, and that is an input, the entry's place in the log.
+
+Three tasks run beside the server's: the proposer (appends what sessions
+ask, in batches, one round trip each), the follower, and the lease keeper
+(this server's lease, and the leases of the servers whose members this one
+sees: when one runs out, its members are announced as gone).
+
+When Redis cannot be reached, members are told, and what they send is
+refused with ``unavailable`` rather than lost; leaving is kept and appended
+once Redis is back, when the follower catches up from where it stopped.
+A server whose own lease ran out, or that finds the log gone (Redis started
+again without its data), cannot know what it missed: it stops, and clients
+reconnect to another server or to it once restarted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import coredis
+import trio
+from coredis.exceptions import ConnectionError as RedisConnectionError
+
+from trio_chat.chat import Chat, Close, Deliver, Member
+from trio_chat.cluster import entries
+from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
+from trio_chat.cluster.replica import Replica
+from trio_chat.protocol import events as ev
+from trio_chat.protocol.errors import Code
+from trio_chat.server.accounts import Accounts, Credential
+from trio_chat.server.front import Unavailable
+from trio_chat.server.pump import Pump
+from trio_chat.server.store import RoomIndex
+
+log = logging.getLogger("trio_chat.cluster")
+
+DOWN = Unavailable("the chat's Redis cannot be reached just now; try again shortly")
+OUTAGE_NOTICE = (
+    "this server lost contact with the chat's Redis: messages are refused until it is back"
+)
+BACK_NOTICE = "this server is back in contact: you may send again"
+LOCAL = (ev.Ping, ev.GetHelp)  # answered here, at once, even when Redis is down
+BATCH = 1000  # entries per XADD round trip and per XREAD
+REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError)
+
+
+class BrokerLost(Exception):
+    """This server can no longer follow the chat and must start again."""
+
+
+class Broker:
+    """Built before the server (its accounts save through it); ``front``
+    then joins it to the server's chat and pump, and it is that server's Front."""
+
+    def __init__(
+        self,
+        redis: coredis.Redis[bytes],
+        *,
+        prefix: str = "trio-chat:",
+        lease: float = 15.0,
+        rooms: int = 10_000,
+        instance: str | None = None,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.lease = lease
+        self.instance = instance or secrets.token_hex(4)
+        self.numbering = RoomIndex(rooms)
+        self.accounts: Accounts | None = None  # learns the log's registrations
+        self.up = True
+        self._log_key = f"{prefix}log"
+        self._epoch: bytes | None = None
+        self._connections = itertools.count(1)
+        self._origins: dict[Member, str] = {}  # this server's members, once they ask to enter
+        self._waiting: dict[str, trio.Event] = {}  # origins waiting for their entry to be applied
+        self._retry: list[tuple[str, Command]] = []  # leaves to append once Redis is back
+        self._back = trio.Event()
+        self._send, self._receive = trio.open_memory_channel[tuple[str, Command]](math.inf)
+        self._unsent = 0  # entries proposed and not yet in the log
+        self._sent = trio.Event()  # set whenever a batch is in the log
+
+    # ------------------------------------------------------------- the Front
+
+    def front(self, chat: Chat, pump: Pump) -> Broker:
+        self.chat = chat
+        self.pump = pump
+        self.replica = Replica(chat, self.instance, self.numbering, self._learn)
+        return self
+
+    async def enter(
+        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+    ) -> None:
+        if not self.up:
+            self._refuse(member)
+            return
+        origin = entries.origin(self.instance, next(self._connections))
+        self._origins[member] = origin
+        self.replica.local[origin] = member
+        await self._propose_and_wait(origin, Enter(nick, identified, tuple(resume)))
+        if not member.present:  # refused: a later try is a new connection to the log
+            del self._origins[member]
+            self.replica.local.pop(origin, None)
+
+    def apply(self, member: Member, request: ev.Request) -> None:
+        origin = self._origins.get(member)
+        if origin is None or isinstance(request, LOCAL):
+            self.pump.post(self.chat.apply(member, request, ev.now()))
+        elif not self.up:
+            self._refuse(member)
+        else:
+            self._propose(origin, Ask(request))
+
+    def leave(self, member: Member, reason: str) -> None:
+        origin = self._origins.pop(member, None)
+        if origin is None:  # never in the chat
+            self.pump.post(self.chat.leave(member, reason, ev.now()))
+            return
+        if not self.up:  # the others hear of it later; the client need not wait
+            self.pump.post([Deliver(ev.Bye(ev.now(), reason), (member,)), Close(member, reason)])
+        self._propose(origin, Leave(reason))
+
+    def registered(self, member: Member) -> None:
+        pass  # the replica identifies it, where the log has the registration
+
+    def shutdown(self) -> None:
+        pass  # the other servers' members see this one's leave, one by one
+
+    async def drain(self) -> None:
+        while self._unsent:
+            self._sent = trio.Event()
+            await self._sent.wait()
+
+    async def save(self, nick: str, credential: Credential) -> None:
+        """Accounts' save: the registration goes through the log to every server."""
+        if not self.up:
+            raise DOWN
+        c = credential
+        account = Account(nick, c.salt, c.hash, c.n, c.r, c.p)
+        origin = entries.origin(self.instance, next(self._connections))
+        if not await self._propose_and_wait(origin, account):
+            raise DOWN
+
+    # ----------------------------------------------------------------- tasks
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async with self.redis:
+            await self._join_cluster()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._follow)
+                nursery.start_soon(self._propose_loop)
+                nursery.start_soon(self._keep_leases)
+                task_status.started()
+
+    async def _join_cluster(self) -> None:
+        """Take a lease, and catch up with the log before taking any client."""
+        redis = self.redis
+        await redis.set(f"{self.prefix}epoch", secrets.token_hex(8), condition=coredis.PureToken.NX)
+        self._epoch = await redis.get(f"{self.prefix}epoch")
+        await redis.set(self._lease_key(self.instance), b"1", px=self._lease_ms())
+        while await self._read(block=None):
+            pass
+        log.info("joined the chat as server %s at %s", self.instance, self.replica.position)
+
+    async def _follow(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self._read(block=5000)
+            except REDIS_DOWN as exc:
+                self._outage(exc)
+                await trio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not self.up:
+                await self._recovered()
+            backoff = 0.1
+
+    async def _read(self, block: int | None) -> int:
+        """Apply what the log holds after our position; returns how many."""
+        answer = await self.redis.xread(
+            {self._log_key: self.replica.position}, count=BATCH, block=block
+        )
+        got = answer.get(self._log_key.encode(), ()) if answer else ()
+        for item in got:
+            entry_id = _bytes(item.identifier)
+            try:
+                fields = {_bytes(k): _bytes(v) for k, v in item.field_values.items()}
+                entry = entries.decode(entry_id, fields)
+            except entries.BadEntry as exc:
+                log.error("skipped: %s", exc)
+                self.replica.position = entry_id
+                continue
+            self.pump.post(self.replica.apply(entry))
+            if (waiting := self._waiting.pop(entry.origin, None)) is not None:
+                waiting.set()
+        return len(got)
+
+    async def _propose_loop(self) -> None:
+        while True:
+            batch = [*self._retry, await self._receive.receive()]
+            self._retry = []
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._receive.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for origin, command in batch:
+                        pipe.xadd(self._log_key, entries.encode(origin, command))
+            except REDIS_DOWN as exc:
+                self._outage(exc)
+                self._failed(batch)
+                await self._back.wait()
+            self._unsent -= len(batch) - len(self._retry)
+            self._sent.set()
+
+    def _failed(self, batch: list[tuple[str, Command]]) -> None:
+        """Redis did not take ``batch``: each one who asked is told, and
+        leaving is kept to append later."""
+        for origin, command in batch:
+            if isinstance(command, Leave):
+                self._retry.append((origin, command))
+                continue
+            if (waiting := self._waiting.pop(origin, None)) is not None:
+                waiting.set()
+            member = self.replica.local.get(origin)
+            if isinstance(command, Ask | Enter) and member is not None:
+                self._refuse(member)
+
+    async def _keep_leases(self) -> None:
+        """Renew our lease; announce the servers whose lease ran out."""
+        while True:
+            await trio.sleep(self.lease / 3)
+            try:
+                renewed = await self.redis.set(
+                    self._lease_key(self.instance),
+                    b"1",
+                    px=self._lease_ms(),
+                    condition=coredis.PureToken.XX,
+                )
+                epoch = await self.redis.get(f"{self.prefix}epoch")
+                others = sorted({o.partition("/")[0] for o in self.replica.remote})
+                alive = [await self.redis.exists([self._lease_key(i)]) for i in others]
+            except REDIS_DOWN:
+                continue  # the follower tells the members
+            if not renewed or epoch != self._epoch:
+                raise BrokerLost(
+                    "this server's place in the chat is gone (its lease ran out, or Redis lost "
+                    "its data); start it again"
+                )
+            for instance, live in zip(others, alive, strict=True):
+                if not live:
+                    log.warning(
+                        "server %s stopped renewing its lease: its members are gone", instance
+                    )
+                    self._propose(entries.origin(self.instance, 0), Lost(instance))
+
+    # ---------------------------------------------------------------- helpers
+
+    def _propose(self, origin: str, command: Command) -> None:
+        self._unsent += 1
+        self._send.send_nowait((origin, command))
+
+    async def _propose_and_wait(self, origin: str, command: Command) -> bool:
+        """Append ``command`` and wait until the follower has applied it;
+        False when Redis did not take it."""
+        waiting = self._waiting[origin] = trio.Event()
+        self._propose(origin, command)
+        await waiting.wait()
+        return self.up
+
+    def _learn(self, account: Account) -> None:
+        if self.accounts is not None:
+            a = account
+            self.accounts.learn(a.nick, Credential(a.salt, a.hash, a.n, a.r, a.p))
+
+    def _refuse(self, member: Member) -> None:
+        self.pump.tell(member, ev.Error(ev.now(), Code.UNAVAILABLE, str(DOWN)))
+
+    def _outage(self, exc: BaseException) -> None:
+        if self.up:
+            log.error("lost contact with Redis: %r", exc)
+            self.up = False
+            self._back = trio.Event()
+            self._tell_all(OUTAGE_NOTICE)
+
+    async def _recovered(self) -> None:
+        log.info("back in contact with Redis")
+        self.up = True
+        self._back.set()
+        self._tell_all(BACK_NOTICE)
+
+    def _tell_all(self, text: str) -> None:
+        for member in list(self.replica.local.values()):
+            if member.present:
+                self.pump.tell(member, ev.Notice(ev.now(), text))
+
+    def _lease_key(self, instance: str) -> str:
+        return f"{self.prefix}server:{instance}"
+
+    def _lease_ms(self) -> int:
+        return int(self.lease * 1000)
+
+
+def connect(url: str) -> coredis.Redis[Any]:
+    """A client for the Redis at ``url`` (redis://HOST:PORT/DB)."""
+    return coredis.Redis.from_url(url, decode_responses=False)
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
