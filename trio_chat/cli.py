@@ -21,6 +21,8 @@ import trio
 from trio_chat.bench import command as bench_command
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
+from trio_chat.server.chat_server import MakeFront
+from trio_chat.server.front import ChatLost, LocalFront
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, maintain
 from trio_chat.transports import (
@@ -93,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the SQLite file for history and accounts; ':memory:' keeps them in memory "
         "until exit; 'none' keeps only the last --history-keep events per room, in memory "
         f"(default {DEFAULT_DB})",
+    )
+    server.add_argument(
+        "--broker",
+        metavar="URL",
+        help="serve one chat together with the other servers given the same Redis, at URL "
+        "(redis://HOST:PORT/DB); history, accounts and nicknames then live in Redis and --db "
+        "is not used (needs pip install 'trio-chat[broker]')",
     )
     server.add_argument(
         "--history-days",
@@ -244,7 +253,7 @@ def run_server(args: argparse.Namespace) -> int:
     failures: list[BaseException] = []
     try:
         trio.run(_serve_until_signalled, urls, limits, options, args)
-    except* (URLError, sqlite3.Error, OSError) as group:
+    except* (URLError, sqlite3.Error, OSError, ChatLost) as group:
         failures += group.exceptions
     for failure in failures:
         print(f"trio-chat: {failure}", file=sys.stderr)
@@ -255,7 +264,7 @@ async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with _open_store(args, limits) as (kept, accounts):
+        async with _open_store(args, limits) as (kept, accounts, front):
             listeners: list[trio.abc.Listener[Any]] = []
             try:
                 for url in urls:
@@ -268,7 +277,7 @@ async def _serve_until_signalled(
                     await trio.aclose_forcefully(listener)
                 raise
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
-            server = ChatServer(limits, store, accounts)
+            server = ChatServer(limits, store, accounts, front=front)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
                 await server.serve(listeners)
@@ -278,10 +287,13 @@ async def _serve_until_signalled(
 @asynccontextmanager
 async def _open_store(
     args: argparse.Namespace, limits: Limits
-) -> AsyncIterator[tuple[Store, Accounts]]:
+) -> AsyncIterator[tuple[Store, Accounts, MakeFront]]:
+    if args.broker:
+        yield _broker(args, limits)
+        return
     if args.db == "none":
         log.info("history in memory only: the last %d events per room", limits.history_keep)
-        yield MemoryStore.for_limits(limits), Accounts(hashing=limits.hash_workers)
+        yield MemoryStore.for_limits(limits), Accounts(hashing=limits.hash_workers), LocalFront
         return
     if args.db != ":memory:":
         _create_private(Path(args.db))
@@ -298,10 +310,32 @@ async def _open_store(
         )
         async with trio.open_nursery() as nursery:
             nursery.start_soon(functools.partial(maintain, db, days=args.history_days))
-            yield db, accounts
+            yield db, accounts, LocalFront
             nursery.cancel_scope.cancel()
     finally:
         await db.aclose()
+
+
+def _broker(args: argparse.Namespace, limits: Limits) -> tuple[Store, Accounts, MakeFront]:
+    try:
+        from trio_chat.cluster.broker import Broker, connect
+        from trio_chat.cluster.redis_store import RedisStore
+    except ImportError as exc:
+        raise ChatLost(f"--broker needs coredis: pip install 'trio-chat[broker]' ({exc})") from None
+    broker = Broker(connect(args.broker), lease=limits.lease, rooms=limits.history_rooms)
+    accounts = broker.accounts = Accounts(save=broker.save, hashing=limits.hash_workers)
+    store = RedisStore(
+        broker.redis,
+        keep=max(args.history_max, 0),
+        private_max=limits.private_max,
+        last_seq=broker.last_seq,
+    )
+    log.info(
+        "one chat with the other servers of the Redis at %s, as server %s",
+        args.broker,
+        broker.instance,
+    )
+    return store, accounts, broker.front
 
 
 def _create_private(path: Path) -> None:

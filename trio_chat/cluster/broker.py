@@ -40,8 +40,9 @@ from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import Accounts, Credential
-from trio_chat.server.front import Unavailable
+from trio_chat.server.front import ChatLost, Unavailable
 from trio_chat.server.pump import Pump
 from trio_chat.server.store import RoomIndex
 
@@ -57,7 +58,7 @@ BATCH = 1000  # entries per XADD round trip and per XREAD
 REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError)
 
 
-class BrokerLost(Exception):
+class BrokerLost(ChatLost):
     """This server can no longer follow the chat and must start again."""
 
 
@@ -93,6 +94,10 @@ class Broker:
         self._sent = trio.Event()  # set whenever a batch is in the log
 
     # ------------------------------------------------------------- the Front
+
+    def last_seq(self, room: str) -> int:
+        """Where ``room``'s numbering goes on from, as the log has it so far."""
+        return self.numbering.last_seq(fold(room))
 
     def front(self, chat: Chat, pump: Pump) -> Broker:
         self.chat = chat
@@ -157,7 +162,10 @@ class Broker:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with self.redis:
-            await self._join_cluster()
+            try:
+                await self._join_cluster()
+            except REDIS_DOWN as exc:
+                raise BrokerLost(f"cannot reach Redis: {exc}") from None
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._follow)
                 nursery.start_soon(self._propose_loop)

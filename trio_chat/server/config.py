@@ -71,6 +71,12 @@ class Limits:
         10_000, "rooms with stored history; beyond it the least active is forgotten (0: no cap)"
     )
     private_max: int = limit(10_000, "private messages kept per account (0: no cap)")
+    lease: float = limit(
+        15.0,
+        "broker mode: seconds a server's lease on its members lasts; a server that stops "
+        "renewing it has its members announced as gone within about this long",
+        metavar="SECONDS",
+    )
     shutdown_grace: float = limit(
         5.0, "seconds a closing connection has to receive its last events"
     )

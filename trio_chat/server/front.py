@@ -24,6 +24,11 @@ class Unavailable(Exception):
     """The chat cannot be reached for now (broker mode: Redis is down)."""
 
 
+class ChatLost(Exception):
+    """The server can no longer serve its chat and must stop (broker mode:
+    it lost its place among the servers)."""
+
+
 class Front(Protocol):
     chat: Chat
     pump: Pump
