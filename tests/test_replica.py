@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from trio_chat.chat import Chat, Close, Deliver, FetchHistory, Member
 from trio_chat.chat.effects import Effect
 from trio_chat.chat.rooms import ELSEWHERE
-from trio_chat.cluster import entries
+from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost
 from trio_chat.cluster.replica import LOST_REASON, Replica
 from trio_chat.protocol import events as ev
@@ -294,3 +294,49 @@ def test_log_entries_with_any_fields_are_entries_or_bad_entries(head, rest):
     except entries.BadEntry:
         return
     assert isinstance(entry, Entry)
+
+
+def test_a_server_that_starts_from_a_snapshot_goes_on_like_the_others(two):
+    log, a, b = two
+    alice, bob = a.connect(1), b.connect(1)
+    log.append(alice, Enter("alice"))
+    log.append(bob, Enter("bob"))
+    log.append(alice, Account("alice", b"s", b"h", 2, 1, 1))
+    log.append(bob, Ask(ev.Join("#dev")))
+    log.append(alice, Ask(ev.Join("#dev")))
+    log.append(alice, Ask(ev.Say("hi")))
+    log.append(bob, Ask(ev.Join("#ops")))
+    log.append(bob, Ask(ev.Part("#ops")))  # an emptied room
+    data = snapshot.dump(a.replica, a.index, [Account("alice", b"s", b"h", 2, 1, 1)])
+    c = Server("c")
+    accounts = snapshot.load(data, c.replica, c.index)
+    assert [x.nick for x in accounts] == ["alice"]
+    assert c.replica.position == a.replica.position
+    log.servers = (a, b, c)
+    carol = c.connect(1)
+    done = log.append(carol, Enter("carol", resume=(ev.RoomSeq("#dev", 1),)))
+    assert events_of(done["c"], ev.Welcome)[0].online == 3
+    log.append(carol, Ask(ev.Join("#ops")))
+    log.append(carol, Ask(ev.Who()))
+    log.append(bob, Ask(ev.ChangeNick("bobby")))
+    for server in (a, b, c):
+        chat = server.chat
+        assert {n: (m.nick, m.account, list(m.rooms)) for n, m in chat.members.items()} == {
+            "alice": ("alice", "alice", ["#lobby", "#dev"]),
+            "bobby": ("bobby", None, ["#lobby", "#dev"]),
+            "carol": ("carol", None, ["#lobby", "#dev", "#ops"]),
+        }
+        rooms = {n: (r.seq, r.chat_seq, r.nicks) for n, r in chat.rooms.items()}
+        assert rooms == {
+            "#lobby": (4, 0, ("alice", "bobby", "carol")),
+            "#dev": (5, 3, ("bobby", "alice", "carol")),
+            "#ops": (3, 2, ("carol",)),
+        }
+    # carol sees her own server's events only
+    assert [m.nick for m in c.chat.rooms["#dev"].recipients] == ["carol"]
+
+
+def test_a_snapshot_no_server_wrote_is_refused():
+    for data in (b"", b"[]", b'{"version": 99}', b'{"version": 1, "members": [[1]]}'):
+        with pytest.raises(snapshot.BadSnapshot):
+            snapshot.load(data, Server("c").replica, RoomIndex(10))

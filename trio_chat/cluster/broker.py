@@ -23,6 +23,7 @@ reconnect to another server or to it once restarted.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -35,7 +36,7 @@ import trio
 from coredis.exceptions import ConnectionError as RedisConnectionError
 
 from trio_chat.chat import Chat, Close, Deliver, Member
-from trio_chat.cluster import entries
+from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol import events as ev
@@ -55,6 +56,33 @@ OUTAGE_NOTICE = (
 BACK_NOTICE = "this server is back in contact: you may send again"
 LOCAL = (ev.Ping, ev.GetHelp)  # answered here, at once, even when Redis is down
 BATCH = 1000  # entries per XADD round trip and per XREAD
+SNAPSHOT_SECONDS = 60.0  # how often a server that has applied new entries writes a snapshot
+
+# Keep the newer snapshot, then trim the log below what every live server
+# (by its lease, which holds its position) and the snapshot still need.
+# KEYS: snapshot hash, log, servers set; ARGV: position, state, key prefix.
+SNAPSHOT_SCRIPT = """
+local function before(a, b)
+  local a1, a2 = string.match(a, '(%d+)-(%d+)')
+  local b1, b2 = string.match(b, '(%d+)-(%d+)')
+  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
+  return a1 < b1 or (a1 == b1 and a2 < b2)
+end
+local kept = redis.call('HGET', KEYS[1], 'position')
+if kept and not before(kept, ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'position', ARGV[1], 'state', ARGV[2])
+local oldest = ARGV[1]
+for _, server in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local at = redis.call('GET', ARGV[3] .. 'server:' .. server)
+  if not at then
+    redis.call('SREM', KEYS[3], server)
+  elseif before(at, oldest) then
+    oldest = at
+  end
+end
+redis.call('XTRIM', KEYS[2], 'MINID', oldest)
+return 1
+"""
 REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError)
 
 
@@ -76,6 +104,7 @@ class Broker:
         instance: str | None = None,
     ) -> None:
         self.redis = redis
+        self._snapshot_script = redis.register_script(SNAPSHOT_SCRIPT)
         self.prefix = prefix
         self.lease = lease
         self.instance = instance or secrets.token_hex(4)
@@ -83,6 +112,9 @@ class Broker:
         self.accounts: Accounts | None = None  # learns the log's registrations
         self.up = True
         self._log_key = f"{prefix}log"
+        self._snapshot_key = f"{prefix}snapshot"
+        self._servers_key = f"{prefix}servers"
+        self._snapshot_at = b"0-0"  # the position of the last snapshot written
         self._epoch: bytes | None = None
         self._connections = itertools.count(1)
         self._origins: dict[Member, str] = {}  # this server's members, once they ask to enter
@@ -177,9 +209,18 @@ class Broker:
         redis = self.redis
         await redis.set(f"{self.prefix}epoch", secrets.token_hex(8), condition=coredis.PureToken.NX)
         self._epoch = await redis.get(f"{self.prefix}epoch")
-        await redis.set(self._lease_key(self.instance), b"1", px=self._lease_ms())
+        # Held at the log's very start until we have caught up, so that no
+        # one trims what we are about to read.
+        await redis.set(self._lease_key(self.instance), b"0-0", px=self._lease_ms())
+        await redis.sadd(self._servers_key, [self.instance])
+        state = await redis.hget(self._snapshot_key, "state")
+        if state is not None:
+            for a in snapshot.load(_bytes(state), self.replica, self.numbering):
+                self._learn(a)
+            self._snapshot_at = self.replica.position
         while await self._read(block=None):
             pass
+        await redis.set(self._lease_key(self.instance), self.replica.position, px=self._lease_ms())
         log.info("joined the chat as server %s at %s", self.instance, self.replica.position)
 
     async def _follow(self) -> None:
@@ -250,13 +291,15 @@ class Broker:
                 self._refuse(member)
 
     async def _keep_leases(self) -> None:
-        """Renew our lease; announce the servers whose lease ran out."""
+        """Renew our lease; announce the servers whose lease ran out; now
+        and then, write a snapshot."""
+        next_snapshot = trio.current_time() + SNAPSHOT_SECONDS
         while True:
             await trio.sleep(self.lease / 3)
             try:
                 renewed = await self.redis.set(
                     self._lease_key(self.instance),
-                    b"1",
+                    self.replica.position,
                     px=self._lease_ms(),
                     condition=coredis.PureToken.XX,
                 )
@@ -276,6 +319,22 @@ class Broker:
                         "server %s stopped renewing its lease: its members are gone", instance
                     )
                     self._propose(entries.origin(self.instance, 0), Lost(instance))
+            if trio.current_time() >= next_snapshot and self.replica.position != self._snapshot_at:
+                next_snapshot = trio.current_time() + SNAPSHOT_SECONDS
+                with contextlib.suppress(*REDIS_DOWN):
+                    await self.write_snapshot()
+
+    async def write_snapshot(self) -> None:
+        """Keep this server's copy of the chat in Redis, and trim the log below it."""
+        accounts = [
+            Account(nick, c.salt, c.hash, c.n, c.r, c.p)
+            for nick, c in (self.accounts.credentials if self.accounts else {}).items()
+        ]
+        state = snapshot.dump(self.replica, self.numbering, accounts)
+        position = self.replica.position
+        keys = [self._snapshot_key, self._log_key, self._servers_key]
+        await self._snapshot_script(keys=keys, args=[position, state, self.prefix])
+        self._snapshot_at = position
 
     # ---------------------------------------------------------------- helpers
 

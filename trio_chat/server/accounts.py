@@ -85,6 +85,11 @@ class Accounts:
     def is_registered(self, nick: str) -> bool:
         return fold(nick) in self._credentials
 
+    @property
+    def credentials(self) -> dict[str, Credential]:
+        """Every registered nickname (folded) with its credential, a copy."""
+        return dict(self._credentials)
+
     def like(self, nick: str) -> str | None:
         """The registered nickname (folded) that ``nick`` is, or looks like."""
         if fold(nick) in self._credentials:

@@ -90,6 +90,16 @@ class RoomIndex:
         last = max(self._chatty.pop(room, seq), self._quiet.pop(room, seq), seq)
         (self._chatty if chat else self._quiet)[room] = last
 
+    def state(self) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+        """The floor, and the rooms without and with messages, least recent first."""
+        return self.floor, list(self._quiet.items()), list(self._chatty.items())
+
+    def restore(
+        self, floor: int, quiet: list[tuple[str, int]], chatty: list[tuple[str, int]]
+    ) -> None:
+        """Take back what ``state`` gave."""
+        self.floor, self._quiet, self._chatty = floor, dict(quiet), dict(chatty)
+
     def overflow(self) -> list[tuple[str, int]]:
         """Forget the rooms over the cap; returns them with their last numbers."""
         gone = []

@@ -1,0 +1,95 @@
+"""A copy of the chat as of one place in the log, so the log can be trimmed.
+
+A server that joins loads the latest snapshot and applies the log from the
+snapshot's place on, instead of the whole log since the first server
+started. It holds what the entries before it built up: who is connected to
+which server (by origin), each room with its members in order and its
+numbers, where the numbering of rooms goes on, and the registered
+nicknames. Nothing else of the chat outlives an entry.
+
+Sans-IO: a replica in, bytes out, and back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trio_chat.chat import Member
+from trio_chat.chat.rooms import ELSEWHERE, Room
+from trio_chat.cluster.entries import Account
+from trio_chat.cluster.replica import Replica
+from trio_chat.protocol.rules import fold
+from trio_chat.protocol.skeleton import skeleton
+from trio_chat.server.store import RoomIndex
+
+VERSION = 1
+
+
+class BadSnapshot(ValueError):
+    """A snapshot no server of this version wrote."""
+
+
+def dump(replica: Replica, numbering: RoomIndex, accounts: list[Account]) -> bytes:
+    """``replica`` as of its position, with the accounts it has learnt."""
+    chat = replica.chat
+    origins = {m: o for o, m in (*replica.local.items(), *replica.remote.items())}
+    floor, quiet, chatty = numbering.state()
+    state = {
+        "version": VERSION,
+        "position": replica.position.decode(),
+        "members": [
+            [origins[m], m.nick, m.account, [r.name for r in m.rooms.values()]]
+            for m in chat.members.values()
+        ],
+        "rooms": [
+            [r.name, r.seq, r.chat_seq, [origins[m] for m in r.members]]
+            for r in chat.rooms.values()
+        ],
+        "numbering": [floor, quiet, chatty],
+        "accounts": [[a.nick, a.salt.hex(), a.hash.hex(), a.n, a.r, a.p] for a in accounts],
+    }
+    return json.dumps(state, ensure_ascii=False).encode()
+
+
+def load(data: bytes, replica: Replica, numbering: RoomIndex) -> list[Account]:
+    """Make ``replica`` (of a server with no members yet) what ``data`` says;
+    returns the registered accounts, for the server's Accounts."""
+    try:
+        state = json.loads(data)
+        if state["version"] != VERSION:
+            raise BadSnapshot(f"snapshot version {state['version']!r}")
+        return _load(state, replica, numbering)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadSnapshot(f"snapshot: {exc!r}") from None
+
+
+def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list[Account]:
+    chat = replica.chat
+    members: dict[str, Member] = {}
+    for origin, nick, account, _ in state["members"]:
+        member = members[str(origin)] = Member(ELSEWHERE)
+        member.nick, member.account, member.present = str(nick), account and str(account), True
+        chat.members[fold(member.nick)] = member
+        chat.looks[skeleton(member.nick)] = member
+    for name, seq, chat_seq, origins in state["rooms"]:
+        room = chat.rooms[fold(name)] = Room(str(name), int(seq))
+        room.chat_seq = int(chat_seq)
+        for origin in origins:
+            room.add(members[origin])
+    for origin, _, _, rooms in state["members"]:
+        member = members[origin]
+        for name in rooms:
+            member.rooms[fold(name)] = chat.rooms[fold(name)]
+    replica.remote.update(members)
+    replica.position = str(state["position"]).encode()
+    floor, quiet, chatty = state["numbering"]
+    numbering.restore(int(floor), _pairs(quiet), _pairs(chatty))
+    return [
+        Account(str(nick), bytes.fromhex(salt), bytes.fromhex(hash), int(n), int(r), int(p))
+        for nick, salt, hash, n, r, p in state["accounts"]
+    ]
+
+
+def _pairs(items: list[Any]) -> list[tuple[str, int]]:
+    return [(str(room), int(seq)) for room, seq in items]
