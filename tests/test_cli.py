@@ -76,6 +76,19 @@ async def test_a_bad_listen_url_is_refused_with_a_reason():
     assert b"unknown scheme 'udp'" in result.stderr
 
 
+async def test_a_bad_url_among_the_clients_servers_is_refused_before_connecting():
+    urls = ["tcp://127.0.0.1:1", "udp://x:1"]
+    with trio.fail_after(30):
+        result = await trio.run_process(
+            [sys.executable, "-m", "trio_chat", "client", *urls, "--nick", "x"],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(b"trio-chat: 'udp://x:1': unknown scheme 'udp' (known: ")
+
+
 async def test_every_message_anyone_saw_survives_sigkill(tmp_path):
     db = str(tmp_path / "chat.db")
     process, port, _ = await start_server("--db", db, "--flood-rate", "0")

@@ -169,7 +169,11 @@ def _ws_origin(text: str) -> str:
 def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     client = commands.add_parser("client", help="chat in this terminal")
     client.add_argument(
-        "url", nargs="?", default=DEFAULT_URL, help=f"the server to join (default {DEFAULT_URL})"
+        "url",
+        nargs="*",
+        default=[DEFAULT_URL],
+        help="the server to join; with several, the next is tried when one fails or is lost "
+        f"(default {DEFAULT_URL})",
     )
     client.add_argument("--nick", required=True, help="your nickname")
     client.add_argument(
@@ -204,9 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_client(args: argparse.Namespace) -> int:
     from trio_chat.client import ui  # prompt_toolkit loads only for the client
+    from trio_chat.client.servers import Servers
 
     try:
-        url = parse_url(args.url)
+        urls = {str(url): url for url in map(parse_url, args.url)}
     except URLError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
@@ -216,8 +221,8 @@ def run_client(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
-    connect = functools.partial(open_stream, url, cafile=args.cafile)
-    return ui.run(args.nick, connect, history, password)
+    servers = Servers(list(urls), lambda url: open_stream(urls[url], cafile=args.cafile))
+    return ui.run(args.nick, servers, history, password)
 
 
 def run_server(args: argparse.Namespace) -> int:

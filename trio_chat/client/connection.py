@@ -1,7 +1,8 @@
 """The client's connection: it registers, rejoins and reconnects by itself.
 
-``ChatClient.run`` keeps one connection to the server at a time. When it is
-lost, the client waits (``Backoff``), connects again, registers the same
+``ChatClient.run`` keeps one connection to a server at a time. When it is
+lost, the client goes on to the next server (``Servers``), waiting
+(``Backoff``) once all of them have failed in a row, registers the same
 nickname (``Handshake``) and rejoins the rooms the user was in. What the user
 types meanwhile is kept in ``pending`` and sent once connected again.
 Everything the user should see goes to the ``show`` callback; ``changed`` is
@@ -33,6 +34,7 @@ from trio_chat.client.handshake import (
 )
 from trio_chat.client.mirror import RoomMirror
 from trio_chat.client.pending import MAX_PENDING, Pending
+from trio_chat.client.servers import Connector, Servers
 from trio_chat.client.shown import ClearScreen, Note, Shown
 from trio_chat.protocol import CLOSED, ClientConnection
 from trio_chat.protocol import events as ev
@@ -48,11 +50,10 @@ __all__ = [
     "ConnectionLost",
     "Connector",
     "Note",
+    "Servers",
     "Shown",
     "State",
 ]
-
-Connector = Callable[[], Awaitable[trio.abc.Stream]]
 
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
@@ -92,14 +93,15 @@ class _Events:
 class ChatClient:
     """One user's chat: typed lines in through ``submit``, the screen out through ``show``.
 
-    ``connect`` opens a fresh stream to the server for each attempt; tests
-    pass one that connects in memory or fails on purpose.
+    ``servers`` opens a fresh stream for each attempt, to one server after
+    another; a bare ``Connector`` is a single server. Tests pass ones that
+    connect in memory or fail on purpose.
     """
 
     def __init__(
         self,
         nick: str,
-        connect: Connector,
+        servers: Servers | Connector,
         *,
         show: Callable[[Shown], None],
         changed: Callable[[], None] = lambda: None,
@@ -112,7 +114,8 @@ class ChatClient:
         self.mirror = RoomMirror(nick)
         self.gaps = GapRepair()
         self.pending = Pending()
-        self._connect = connect
+        self.servers = servers if isinstance(servers, Servers) else Servers.one(servers)
+        self._was_welcomed = False
         self._show = show
         self._changed = changed
         self._backoff = backoff or Backoff()
@@ -151,6 +154,11 @@ class ChatClient:
     def room(self) -> str | None:
         """The current room: where a plain line goes."""
         return self.mirror.room
+
+    @property
+    def server(self) -> str | None:
+        """The server being connected to, when there is a choice; None if only one."""
+        return self.servers.current if len(self.servers) > 1 else None
 
     def nicknames(self) -> list[str]:
         """Everyone in the rooms the user is in, for completion."""
@@ -221,26 +229,32 @@ class ChatClient:
         self._changed()
 
     async def _keep_connected(self) -> None:
-        failures = 0
+        servers = self.servers
+        refused = 0  # attempts in a row that could not connect
         while True:
             self._set_state(State.CONNECTING)
             try:
-                stream = await self._connect()
+                stream = await servers.connect()
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                failures += 1
-                if failures == 1:  # the toolbar tells of the attempts that follow
+                refused += 1
+                if refused <= len(servers):  # the toolbar tells of the attempts that follow
                     self._show(Note(f"cannot connect: {exc or 'refused'}", "error"))
             else:
-                failures = 0
+                refused = 0
                 self._session_over = trio.Event()
                 try:
                     reason = await self._session(stream)
                 finally:
                     await trio.aclose_forcefully(stream)
                     self._session_over.set()
-                if not self._quit.is_set():
-                    self._show(Note(f"connection lost: {reason}", "error"))
-            await self._wait_to_retry()
+                if self._quit.is_set():
+                    return  # ``run`` ends with the session
+                self._show(Note(f"connection lost: {reason}", "error"))
+            if servers.failed():
+                await self._wait_to_retry()
+            elif servers.first_round:  # the switch to another server
+                again = "reconnecting" if self._was_welcomed else "connecting"
+                self._show(Note(f"{again} to {servers.current} ..."))
 
     async def _wait_to_retry(self) -> None:
         deadline = trio.current_time() + self._backoff.next()
@@ -303,6 +317,8 @@ class ChatClient:
 
         self._receive(event)
         self._backoff.reset()
+        self.servers.welcomed()
+        self._was_welcomed = True
         for request in rejoin_requests(rejoin, {fold(r.room) for r in resume}):
             await stream.send_all(conn.send(request))
             self.mirror.sent(request)

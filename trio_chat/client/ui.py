@@ -29,20 +29,21 @@ from prompt_toolkit.output import ColorDepth, create_output
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from trio_chat.client.completion import ChatCompleter
-from trio_chat.client.connection import ChatClient, ClearScreen, Connector, Shown, State
+from trio_chat.client.connection import ChatClient, ClearScreen, Servers, Shown, State
 from trio_chat.client.render import STYLE, render, to_ansi
 from trio_chat.protocol.rules import fold
 
 
 def toolbar(client: ChatClient) -> FormattedText:
     """The bottom line: connection state, nickname, room, how many are there."""
+    to = f" to {client.server}" if client.server else ""  # which one, when there are several
     match client.state:
         case State.CONNECTED:
             state = ("", " connected ")
         case State.RECONNECTING:
-            state = ("class:toolbar.reconnecting", f" reconnecting in {client.retry_in} s ")
+            state = ("class:toolbar.reconnecting", f" reconnecting{to} in {client.retry_in} s ")
         case State.CONNECTING:
-            state = ("class:toolbar.reconnecting", " connecting ")
+            state = ("class:toolbar.reconnecting", f" connecting{to} ")
         case State.OFFLINE:
             state = ("class:toolbar.offline", " offline: choose a nickname ")
         case State.PASSWORD:
@@ -109,10 +110,10 @@ class Terminal:
     """One chat session in the terminal, from start to a clean exit."""
 
     def __init__(
-        self, nick: str, connect: Connector, history: Path | None, password: str | None = None
+        self, nick: str, servers: Servers, history: Path | None, password: str | None = None
     ) -> None:
         self.client = ChatClient(
-            nick, connect, show=self.show, changed=self.refresh, password=password
+            nick, servers, show=self.show, changed=self.refresh, password=password
         )
         self.session = make_session(self.client, history)
         self.color_depth: ColorDepth = create_output().get_default_color_depth()
@@ -175,6 +176,6 @@ class Terminal:
         result.unwrap()
 
 
-def run(nick: str, connect: Connector, history: Path | None, password: str | None = None) -> int:
-    asyncio.run(Terminal(nick, connect, history, password).run())
+def run(nick: str, servers: Servers, history: Path | None, password: str | None = None) -> int:
+    asyncio.run(Terminal(nick, servers, history, password).run())
     return 0
