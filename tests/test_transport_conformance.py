@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 import pytest
 import trio
 import trio.testing
-from transport_harness import TRANSPORTS, Harness, socket_of
+from redis_harness import open_redis_server
+from transport_harness import BROKER, TRANSPORTS, Harness, socket_of
 
 from trio_chat.client.connection import ChatClient
 from trio_chat.protocol import events as ev
@@ -17,11 +19,16 @@ from trio_chat.testing import JsonClient, TextClient
 CHAT_LINE = r"^\[\d\d:\d\d:\d\d\] "
 
 
-@pytest.fixture(params=TRANSPORTS)
+@pytest.fixture(params=[*TRANSPORTS, BROKER])
 async def chat(request, nursery, tmp_path, certs):
-    harness = Harness(request.param, nursery, tmp_path, certs)
-    yield harness
-    await harness.close_all()
+    async with contextlib.AsyncExitStack() as stack:
+        broker = None
+        if request.param == BROKER:
+            redis = await stack.enter_async_context(open_redis_server(tmp_path / "redis", nursery))
+            broker = redis.url
+        harness = Harness(request.param, nursery, tmp_path, certs, broker=broker)
+        yield harness
+        await harness.close_all()
 
 
 async def test_users_join_and_chat(chat):

@@ -13,7 +13,8 @@ import trio
 import trio.testing
 import trustme
 
-from trio_chat import serve
+from trio_chat import ChatServer, serve
+from trio_chat.cluster.assemble import assemble
 from trio_chat.server import Limits
 from trio_chat.testing import MemoryListener, TextClient
 from trio_chat.transports import (
@@ -29,6 +30,8 @@ from trio_chat.transports import (
 
 # "-nodirect": as the server runs with --no-direct-write.
 TRANSPORTS = ["memory", "tcp", "tcp-nodirect", "tls", "unix", "unix-nodirect", "ws", "wss"]
+# The same over TCP with the server in broker mode, its chat in a real Redis.
+BROKER = "tcp-broker"
 
 # The transports that put layers of their own over a socket.
 LAYERED = {"tls": tls, "ws": websocket, "wss": websocket}
@@ -98,11 +101,19 @@ class Handing(trio.abc.Listener[trio.abc.Stream]):
 class Harness:
     """Runs the real server on one transport and connects clients through it."""
 
-    def __init__(self, kind: str, nursery: trio.Nursery, directory: Path, certs: Certificates):
+    def __init__(
+        self,
+        kind: str,
+        nursery: trio.Nursery,
+        directory: Path,
+        certs: Certificates,
+        broker: str | None = None,
+    ):
         self.kind = kind
         scheme, _, variant = kind.partition("-")
         self.scheme = scheme
         self.direct_write = variant != "nodirect"
+        self.broker = broker  # the Redis URL, in broker mode
         self.options = ServerOptions()
         self.nursery = nursery
         self.directory = directory
@@ -130,7 +141,14 @@ class Harness:
 
     async def start(self, **limits: Any) -> None:
         listeners = await self.listeners(**limits)
-        await self.nursery.start(functools.partial(serve, listeners, limits=Limits(**limits)))
+        if self.broker is None:
+            await self.nursery.start(functools.partial(serve, listeners, limits=Limits(**limits)))
+            return
+        cluster = assemble(self.broker, Limits(**limits))
+        server = ChatServer(
+            Limits(**limits), cluster.store, cluster.accounts, front=cluster.broker.front
+        )
+        await self.nursery.start(server.serve, listeners)
 
     async def stream(self, *, slow: bool = False) -> trio.abc.Stream:
         """A client connection; a ``slow`` one holds little unread data."""

@@ -323,24 +323,14 @@ async def _open_store(
 
 def _broker(args: argparse.Namespace, limits: Limits) -> tuple[Store, Accounts, MakeFront]:
     try:
-        from trio_chat.cluster.broker import Broker, connect
-        from trio_chat.cluster.redis_store import RedisStore
+        from trio_chat.cluster.assemble import assemble
     except ImportError as exc:
         raise ChatLost(f"--broker needs coredis: pip install 'trio-chat[broker]' ({exc})") from None
-    broker = Broker(connect(args.broker), lease=limits.lease, rooms=limits.history_rooms)
-    accounts = broker.accounts = Accounts(save=broker.save, hashing=limits.hash_workers)
-    store = RedisStore(
-        broker.redis,
-        keep=max(args.history_max, 0),
-        private_max=limits.private_max,
-        last_seq=broker.last_seq,
-    )
+    cluster = assemble(args.broker, limits, history_max=max(args.history_max, 0))
     log.info(
-        "one chat with the other servers of the Redis at %s, as server %s",
-        args.broker,
-        broker.instance,
+        "one chat with the other servers on %s, as server %s", args.broker, cluster.broker.instance
     )
-    return store, accounts, broker.front
+    return cluster.store, cluster.accounts, cluster.broker.front
 
 
 def _create_private(path: Path) -> None:

@@ -60,7 +60,8 @@ SNAPSHOT_SECONDS = 60.0  # how often a server that has applied new entries write
 
 # Keep the newer snapshot, then trim the log below what every live server
 # (by its lease, which holds its position) and the snapshot still need.
-# KEYS: snapshot hash, log, servers set; ARGV: position, state, key prefix.
+# KEYS: snapshot hash, log, servers set; ARGV: position, state, key prefix,
+# the writer (whose lease may be older than the position it writes).
 SNAPSHOT_SCRIPT = """
 local function before(a, b)
   local a1, a2 = string.match(a, '(%d+)-(%d+)')
@@ -74,6 +75,9 @@ redis.call('HSET', KEYS[1], 'position', ARGV[1], 'state', ARGV[2])
 local oldest = ARGV[1]
 for _, server in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local at = redis.call('GET', ARGV[3] .. 'server:' .. server)
+  if server == ARGV[4] then
+    at = ARGV[1]
+  end
   if not at then
     redis.call('SREM', KEYS[3], server)
   elseif before(at, oldest) then
@@ -333,7 +337,7 @@ class Broker:
         state = snapshot.dump(self.replica, self.numbering, accounts)
         position = self.replica.position
         keys = [self._snapshot_key, self._log_key, self._servers_key]
-        await self._snapshot_script(keys=keys, args=[position, state, self.prefix])
+        await self._snapshot_script(keys=keys, args=[position, state, self.prefix, self.instance])
         self._snapshot_at = position
 
     # ---------------------------------------------------------------- helpers
