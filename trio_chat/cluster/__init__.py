@@ -1,0 +1,1 @@
+"""Broker mode: several servers, one chat, through Redis."""
