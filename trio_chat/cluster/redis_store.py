@@ -144,7 +144,11 @@ class RedisStore:
         return self._last_seq(room)
 
     async def append(self, events: Sequence[Stored]) -> None:
-        """In one round trip; a room event already there is dropped (see the module)."""
+        """In one round trip; a room event already there is dropped (see the module).
+
+        Private messages have no such check: a call the client retries after
+        a lost connection may store one twice.
+        """
         room_keys: list[str] = []
         room_args: list[str | bytes] = []
         private_keys: list[str] = []
