@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import trio
+from redis_harness import RedisServer, open_redis_server, redis_server_or_skip
 from transport_harness import Certificates
 
 from trio_chat import ChatServer, Limits, serve
@@ -37,3 +38,24 @@ def start_chat(nursery: trio.Nursery) -> StartChat:
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """A private CA and a server certificate for 127.0.0.1, made for this run."""
     return Certificates.make(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def redis_executable() -> str:
+    """The path of redis-server; without it the test is skipped (fails under CI)."""
+    return redis_server_or_skip()
+
+
+@pytest.fixture
+async def redis_server(redis_executable, tmp_path, nursery) -> AsyncIterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 that keeps nothing across a restart."""
+    async with open_redis_server(redis_executable, tmp_path / "redis", nursery) as server:
+        yield server
+
+
+@pytest.fixture
+async def persistent_redis(redis_executable, tmp_path, nursery) -> AsyncIterator[RedisServer]:
+    """A real redis-server with an append-only file: data survives stop() then start()."""
+    directory = tmp_path / "redis"
+    async with open_redis_server(redis_executable, directory, nursery, appendonly=True) as server:
+        yield server
