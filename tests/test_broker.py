@@ -49,6 +49,12 @@ class Running:
         return client
 
 
+def first(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
 async def start(nursery: trio.Nursery, redis: RedisServer, **limits: object) -> Running:
     settings = Limits(**limits)  # type: ignore[arg-type]
     cluster = assemble(redis.url, settings, history_max=1000)
@@ -59,8 +65,8 @@ async def start(nursery: trio.Nursery, redis: RedisServer, **limits: object) -> 
         try:
             with running.scope:
                 await server.serve([running.listener], task_status=task_status)
-        except ChatLost as exc:
-            running.failure = exc
+        except* ChatLost as group:
+            running.failure = first(group)
         finally:
             running.ended.set()
 
@@ -80,7 +86,9 @@ async def said(client: JsonClient, count: int) -> list[tuple[int, str, str]]:
 async def test_members_of_three_servers_see_one_order(nursery, redis_server):
     with trio.fail_after(TIMEOUT):
         servers = [await start(nursery, redis_server) for _ in range(3)]
-        clients = [await s.json(nick) for s, nick in zip(servers, ["ann", "bob", "cid"], strict=True)]
+        clients = [
+            await s.json(nick) for s, nick in zip(servers, ["ann", "bob", "cid"], strict=True)
+        ]
 
         async def talk(client: JsonClient, name: str) -> None:
             for i in range(20):
@@ -250,9 +258,7 @@ async def test_a_server_whose_redis_lost_its_data_stops_rather_than_serve_anothe
         assert isinstance(one.failure, ChatLost)
 
 
-async def test_a_server_that_starts_after_the_log_was_trimmed_knows_everyone(
-    nursery, redis_server
-):
+async def test_a_server_that_starts_after_the_log_was_trimmed_knows_everyone(nursery, redis_server):
     with trio.fail_after(TIMEOUT):
         one = await start(nursery, redis_server)
         ann = await one.json("ann")

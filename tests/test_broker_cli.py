@@ -5,17 +5,22 @@ from __future__ import annotations
 import signal
 
 import trio
-
 from test_cli import read_log_until, start_server
+
 from trio_chat.testing import TextClient
 
 
 async def test_two_server_processes_serve_one_chat(redis_server):
     servers = [await start_server("--broker", redis_server.url, "--lease", "1") for _ in range(2)]
+    clients: list[TextClient] = []
+
+    async def connect(port: int) -> TextClient:
+        clients.append(TextClient(await trio.open_tcp_stream("127.0.0.1", port)))
+        return clients[-1]
+
     try:
         (_, port_a, _), (process_b, port_b, log_b) = servers
-        alice = TextClient(await trio.open_tcp_stream("127.0.0.1", port_a))
-        bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port_b))
+        alice, bob = await connect(port_a), await connect(port_b)
         await alice.login("alice")
         welcome = await bob.login("bob")
         assert "with alice (2 online)" in welcome
@@ -23,7 +28,7 @@ async def test_two_server_processes_serve_one_chat(redis_server):
         await alice.expect(r"\] bob: hi alice, from the other server$")
         await alice.send_line("/msg bob and privately")
         await bob.expect(r"\[private\] alice -> bob: and privately$")
-        taken = TextClient(await trio.open_tcp_stream("127.0.0.1", port_b))
+        taken = await connect(port_b)
         await taken.send_line("alice")
         await taken.expect('nickname "alice" is taken')
         # a server killed outright: its users are announced as gone, in time
@@ -34,6 +39,8 @@ async def test_two_server_processes_serve_one_chat(redis_server):
         with trio.fail_after(30):
             assert await process_b.wait() == 0
     finally:
+        for client in clients:
+            await client.stream.aclose()
         for process, _, _ in servers:
             process.kill()
             await process.wait()

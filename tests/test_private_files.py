@@ -70,8 +70,8 @@ def test_an_old_history_file_is_made_private_and_its_passwords_not_offered(tmp_p
 
 async def test_the_database_file_is_created_private(tmp_path):
     path = tmp_path / "new" / "chat.db"
-    args = argparse.Namespace(db=str(path), history_days=0, history_max=0)
-    async with _open_store(args, Limits()) as (store, accounts):
+    args = argparse.Namespace(db=str(path), history_days=0, history_max=0, broker=None)
+    async with _open_store(args, Limits()) as (store, accounts, _):
         await accounts.create("alice", "correct horse")
         message = ev.Message(ev.now(), "#lobby", 1, "alice", "hi")
         kept: list[Stored] = [message]

@@ -24,7 +24,10 @@ async def chat(request, nursery, tmp_path, certs):
     async with contextlib.AsyncExitStack() as stack:
         broker = None
         if request.param == BROKER:
-            redis = await stack.enter_async_context(open_redis_server(tmp_path / "redis", nursery))
+            executable = request.getfixturevalue("redis_executable")
+            redis = await stack.enter_async_context(
+                open_redis_server(executable, tmp_path / "redis", nursery)
+            )
             broker = redis.url
         harness = Harness(request.param, nursery, tmp_path, certs, broker=broker)
         yield harness

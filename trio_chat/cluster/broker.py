@@ -34,6 +34,7 @@ from typing import Any
 import coredis
 import trio
 from coredis.exceptions import ConnectionError as RedisConnectionError
+from coredis.retry import NoRetryPolicy
 
 from trio_chat.chat import Chat, Close, Deliver, Member
 from trio_chat.cluster import entries, snapshot
@@ -388,8 +389,12 @@ class Broker:
 
 
 def connect(url: str) -> coredis.Redis[Any]:
-    """A client for the Redis at ``url`` (redis://HOST:PORT/DB)."""
-    return coredis.Redis.from_url(url, decode_responses=False)
+    """A client for the Redis at ``url`` (redis://HOST:PORT/DB).
+
+    It never sends a command again by itself: an XADD that Redis took
+    before the connection broke would append the same request twice.
+    """
+    return coredis.Redis.from_url(url, decode_responses=False, retry_policy=NoRetryPolicy())
 
 
 def _bytes(value: str | bytes) -> bytes:
