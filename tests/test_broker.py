@@ -272,3 +272,22 @@ async def test_a_server_that_starts_after_the_log_was_trimmed_knows_everyone(nur
         bob = await two.json("bob")
         await bob.send(ev.Who("#dev"))
         assert (await bob.expect(ev.Members)).nicks == ("ann",)
+
+
+async def test_a_server_whose_lease_ran_out_goes_on_under_a_new_name(nursery, redis_server):
+    with trio.fail_after(TIMEOUT):
+        one = await start(nursery, redis_server, lease=1.0)
+        two = await start(nursery, redis_server, lease=1.0)
+        ann, bob = await one.text("ann"), await two.json("bob")
+        await bob.expect(ev.Joined)
+        old = one.cluster.broker.instance
+        # as if Redis had been unreachable for longer than the lease
+        await two.cluster.broker.redis.delete([f"trio-chat:server:{old}"])
+        left = await bob.expect(ev.Left)
+        assert (left.nick, left.reason) == ("ann", LOST_REASON)
+        lines = await ann.lines_until_closed()
+        assert lines[-1].endswith(f"* disconnected: {LOST_REASON}")
+        assert one.cluster.broker.instance != old
+        again = await one.text("ann")
+        await again.send_line("back")
+        assert (await bob.expect(ev.Message)).text == "back"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 
 import trio
 from test_cli import read_log_until, start_server
@@ -46,3 +47,13 @@ async def test_two_server_processes_serve_one_chat(redis_server):
             await process.wait()
             assert process.stderr is not None
             await process.stderr.aclose()
+
+
+async def test_a_broker_url_that_is_not_one_redis_is_refused_with_a_reason():
+    result = await trio.run_process(
+        [sys.executable, "-m", "trio_chat", "server", "--broker", "redis+sentinel://h/m"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert b"Sentinel and Cluster URLs are not supported" in result.stderr

@@ -4,32 +4,31 @@ Each server appends what its members ask to one Redis Stream, the log
 (XADD gives the order), and follows the log with a blocking XREAD, applying
 every entry, its own and the others', to its copy of the chat (``Replica``).
 So a member's own message comes back to it through the log, like everyone
-else's, and a nickname taken on two servers at once goes to whichever
+else's, and a nickname asked for on two servers at once goes to whichever
 ``enter`` the log has first. The chat never awaits Redis: what it needs
 from Redis is the order, and that is an input, the entry's place in the log.
 
 Three tasks run beside the server's: the proposer (appends what sessions
-ask, in batches, one round trip each), the follower, and the lease keeper
-(this server's lease, and the leases of the servers whose members this one
-sees: when one runs out, its members are announced as gone).
+ask, in batches, one round trip each), the follower, and the keeper (renews
+this server's lease, announces the servers whose lease ran out, writes a
+snapshot now and then; see ``keeper.py``).
 
 When Redis cannot be reached, members are told, and what they send is
 refused with ``unavailable`` rather than lost; leaving is kept and appended
-once Redis is back, when the follower catches up from where it stopped.
-A server whose own lease ran out, or that finds the log gone (Redis started
-again without its data), cannot know what it missed: it stops, and clients
-reconnect to another server or to it once restarted.
+once Redis is back, when the follower catches up from where it stopped. A
+server that finds Redis without the chat it followed (Redis started again
+without its data) cannot know what it missed: it stops, and its clients
+reconnect to another server, or to it once restarted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import math
-import secrets
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import coredis
 import trio
@@ -39,6 +38,7 @@ from coredis.retry import NoRetryPolicy
 from trio_chat.chat import Chat, Close, Deliver, Member
 from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
+from trio_chat.cluster.keeper import EpochChanged, Keeper, Keys
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
@@ -57,38 +57,10 @@ OUTAGE_NOTICE = (
 BACK_NOTICE = "this server is back in contact: you may send again"
 LOCAL = (ev.Ping, ev.GetHelp)  # answered here, at once, even when Redis is down
 BATCH = 1000  # entries per XADD round trip and per XREAD
+HELD_BACK = 4 * BATCH  # entries waiting to be appended before readers are held back
 SNAPSHOT_SECONDS = 60.0  # how often a server that has applied new entries writes a snapshot
-
-# Keep the newer snapshot, then trim the log below what every live server
-# (by its lease, which holds its position) and the snapshot still need.
-# KEYS: snapshot hash, log, servers set; ARGV: position, state, key prefix,
-# the writer (whose lease may be older than the position it writes).
-SNAPSHOT_SCRIPT = """
-local function before(a, b)
-  local a1, a2 = string.match(a, '(%d+)-(%d+)')
-  local b1, b2 = string.match(b, '(%d+)-(%d+)')
-  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
-  return a1 < b1 or (a1 == b1 and a2 < b2)
-end
-local kept = redis.call('HGET', KEYS[1], 'position')
-if kept and not before(kept, ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'position', ARGV[1], 'state', ARGV[2])
-local oldest = ARGV[1]
-for _, server in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local at = redis.call('GET', ARGV[3] .. 'server:' .. server)
-  if server == ARGV[4] then
-    at = ARGV[1]
-  end
-  if not at then
-    redis.call('SREM', KEYS[3], server)
-  elseif before(at, oldest) then
-    oldest = at
-  end
-end
-redis.call('XTRIM', KEYS[2], 'MINID', oldest)
-return 1
-"""
 REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError)
+SCHEMES = ("redis", "rediss", "unix")
 
 
 class BrokerLost(ChatLost):
@@ -101,26 +73,19 @@ class Broker:
 
     def __init__(
         self,
-        redis: coredis.Redis[bytes],
+        redis: coredis.Redis[Any],
         *,
         prefix: str = "trio-chat:",
         lease: float = 15.0,
         rooms: int = 10_000,
-        instance: str | None = None,
     ) -> None:
         self.redis = redis
-        self._snapshot_script = redis.register_script(SNAPSHOT_SCRIPT)
-        self.prefix = prefix
         self.lease = lease
-        self.instance = instance or secrets.token_hex(4)
+        self.keeper = Keeper(redis, Keys(prefix), lease)
         self.numbering = RoomIndex(rooms)
         self.accounts: Accounts | None = None  # learns the log's registrations
         self.up = True
-        self._log_key = f"{prefix}log"
-        self._snapshot_key = f"{prefix}snapshot"
-        self._servers_key = f"{prefix}servers"
         self._snapshot_at = b"0-0"  # the position of the last snapshot written
-        self._epoch: bytes | None = None
         self._connections = itertools.count(1)
         self._origins: dict[Member, str] = {}  # this server's members, once they ask to enter
         self._waiting: dict[str, trio.Event] = {}  # origins waiting for their entry to be applied
@@ -128,13 +93,17 @@ class Broker:
         self._back = trio.Event()
         self._send, self._receive = trio.open_memory_channel[tuple[str, Command]](math.inf)
         self._unsent = 0  # entries proposed and not yet in the log
-        self._sent = trio.Event()  # set whenever a batch is in the log
+        self._sent = trio.Event()  # set whenever a batch is in the log (or refused)
 
-    # ------------------------------------------------------------- the Front
+    @property
+    def instance(self) -> str:
+        return self.keeper.instance
 
     def last_seq(self, room: str) -> int:
         """Where ``room``'s numbering goes on from, as the log has it so far."""
         return self.numbering.last_seq(fold(room))
+
+    # ------------------------------------------------------------- the Front
 
     def front(self, chat: Chat, pump: Pump) -> Broker:
         self.chat = chat
@@ -148,7 +117,7 @@ class Broker:
         if not self.up:
             self._refuse(member)
             return
-        origin = entries.origin(self.instance, next(self._connections))
+        origin = self._origin()
         self._origins[member] = origin
         self.replica.local[origin] = member
         await self._propose_and_wait(origin, Enter(nick, identified, tuple(resume)))
@@ -178,7 +147,13 @@ class Broker:
         pass  # the replica identifies it, where the log has the registration
 
     def shutdown(self) -> None:
-        pass  # the other servers' members see this one's leave, one by one
+        pass  # the other servers' members see this one's members leave
+
+    async def wait_for_room(self) -> None:
+        while self._unsent > HELD_BACK:
+            self._sent = trio.Event()
+            await self._sent.wait()
+        await self.pump.wait_for_room()
 
     async def drain(self) -> None:
         while self._unsent:
@@ -187,12 +162,10 @@ class Broker:
 
     async def save(self, nick: str, credential: Credential) -> None:
         """Accounts' save: the registration goes through the log to every server."""
-        if not self.up:
-            raise DOWN
         c = credential
-        account = Account(nick, c.salt, c.hash, c.n, c.r, c.p)
-        origin = entries.origin(self.instance, next(self._connections))
-        if not await self._propose_and_wait(origin, account):
+        if not self.up or not await self._propose_and_wait(
+            self._origin(), Account(nick, c.salt, c.hash, c.n, c.r, c.p)
+        ):
             raise DOWN
 
     # ----------------------------------------------------------------- tasks
@@ -200,32 +173,25 @@ class Broker:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with self.redis:
             try:
-                await self._join_cluster()
+                await self._join()
             except REDIS_DOWN as exc:
                 raise BrokerLost(f"cannot reach Redis: {exc}") from None
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._follow)
                 nursery.start_soon(self._propose_loop)
-                nursery.start_soon(self._keep_leases)
+                nursery.start_soon(self._keep)
                 task_status.started()
 
-    async def _join_cluster(self) -> None:
+    async def _join(self) -> None:
         """Take a lease, and catch up with the log before taking any client."""
-        redis = self.redis
-        await redis.set(f"{self.prefix}epoch", secrets.token_hex(8), condition=coredis.PureToken.NX)
-        self._epoch = await redis.get(f"{self.prefix}epoch")
-        # Held at the log's very start until we have caught up, so that no
-        # one trims what we are about to read.
-        await redis.set(self._lease_key(self.instance), b"0-0", px=self._lease_ms())
-        await redis.sadd(self._servers_key, [self.instance])
-        state = await redis.hget(self._snapshot_key, "state")
+        state = await self.keeper.join()
         if state is not None:
-            for a in snapshot.load(_bytes(state), self.replica, self.numbering):
-                self._learn(a)
+            for account in snapshot.load(state, self.replica, self.numbering):
+                self._learn(account)
             self._snapshot_at = self.replica.position
         while await self._read(block=None):
             pass
-        await redis.set(self._lease_key(self.instance), self.replica.position, px=self._lease_ms())
+        await self.keeper.renew(self.replica.position)
         log.info("joined the chat as server %s at %s", self.instance, self.replica.position)
 
     async def _follow(self) -> None:
@@ -239,15 +205,14 @@ class Broker:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if not self.up:
-                await self._recovered()
+                self._recovered()
             backoff = 0.1
 
     async def _read(self, block: int | None) -> int:
         """Apply what the log holds after our position; returns how many."""
-        answer = await self.redis.xread(
-            {self._log_key: self.replica.position}, count=BATCH, block=block
-        )
-        got = answer.get(self._log_key.encode(), ()) if answer else ()
+        key = self.keeper.keys.log
+        answer = await self.redis.xread({key: self.replica.position}, count=BATCH, block=block)
+        got = answer.get(key.encode(), ()) if answer else ()
         for item in got:
             entry_id = _bytes(item.identifier)
             try:
@@ -263,6 +228,7 @@ class Broker:
         return len(got)
 
     async def _propose_loop(self) -> None:
+        key = self.keeper.keys.log
         while True:
             batch = [*self._retry, await self._receive.receive()]
             self._retry = []
@@ -274,19 +240,20 @@ class Broker:
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for origin, command in batch:
-                        pipe.xadd(self._log_key, entries.encode(origin, command))
+                        pipe.xadd(key, entries.encode(origin, command))
             except REDIS_DOWN as exc:
                 self._outage(exc)
                 self._failed(batch)
-                await self._back.wait()
             self._unsent -= len(batch) - len(self._retry)
             self._sent.set()
+            if self._retry:
+                await self._back.wait()
 
     def _failed(self, batch: list[tuple[str, Command]]) -> None:
         """Redis did not take ``batch``: each one who asked is told, and
         leaving is kept to append later."""
         for origin, command in batch:
-            if isinstance(command, Leave):
+            if isinstance(command, Leave | Lost):
                 self._retry.append((origin, command))
                 continue
             if (waiting := self._waiting.pop(origin, None)) is not None:
@@ -295,53 +262,54 @@ class Broker:
             if isinstance(command, Ask | Enter) and member is not None:
                 self._refuse(member)
 
-    async def _keep_leases(self) -> None:
+    async def _keep(self) -> None:
         """Renew our lease; announce the servers whose lease ran out; now
         and then, write a snapshot."""
         next_snapshot = trio.current_time() + SNAPSHOT_SECONDS
         while True:
             await trio.sleep(self.lease / 3)
             try:
-                renewed = await self.redis.set(
-                    self._lease_key(self.instance),
-                    self.replica.position,
-                    px=self._lease_ms(),
-                    condition=coredis.PureToken.XX,
-                )
-                epoch = await self.redis.get(f"{self.prefix}epoch")
-                others = sorted({o.partition("/")[0] for o in self.replica.remote})
-                alive = [await self.redis.exists([self._lease_key(i)]) for i in others]
+                await self._renew()
+                if trio.current_time() >= next_snapshot:
+                    next_snapshot = trio.current_time() + SNAPSHOT_SECONDS
+                    if self.replica.position != self._snapshot_at:
+                        await self.write_snapshot()
             except REDIS_DOWN:
                 continue  # the follower tells the members
-            if not renewed or epoch != self._epoch:
+            except EpochChanged:
                 raise BrokerLost(
-                    "this server's place in the chat is gone (its lease ran out, or Redis lost "
-                    "its data); start it again"
-                )
-            for instance, live in zip(others, alive, strict=True):
-                if not live:
-                    log.warning(
-                        "server %s stopped renewing its lease: its members are gone", instance
-                    )
-                    self._propose(entries.origin(self.instance, 0), Lost(instance))
-            if trio.current_time() >= next_snapshot and self.replica.position != self._snapshot_at:
-                next_snapshot = trio.current_time() + SNAPSHOT_SECONDS
-                with contextlib.suppress(*REDIS_DOWN):
-                    await self.write_snapshot()
+                    "Redis no longer holds the chat this server was following (was it "
+                    "started again without its data?); start this server again"
+                ) from None
+
+    async def _renew(self) -> None:
+        if not await self.keeper.renew(self.replica.position):
+            log.warning(
+                "this server's lease ran out while Redis was unreachable: its members will be "
+                "announced as gone, and it goes on as server %s",
+                self.instance,
+            )
+            self.replica.instance = self.instance
+        origins = (*self.replica.local, *self.replica.remote)
+        others = sorted({o.partition("/")[0] for o in origins} - {self.instance})
+        for instance in await self.keeper.gone(others):
+            log.warning("server %s stopped renewing its lease: its members are gone", instance)
+            self._propose(entries.origin(self.instance, 0), Lost(instance))
 
     async def write_snapshot(self) -> None:
         """Keep this server's copy of the chat in Redis, and trim the log below it."""
-        accounts = [
-            Account(nick, c.salt, c.hash, c.n, c.r, c.p)
-            for nick, c in (self.accounts.credentials if self.accounts else {}).items()
-        ]
-        state = snapshot.dump(self.replica, self.numbering, accounts)
+        credentials = self.accounts.credentials if self.accounts else {}
+        accounts = [Account(n, c.salt, c.hash, c.n, c.r, c.p) for n, c in credentials.items()]
         position = self.replica.position
-        keys = [self._snapshot_key, self._log_key, self._servers_key]
-        await self._snapshot_script(keys=keys, args=[position, state, self.prefix, self.instance])
+        await self.keeper.write_snapshot(
+            position, snapshot.dump(self.replica, self.numbering, accounts)
+        )
         self._snapshot_at = position
 
     # ---------------------------------------------------------------- helpers
+
+    def _origin(self) -> str:
+        return entries.origin(self.instance, next(self._connections))
 
     def _propose(self, origin: str, command: Command) -> None:
         self._unsent += 1
@@ -370,7 +338,7 @@ class Broker:
             self._back = trio.Event()
             self._tell_all(OUTAGE_NOTICE)
 
-    async def _recovered(self) -> None:
+    def _recovered(self) -> None:
         log.info("back in contact with Redis")
         self.up = True
         self._back.set()
@@ -381,19 +349,19 @@ class Broker:
             if member.present:
                 self.pump.tell(member, ev.Notice(ev.now(), text))
 
-    def _lease_key(self, instance: str) -> str:
-        return f"{self.prefix}server:{instance}"
-
-    def _lease_ms(self) -> int:
-        return int(self.lease * 1000)
-
 
 def connect(url: str) -> coredis.Redis[Any]:
-    """A client for the Redis at ``url`` (redis://HOST:PORT/DB).
+    """A client for the one Redis at ``url`` (redis://, rediss:// or unix://).
 
     It never sends a command again by itself: an XADD that Redis took
     before the connection broke would append the same request twice.
     """
+    scheme = urlsplit(url).scheme
+    if scheme not in SCHEMES:
+        raise BrokerLost(
+            f"--broker {url!r}: give one Redis as redis://HOST:PORT/DB, rediss://... (TLS) or "
+            "unix://PATH (Sentinel and Cluster URLs are not supported)"
+        )
     return coredis.Redis.from_url(url, decode_responses=False, retry_policy=NoRetryPolicy())
 
 

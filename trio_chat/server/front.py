@@ -63,6 +63,10 @@ class Front(Protocol):
         """The server is shutting down."""
         ...
 
+    async def wait_for_room(self) -> None:
+        """Wait while the chat is far behind, so readers slow to its pace."""
+        ...
+
 
 class LocalFront:
     """One server alone: the chat is asked at once, in the order of calls."""
@@ -95,3 +99,6 @@ class LocalFront:
 
     def shutdown(self) -> None:
         self.chat.shutdown()
+
+    async def wait_for_room(self) -> None:
+        await self.pump.wait_for_room()

@@ -142,7 +142,7 @@ class Session:
             self._reason = "no nickname chosen in time"
             return
         while await self._next_request():
-            await self.pump.wait_for_room()
+            await self.front.wait_for_room()
 
     async def _next_request(self) -> bool:
         """Read and carry out one request; False when the session should end."""
