@@ -291,3 +291,19 @@ async def test_a_server_whose_lease_ran_out_goes_on_under_a_new_name(nursery, re
         again = await one.text("ann")
         await again.send_line("back")
         assert (await bob.expect(ev.Message)).text == "back"
+
+
+async def test_past_its_cap_on_rooms_redis_keeps_the_history_of_that_many(nursery, redis_server):
+    with trio.fail_after(TIMEOUT):
+        one = await start(nursery, redis_server, history_rooms=2)
+        ann = await one.text("ann")
+        for n in range(10):
+            await ann.send_line(f"/join #r{n}")
+            await ann.send_line(f"hello {n}")
+            await ann.expect(rf"ann: hello {n}$")
+            await ann.send_line(f"/part #r{n}")
+        await ann.send_line("/join #last")
+        await ann.expect(r"ann joined #last")
+        kept = await one.cluster.broker.redis.keys("trio-chat:room:*")
+        # the cap, and the room the last append made
+        assert len(kept) <= 3

@@ -29,5 +29,6 @@ def assemble(
         keep=history_max,
         private_max=limits.private_max,
         last_seq=broker.last_seq,
+        forgotten=broker.forgotten,
     )
     return Cluster(broker, store, accounts)

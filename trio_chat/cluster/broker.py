@@ -103,6 +103,11 @@ class Broker:
         """Where ``room``'s numbering goes on from, as the log has it so far."""
         return self.numbering.last_seq(fold(room))
 
+    def forgotten(self) -> list[str]:
+        """The rooms (folded) whose history is no longer kept, since last asked."""
+        gone, self.replica.forgotten = self.replica.forgotten, []
+        return gone
+
     # ------------------------------------------------------------- the Front
 
     def front(self, chat: Chat, pump: Pump) -> Broker:

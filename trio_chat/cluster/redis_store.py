@@ -14,6 +14,11 @@ Every server of a chat appends the same room events, each room in order of
 ``seq``: an entry is added only when its ID is above the stream's last one,
 so the first copy stays and the others are dropped without error. The last
 ID outlives trimming, so a trimmed room never takes an old number back.
+
+Past ``--history-rooms`` rooms, the chat's numbering forgets the least
+active one (see ``RoomIndex``), and ``forgotten`` says so: its stream is
+deleted after the next append, which holds its last events if any were
+still on their way.
 """
 
 from __future__ import annotations
@@ -126,9 +131,11 @@ class RedisStore:
         prefix: str = "trio-chat:",
         keep: int = 1000,
         private_max: int = 10_000,
+        forgotten: Callable[[], list[str]] = list,
     ) -> None:
         self._redis = redis
         self._last_seq = last_seq
+        self._forgotten = forgotten
         self.prefix = prefix
         self.keep = keep
         self.private_max = private_max
@@ -144,11 +151,8 @@ class RedisStore:
         return self._last_seq(room)
 
     async def append(self, events: Sequence[Stored]) -> None:
-        """In one round trip; a room event already there is dropped (see the module).
-
-        Private messages have no such check: a call the client retries after
-        a lost connection may store one twice.
-        """
+        """In one round trip (two when rooms are forgotten); a room event
+        already there is dropped (see the module)."""
         room_keys: list[str] = []
         room_args: list[str | bytes] = []
         private_keys: list[str] = []
@@ -167,6 +171,8 @@ class RedisStore:
             await self._append(
                 keys=room_keys + private_keys, args=[*head, *room_args, *private_args]
             )
+        if gone := self._forgotten():
+            await self._redis.delete([self.room_key(room) for room in gone])
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None

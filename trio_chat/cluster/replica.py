@@ -56,6 +56,7 @@ class Replica:
         self.local: dict[str, Member] = {}  # this server's members, by origin
         self.remote: dict[str, Member] = {}  # everyone else's
         self.position = b"0-0"  # the last entry applied
+        self.forgotten: list[str] = []  # rooms whose history is no longer kept (folded)
 
     def apply(self, entry: Entry) -> list[Effect]:
         """Apply one entry of the log; returns what this server must do."""
@@ -110,7 +111,7 @@ class Replica:
             elif _recipient(effect).mailbox is ELSEWHERE:
                 continue
             kept.append(effect)
-        self.numbering.overflow()
+        self.forgotten += [room for room, _ in self.numbering.overflow()]
         return kept
 
 
