@@ -57,3 +57,32 @@ async def test_a_broker_url_that_is_not_one_redis_is_refused_with_a_reason():
     )
     assert result.returncode == 1
     assert b"Sentinel and Cluster URLs are not supported" in result.stderr
+
+
+async def test_a_server_whose_limits_differ_from_the_chats_will_not_join_it(redis_server):
+    process, _, _ = await start_server("--broker", redis_server.url)
+    try:
+        with trio.fail_after(30):
+            flags = ["--broker", redis_server.url, "--max-rooms", "30"]
+            result = await trio.run_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "trio_chat",
+                    "server",
+                    "--listen",
+                    "tcp://127.0.0.1:0",
+                    *flags,
+                ],
+                capture_stderr=True,
+                check=False,
+            )
+        assert result.returncode == 1
+        assert b"every server of the chat must have --max-rooms 20 (this server: 30)" in (
+            result.stderr
+        )
+    finally:
+        process.kill()
+        await process.wait()
+        assert process.stderr is not None
+        await process.stderr.aclose()

@@ -259,10 +259,17 @@ def run_server(args: argparse.Namespace) -> int:
     try:
         trio.run(_serve_until_signalled, urls, limits, options, args)
     except* (URLError, sqlite3.Error, OSError, ChatLost) as group:
-        failures += group.exceptions
+        failures += _leaves(group)
     for failure in failures:
         print(f"trio-chat: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions in ``error``, however deep the groups (nurseries) nest them."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
 
 
 async def _serve_until_signalled(

@@ -21,7 +21,13 @@ def assemble(
 ) -> Cluster:
     """The parts of one server of the chat whose Redis is at ``url``;
     ``history_max``: events kept per room (0: no cap)."""
-    broker = Broker(connect(url), prefix=prefix, lease=limits.lease, rooms=limits.history_rooms)
+    broker = Broker(
+        connect(url),
+        prefix=prefix,
+        lease=limits.lease,
+        rooms=limits.history_rooms,
+        max_rooms=limits.max_rooms,
+    )
     accounts = broker.accounts = Accounts(save=broker.save, hashing=limits.hash_workers)
     store = RedisStore(
         broker.redis,

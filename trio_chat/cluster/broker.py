@@ -38,7 +38,7 @@ from coredis.retry import NoRetryPolicy
 from trio_chat.chat import Chat, Close, Deliver, Member
 from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
-from trio_chat.cluster.keeper import EpochChanged, Keeper, Keys
+from trio_chat.cluster.keeper import EpochChanged, Keeper, Keys, SettingsDiffer
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
@@ -78,8 +78,11 @@ class Broker:
         prefix: str = "trio-chat:",
         lease: float = 15.0,
         rooms: int = 10_000,
+        max_rooms: int = 20,
     ) -> None:
         self.redis = redis
+        # What every copy of the chat must agree on, or they would number alike no more.
+        self.settings = {"history_rooms": rooms, "max_rooms": max_rooms}
         self.lease = lease
         self.keeper = Keeper(redis, Keys(prefix), lease)
         self.numbering = RoomIndex(rooms)
@@ -181,6 +184,14 @@ class Broker:
                 await self._join()
             except REDIS_DOWN as exc:
                 raise BrokerLost(f"cannot reach Redis: {exc}") from None
+            except SettingsDiffer as exc:
+                [theirs] = exc.args
+                differ = ", ".join(
+                    f"--{k.replace('_', '-')} {theirs.get(k)} (this server: {v})"
+                    for k, v in self.settings.items()
+                    if theirs.get(k) != v
+                )
+                raise BrokerLost(f"every server of the chat must have {differ}") from None
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._follow)
                 nursery.start_soon(self._propose_loop)
@@ -189,7 +200,7 @@ class Broker:
 
     async def _join(self) -> None:
         """Take a lease, and catch up with the log before taking any client."""
-        state = await self.keeper.join()
+        state = await self.keeper.join(self.settings)
         if state is not None:
             for account in snapshot.load(state, self.replica, self.numbering):
                 self._learn(account)

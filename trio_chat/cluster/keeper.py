@@ -1,7 +1,9 @@
 """What a server keeps in Redis besides the log: its lease, and snapshots.
 
 Keys, all under one prefix: ``log`` (the Stream of entries), ``epoch`` (made
-once by the first server: if it changes, Redis lost its data), ``snapshot``
+once by the first server: if it changes, Redis lost its data), ``settings``
+(the limits every copy of the chat must share, set by the first server),
+``snapshot``
 (a hash: position and state), ``servers`` (the set of server ids) and
 ``server:ID`` (each server's lease: its position in the log, expiring after
 the lease unless renewed).
@@ -13,6 +15,7 @@ announcing the old one as lost can never touch members that came after.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +57,10 @@ class EpochChanged(Exception):
     """Redis no longer holds the chat this server was following."""
 
 
+class SettingsDiffer(Exception):
+    """This server's limits are not the chat's: its copy would go its own way."""
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     prefix: str
@@ -65,6 +72,10 @@ class Keys:
     @property
     def epoch(self) -> str:
         return f"{self.prefix}epoch"
+
+    @property
+    def settings(self) -> str:
+        return f"{self.prefix}settings"
 
     @property
     def snapshot(self) -> str:
@@ -87,15 +98,21 @@ class Keeper:
         self._epoch: bytes | None = None
         self._snapshot = redis.register_script(SNAPSHOT_SCRIPT)
 
-    async def join(self) -> bytes | None:
+    async def join(self, settings: dict[str, int]) -> bytes | None:
         """Take a lease; returns the latest snapshot's state, if any.
 
-        The lease holds the log's very start until ``renew`` says where we
-        are, so that no one trims what we are about to read.
+        ``settings`` must be the chat's (the first server's). The lease holds
+        the log's very start until ``renew`` says where we are, so that no
+        one trims what we are about to read.
         """
         redis, keys = self.redis, self.keys
         await redis.set(keys.epoch, secrets.token_hex(8), condition=coredis.PureToken.NX)
         self._epoch = await redis.get(keys.epoch)
+        ours = json.dumps(settings, sort_keys=True)
+        await redis.set(keys.settings, ours, condition=coredis.PureToken.NX)
+        theirs = await redis.get(keys.settings)
+        if theirs is not None and json.loads(theirs) != json.loads(ours):
+            raise SettingsDiffer(json.loads(theirs))
         await redis.set(keys.lease(self.instance), b"0-0", px=self.lease_ms)
         await redis.sadd(keys.servers, [self.instance])
         state = await redis.hget(keys.snapshot, "state")
