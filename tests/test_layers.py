@@ -1,8 +1,8 @@
 """The layering the imports show: data flows one way, and each layer knows only those below it.
 
-protocol (sans-IO) <- chat (no I/O) <- server core (session, pump, outbox, stores)
-<- server edge (chat_server, cli), which alone picks transports; transports and
-client know nothing of the server.
+protocol (sans-IO) <- chat (no I/O) <- server core (session, front, pump, outbox, stores)
+<- server edge (chat_server, cli), which alone picks transports and broker mode
+(cluster, above the server core); transports and client know nothing of the server.
 """
 
 from __future__ import annotations
@@ -89,3 +89,39 @@ def test_importing_the_server_loads_no_transport():
     assert "trio_chat.server" in loaded
     assert not [m for m in loaded if m.startswith("websockets")]
     assert "trio_chat.transports.registry" not in loaded
+
+
+CLUSTER_SANS_IO = ["entries.py", "replica.py", "snapshot.py"]
+
+
+@pytest.mark.parametrize("name", CLUSTER_SANS_IO)
+def test_the_replicated_chat_does_no_io(name):
+    """The log's entries, the replica and snapshots are tested synchronously, like the chat."""
+    module = ROOT / "cluster" / name
+    names = imported_modules(module)
+    allowed = ("trio_chat.protocol", "trio_chat.chat", "trio_chat.cluster")
+    assert all(n.startswith(allowed) for n in ours(module))
+    assert not any(n.split(".")[0] in {"trio", "coredis", "socket", "os"} for n in names)
+    assert not any(
+        n.startswith(("trio_chat.cluster.broker", "trio_chat.cluster.keeper")) for n in ours(module)
+    )
+
+
+@pytest.mark.parametrize("module", [*modules("server"), *modules("cluster")], ids=lambda m: m.name)
+def test_broker_mode_sits_above_the_server_core_which_knows_nothing_of_it(module):
+    if module.parent.name == "server":
+        assert not any(n.startswith("trio_chat.cluster") for n in ours(module))
+    else:
+        assert not any(
+            n.startswith(("trio_chat.transports", "trio_chat.client", "trio_chat.cli"))
+            for n in ours(module)
+        )
+
+
+def test_importing_the_server_loads_no_redis_client():
+    """coredis is an optional extra: a server without --broker never imports it."""
+    code = "import sys, trio_chat.cli; print(' '.join(m for m in sys.modules if 'coredis' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.split() == []

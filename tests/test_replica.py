@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from trio_chat.chat import Chat, Close, Deliver, FetchHistory, Member
 from trio_chat.chat.effects import Effect
+from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE
 from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost
 from trio_chat.cluster.replica import LOST_REASON, Replica
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
-from trio_chat.server.store import RoomIndex
 
 T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -36,6 +36,7 @@ from coredis.exceptions import ConnectionError as RedisConnectionError
 from coredis.retry import NoRetryPolicy
 
 from trio_chat.chat import Chat, Close, Deliver, Member
+from trio_chat.chat.numbering import RoomIndex
 from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
 from trio_chat.cluster.keeper import EpochChanged, Keeper, Keys, SettingsDiffer
@@ -46,7 +47,6 @@ from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import Accounts, Credential
 from trio_chat.server.front import ChatLost, Unavailable
 from trio_chat.server.pump import Pump
-from trio_chat.server.store import RoomIndex
 
 log = logging.getLogger("trio_chat.cluster")
 

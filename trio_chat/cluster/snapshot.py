@@ -16,12 +16,12 @@ import json
 from typing import Any
 
 from trio_chat.chat import Member
+from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE, Room
 from trio_chat.cluster.entries import Account
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.skeleton import skeleton
-from trio_chat.server.store import RoomIndex
 
 VERSION = 1
 
