@@ -53,6 +53,7 @@ def test_exempt_addresses_are_matched_by_network() -> None:
         ({"limit_exempt": ("10.0.0.0/33",)}, "limit-exempt '10.0.0.0/33' is not"),
         ({"reserved_for_accounts": 101}, "reserved-for-accounts must be at most 100"),
         ({"hash_workers": 0}, "hash-workers must be at least 1"),
+        ({"lease": 0}, "lease must be at least 0.1"),
     ],
 )
 def test_bad_address_settings_are_refused(limits: dict[str, object], message: str) -> None:

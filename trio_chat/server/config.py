@@ -95,6 +95,8 @@ class Limits:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1")
+        if self.lease < 0.1:
+            raise ValueError("lease must be at least 0.1")
         for name, most in (
             ("ipv4_prefix", 32),
             ("ipv6_prefix", 128),
