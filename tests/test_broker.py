@@ -307,3 +307,23 @@ async def test_past_its_cap_on_rooms_redis_keeps_the_history_of_that_many(nurser
         kept = await one.cluster.broker.redis.keys("trio-chat:room:*")
         # the cap, and the room the last append made
         assert len(kept) <= 3
+
+
+async def test_a_client_of_a_dead_server_takes_its_nickname_back_on_another_at_once(
+    nursery, redis_server
+):
+    with trio.fail_after(TIMEOUT):
+        one, two = await start(nursery, redis_server), await start(nursery, redis_server)
+        bob = await two.json("bob")
+        ann = await JsonClient.connect(one.listener)
+        token = "ann's own reconnect token"
+        await ann.send(ev.Hello("ann", token=token))
+        await ann.expect(ev.Welcome)
+        await bob.expect(ev.Joined)
+        one.kill()  # its lease has 15 s to run: ann's nickname is still held
+        again = await JsonClient.connect(two.listener)
+        await again.send(ev.Hello("ann", token=token, resume=(ev.RoomSeq("#lobby", 2),)))
+        await again.expect(ev.Welcome)
+        left = await bob.expect(ev.Left)
+        assert (left.nick, left.reason) == ("ann", "reconnected")
+        assert (await bob.expect(ev.Joined)).nick == "ann"

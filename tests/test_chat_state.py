@@ -12,6 +12,7 @@ import pytest
 
 from trio_chat.chat import (
     GHOSTED,
+    RECONNECTED,
     Chat,
     Close,
     Deliver,
@@ -105,6 +106,31 @@ def test_the_owner_of_a_registered_nickname_enters_it_and_ends_its_ghost():
     assert carol.present
     assert carol.account == "carol"
     assert not ghost.present
+
+
+def test_a_client_reconnecting_with_its_token_takes_its_guest_nickname_back():
+    chat = Chat()
+    ghost = enter(chat, "carol", key="k1")
+    alice = enter(chat, "alice")
+    assert codes(chat.enter(Member(), "carol", T, key="other")) == [Code.NICK_TAKEN]
+    assert codes(chat.enter(Member(), "carol", T)) == [Code.NICK_TAKEN]
+    carol = Member()
+    effects = chat.enter(carol, "carol", T, key="k1")
+    left = ev.Left(T, "#lobby", 3, "carol", RECONNECTED)
+    assert effects[:3] == [
+        Deliver(left, (alice, ghost), left),
+        Deliver(ev.Bye(T, RECONNECTED), (ghost,)),
+        Close(ghost, RECONNECTED),
+    ]
+    assert carol.present
+    assert not ghost.present
+
+
+def test_a_token_never_takes_a_registered_nickname_without_its_password():
+    chat = Chat(registered=lambda n: "carol" if n.lower() == "carol" else None)
+    owner = enter(chat, "carol", identified=True, key="k1")
+    assert codes(chat.enter(Member(), "carol", T, key="k1")) == [Code.NICK_TAKEN]
+    assert owner.present
 
 
 def test_resuming_rejoins_each_room_from_after_its_number_within_the_room_limit():

@@ -132,6 +132,28 @@ async def test_a_taken_nickname_then_another(start_chat):
     assert (await second.login("bot2")).nick == "bot2"
 
 
+async def test_a_client_whose_connection_died_unseen_takes_its_nickname_back_with_its_token(
+    start_chat,
+):
+    _, listener = await start_chat()
+    token = "a secret of this client"
+    first = await JsonClient.connect(listener)
+    await first.send(ev.Hello("bot", token=token))
+    await first.expect(ev.Welcome)
+    # the old connection still stands (the server has not seen it end)
+    thief = await JsonClient.connect(listener)
+    await thief.send(ev.Hello("bot", token="another secret of someone"))
+    assert (await thief.expect(ev.Error)).code == Code.NICK_TAKEN
+    again = await JsonClient.connect(listener)
+    await again.send(ev.Hello("bot", token=token))
+    assert (await again.expect(ev.Welcome)).nick == "bot"
+    assert (await first.expect(ev.Bye)).reason == "reconnected"
+    short = await JsonClient.connect(listener)
+    await short.send(ev.Hello("bot2", token="short"))
+    error = await short.expect(ev.Error)
+    assert (error.code, error.message) == (Code.BAD_REQUEST, "a token needs at least 16 characters")
+
+
 async def test_a_silent_json_client_is_pinged_then_dropped(start_chat, autojump_clock):
     _, listener = await start_chat(ping_interval=30, ping_timeout=10)
     watcher = await TextClient.connect(listener)

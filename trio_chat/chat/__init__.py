@@ -5,6 +5,7 @@ carries out what it returns.
 """
 
 from trio_chat.chat.chat import GHOSTED as GHOSTED
+from trio_chat.chat.chat import RECONNECTED as RECONNECTED
 from trio_chat.chat.chat import Chat as Chat
 from trio_chat.chat.effects import Close as Close
 from trio_chat.chat.effects import Deliver as Deliver

@@ -30,6 +30,7 @@ from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 
 GHOSTED = "logged in from elsewhere"
+RECONNECTED = "reconnected"
 ROOMS_LISTED = 1000  # the most populous rooms, in a ``rooms`` answer
 EMPTY_MESSAGE = "an empty message says nothing"
 
@@ -66,22 +67,28 @@ class Chat:
         *,
         identified: bool = False,
         resume: Sequence[ev.RoomSeq] = (),
+        key: str | None = None,
     ) -> list[Effect]:
         """``member`` asks for ``nick``: on success it is in the lobby, and in
         each room of ``resume`` replayed from after the number given.
 
         ``identified``: the password of the registered ``nick`` was given, so
         a connection still holding the nick or a look-alike (a ghost) is ended.
+        ``key``: of the client's reconnect token; a guest holding ``nick``
+        with the same key is this client's earlier connection, and is ended.
         """
         effects: list[Effect] = []
         account = fold(nick) if identified else None
         ghost = self.members.get(fold(nick)) or self.looks.get(skeleton(nick))
         if account and ghost is not None and account in (fold(ghost.nick), ghost.account):
             effects += self.leave(ghost, GHOSTED, now)
+        elif key and ghost is not None and ghost.key == key and ghost.account is None:
+            effects += self.leave(ghost, RECONNECTED, now)
         if error := self._nick_error(nick, now, account=account):
             return [*effects, Deliver(error, (member,))]
         member.nick = nick
         member.account = account
+        member.key = key
         member.present = True
         self.members[fold(nick)] = member
         self.looks[skeleton(nick)] = member

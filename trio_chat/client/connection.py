@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
+import secrets
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -109,6 +110,9 @@ class ChatClient:
         password: str | None = None,
     ) -> None:
         self.password = password  # for a registered nickname; kept for reconnecting
+        # Shown to no one: with it, a reconnection takes the nickname back from
+        # this client's earlier connection, which the server may not have seen end.
+        self.token = secrets.token_urlsafe(24)
         self.state = State.CONNECTING
         self.retry_in = 0  # whole seconds to the next attempt, while reconnecting
         self.mirror = RoomMirror(nick)
@@ -294,7 +298,7 @@ class ChatClient:
         rejoin = list(self.rooms.values())
         # The server puts us back into each room and replays what we missed.
         resume = self.gaps.resume(self.rooms)
-        handshake = Handshake(self.nick, self.password, resume)
+        handshake = Handshake(self.nick, self.password, resume, self.token)
         self.mirror.reconnecting()
         await stream.send_all(conn.send(handshake.hello()))
         while True:

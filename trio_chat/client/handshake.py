@@ -44,14 +44,19 @@ class Handshake:
     """The hellos of one connection, with the nickname and password they carry."""
 
     def __init__(
-        self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...] = ()
+        self,
+        nick: str,
+        password: str | None,
+        resume: tuple[ev.RoomSeq, ...] = (),
+        token: str | None = None,
     ) -> None:
         self.nick = nick
         self.password = password
         self.resume = resume  # each hello asks again to be put back into these rooms
+        self.token = token  # the client's reconnect token, the same for each connection
 
     def hello(self) -> ev.Hello:
-        return ev.Hello(self.nick, password=self.password, resume=self.resume)
+        return ev.Hello(self.nick, password=self.password, resume=self.resume, token=self.token)
 
     def receive(self, event: ev.Event) -> Outcome | None:
         """What ``event`` means for registering; None: only something to show."""

@@ -120,7 +120,13 @@ class Broker:
         return self
 
     async def enter(
-        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+        self,
+        member: Member,
+        nick: str,
+        *,
+        identified: bool,
+        resume: Sequence[ev.RoomSeq],
+        key: str | None = None,
     ) -> None:
         if not self.up:
             self._refuse(member)
@@ -128,7 +134,7 @@ class Broker:
         origin = self._origin()
         self._origins[member] = origin
         self.replica.local[origin] = member
-        await self._propose_and_wait(origin, Enter(nick, identified, tuple(resume)))
+        await self._propose_and_wait(origin, Enter(nick, identified, tuple(resume), key))
         if not member.present:  # refused: a later try is a new connection to the log
             del self._origins[member]
             self.replica.local.pop(origin, None)

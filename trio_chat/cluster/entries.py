@@ -29,11 +29,13 @@ class BadEntry(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Enter:
-    """Take ``nick``; ``identified``: its password was checked by the origin."""
+    """Take ``nick``; ``identified``: its password was checked by the origin;
+    ``key``: of the client's reconnect token."""
 
     nick: str
     identified: bool = False
     resume: tuple[ev.RoomSeq, ...] = ()
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,9 @@ def encode(origin: str, command: Command) -> dict[bytes, bytes]:
     """The fields of the XADD that appends ``command``."""
     body: dict[str, object] = {"o": origin}
     match command:
-        case Enter(nick, identified, resume):
+        case Enter(nick, identified, resume, key):
             body |= {"k": "enter", "hello": jsonl.to_json(ev.Hello(nick, None, resume))}
-            body["identified"] = identified
+            body |= {"identified": identified, "key": key}
         case Ask(request):
             body |= {"k": "ask", "request": jsonl.to_json(request)}
         case Leave(reason):
@@ -117,7 +119,8 @@ def _command(body: dict[str, object]) -> Command:
             hello = jsonl.from_json(body["hello"], ev.REQUEST_TYPES)
             if not isinstance(hello, ev.Hello):
                 raise BadEntry("enter without a hello")
-            return Enter(hello.nick, body["identified"] is True, hello.resume)
+            key = body.get("key")
+            return Enter(hello.nick, body["identified"] is True, hello.resume, _text(key))
         case "ask":
             return Ask(jsonl.from_json(body["request"], ev.REQUEST_TYPES))
         case "leave":
@@ -131,6 +134,10 @@ def _command(body: dict[str, object]) -> Command:
                 raise BadEntry("account without its cost")
             return Account(str(body["nick"]), salt, hash, n, r, p)
     raise BadEntry(f"unknown kind {body['k']!r}")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _time(entry_id: bytes) -> datetime:

@@ -65,12 +65,14 @@ class Replica:
         member = self.local.get(origin) or self.remote.get(origin)
         effects: list[Effect] = []
         match entry.command:
-            case Enter(nick, identified, resume):
+            case Enter(nick, identified, resume, key):
                 if member is None:
                     if entry.instance == self.instance:
                         return []  # its connection closed before the log had it
                     member = self.remote[origin] = Member(ELSEWHERE)
-                effects = self.chat.enter(member, nick, time, identified=identified, resume=resume)
+                effects = self.chat.enter(
+                    member, nick, time, identified=identified, resume=resume, key=key
+                )
                 if not member.present:
                     self.remote.pop(origin, None)
             case Ask(request) if member is not None:

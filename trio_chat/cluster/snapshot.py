@@ -39,7 +39,7 @@ def dump(replica: Replica, numbering: RoomIndex, accounts: list[Account]) -> byt
         "version": VERSION,
         "position": replica.position.decode(),
         "members": [
-            [origins[m], m.nick, m.account, [r.name for r in m.rooms.values()]]
+            [origins[m], m.nick, m.account, m.key, [r.name for r in m.rooms.values()]]
             for m in chat.members.values()
         ],
         "rooms": [
@@ -67,9 +67,10 @@ def load(data: bytes, replica: Replica, numbering: RoomIndex) -> list[Account]:
 def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list[Account]:
     chat = replica.chat
     members: dict[str, Member] = {}
-    for origin, nick, account, _ in state["members"]:
+    for origin, nick, account, key, _ in state["members"]:
         member = members[str(origin)] = Member(ELSEWHERE)
-        member.nick, member.account, member.present = str(nick), account and str(account), True
+        member.nick, member.present = str(nick), True
+        member.account, member.key = account and str(account), key and str(key)
         chat.members[fold(member.nick)] = member
         chat.looks[skeleton(member.nick)] = member
     for name, seq, chat_seq, origins in state["rooms"]:
@@ -77,7 +78,7 @@ def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list
         room.chat_seq = int(chat_seq)
         for origin in origins:
             room.add(members[origin])
-    for origin, _, _, rooms in state["members"]:
+    for origin, *_, rooms in state["members"]:
         member = members[origin]
         for name in rooms:
             member.rooms[fold(name)] = chat.rooms[fold(name)]

@@ -100,13 +100,17 @@ class Hello(Request):
 
     ``password`` identifies a registered nickname. ``resume`` lists the rooms
     a reconnecting client was in, each with the last sequence number it saw:
-    it is brought back into each and receives what it missed.
+    it is brought back into each and receives what it missed. ``token`` is a
+    secret the client chose: a later hello with the same nickname and token
+    takes the nickname back from a connection of this client that the server
+    has not yet seen end.
     """
 
     TYPE: ClassVar[str] = "hello"
     nick: str
     password: str | None = None
     resume: tuple[RoomSeq, ...] = ()
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ ranges, Sanitizing) states the same rules for readers of the protocol.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -135,6 +136,21 @@ def nick_problem(nick: str) -> str | None:
     if len(nick) > NICK_MAX:
         return f"it is longer than {NICK_MAX} characters"
     return "use only letters, digits, _ - and ."
+
+
+TOKEN_MIN = 16
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a reconnect token, or None when it can."""
+    if len(token) < TOKEN_MIN:
+        return f"a token needs at least {TOKEN_MIN} characters"
+    return None
+
+
+def token_key(token: str) -> str:
+    """What the server keeps of a reconnect token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def room_problem(room: str) -> str | None:

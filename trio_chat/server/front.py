@@ -42,9 +42,16 @@ class Front(Protocol):
         ...
 
     async def enter(
-        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+        self,
+        member: Member,
+        nick: str,
+        *,
+        identified: bool,
+        resume: Sequence[ev.RoomSeq],
+        key: str | None = None,
     ) -> None:
-        """Ask for ``nick``; on return ``member.present`` says whether it got it."""
+        """Ask for ``nick``; on return ``member.present`` says whether it got it.
+        ``key``: of the client's reconnect token (see ``Chat.enter``)."""
         ...
 
     def apply(self, member: Member, request: ev.Request) -> None:
@@ -82,11 +89,18 @@ class LocalFront:
         pass
 
     async def enter(
-        self, member: Member, nick: str, *, identified: bool, resume: Sequence[ev.RoomSeq]
+        self,
+        member: Member,
+        nick: str,
+        *,
+        identified: bool,
+        resume: Sequence[ev.RoomSeq],
+        key: str | None = None,
     ) -> None:
-        self.pump.post(
-            self.chat.enter(member, nick, ev.now(), identified=identified, resume=resume)
+        effects = self.chat.enter(
+            member, nick, ev.now(), identified=identified, resume=resume, key=key
         )
+        self.pump.post(effects)
 
     def apply(self, member: Member, request: ev.Request) -> None:
         self.pump.post(self.chat.apply(member, request, ev.now()))

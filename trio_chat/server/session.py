@@ -23,6 +23,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
 from trio_chat.protocol.reading import read_event
+from trio_chat.protocol.rules import token_key, token_problem
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.front import Front
@@ -168,8 +169,8 @@ class Session:
                 return False
             case ev.Pong():
                 pass
-            case ev.Hello(nick, password, resume) if not self.member.present:
-                await self._enter(nick, password, resume)
+            case ev.Hello(nick, password, resume, token) if not self.member.present:
+                await self._enter(nick, password, resume, token)
             case ev.Register(password) if self.member.present:
                 await self.passwords.register(self.front, password.strip())
             case ev.SetPassword(old, new) if self.member.present:
@@ -187,7 +188,12 @@ class Session:
             await trio.sleep(delay)
         return True
 
-    async def _enter(self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...]) -> None:
+    async def _enter(
+        self, nick: str, password: str | None, resume: tuple[ev.RoomSeq, ...], token: str | None
+    ) -> None:
+        if token is not None and (problem := token_problem(token)):
+            self.pump.tell(self.member, ev.Error(ev.now(), Code.BAD_REQUEST, problem))
+            return
         identified = False
         if self.accounts.is_registered(nick):
             if password is None:
@@ -203,7 +209,8 @@ class Session:
             message = "the server is full for guests; registered nicknames may still sign in"
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
-        await self.front.enter(self.member, nick, identified=identified, resume=resume)
+        key = token_key(token) if token is not None else None
+        await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
