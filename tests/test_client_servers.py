@@ -108,7 +108,7 @@ async def test_a_lost_connection_is_resumed_on_the_next_server_without_gap_or_du
     network = FakeNetwork()
     alice, screen = start_client(nursery, network)
     a = await network.accept()
-    await a.hello()
+    first = await a.hello()
     await a.welcome("alice")
     t = ev.now()
     await a.send(
@@ -127,6 +127,9 @@ async def test_a_lost_connection_is_resumed_on_the_next_server_without_gap_or_du
     assert network.attempts[-1] == (B, lost_at)  # at once
     hello = await b.hello()
     assert hello.resume == (ev.RoomSeq("#lobby", 2), ev.RoomSeq("#dev", 6))
+    # the same token, so b gives the nickname back even if a's ghost still holds it
+    assert first.token is not None
+    assert hello.token == first.token
     await screen.expect(rf"^- reconnecting to {B} \.\.\.$")
 
     # b numbers the rooms as a did; its replay overlaps what alice saw by one
