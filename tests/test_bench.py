@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import sys
 
 import pytest
 import trio
+from test_cli import start_server as start_server_process
 
 from trio_chat import serve
 from trio_chat.bench import BenchError, BenchOptions, run_bench, table
+from trio_chat.protocol.framing import LineBuffer
 from trio_chat.server import Limits
 from trio_chat.transports import open_listeners, parse_url
 from trio_chat.transports.urls import bound_url
@@ -31,8 +35,10 @@ async def start_server(nursery: trio.Nursery, **limits: object) -> int:
     return bound_url(url, listeners[0]).port
 
 
-async def bench(port: int, **options: object) -> dict[str, object]:
-    chosen = BenchOptions(port=port, duration=1.0, server_pid=os.getpid(), **options)  # type: ignore[arg-type]
+async def bench(*ports: int, **options: object) -> dict[str, object]:
+    options.setdefault("server_pids", (("server", os.getpid()),))
+    servers = tuple(("127.0.0.1", port) for port in ports)
+    chosen = BenchOptions(servers=servers, duration=1.0, **options)  # type: ignore[arg-type]
     return await trio.to_thread.run_sync(run_bench, chosen)
 
 
@@ -117,3 +123,44 @@ async def test_bench_command_prints_a_table_and_json(nursery):
     report = json.loads(out[out.index("{") :])
     assert report["lost"] == 0
     assert report["received_deliveries"] == report["messages_sent"] * 4
+
+
+async def test_clients_are_spread_over_the_servers_of_one_chat(redis_server):
+    flags = ("--flood-rate", "0", "--max-clients", "0", "--max-per-address", "0")
+    servers = [await start_server_process("--broker", redis_server.url, *flags) for _ in range(2)]
+    try:
+        pids = tuple((f"s{i}", process.pid) for i, (process, _, _) in enumerate(servers))
+        report = await bench(
+            *(port for _, port, _ in servers), clients=6, senders=2, server_pids=pids
+        )
+        assert report["received_deliveries"] == report["messages_sent"] * 6 > 0
+        assert report["lost"] == report["duplicated"] == report["out_of_order"] == 0
+        each = report["server"]["processes"]
+        assert [(p["name"], p["pid"]) for p in each] == list(pids)
+        assert report["server"]["rss_kib"] == sum(p["rss_kib"] for p in each)
+        assert "server CPU" in table(report)
+        # client i went to server i % 2: its log closes the nicknames ending in i
+        closed = []
+        for process, _, log in servers:
+            process.send_signal(signal.SIGTERM)
+            closed.append(sorted(await closed_clients(process, log)))
+        assert closed == [[0, 2, 4], [1, 3, 5]]
+    finally:
+        for process, _, _ in servers:
+            process.kill()
+            await process.wait()
+            assert process.stderr is not None
+            await process.stderr.aclose()
+
+
+async def closed_clients(process: trio.Process, log: LineBuffer) -> list[int]:
+    """The bench clients' numbers in a server's "closed" log lines, read until it exits."""
+    assert process.stderr is not None
+    found = []
+    with trio.fail_after(30):
+        while not log.at_eof:
+            while isinstance(line := log.next_line(), bytes):
+                if closed := re.search(rb" closed from .*\(nick b[0-9a-f]{4}(\d+)\)", line):
+                    found.append(int(closed[1]))
+            log.feed(bytes(await process.stderr.receive_some()))
+    return found

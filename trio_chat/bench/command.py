@@ -28,8 +28,8 @@ HELP = {
     "payload": "bytes of message text",
     "samples": "receivers beyond the senders that decode every line",
     "procs": "processes to spread the clients over",
-    "server_pid": "the server's PID, to report its CPU and memory (needs psutil)",
 }
+DEFAULT_URL = "tcp://127.0.0.1:58000"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,8 +37,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument(
         "--connect",
         metavar="URL",
-        default="tcp://127.0.0.1:58000",
-        help="the server to load (tcp:// only; default tcp://127.0.0.1:58000)",
+        action="append",
+        help="a server to load (tcp:// only; default " + DEFAULT_URL + "); repeated, the"
+        " servers of one chat, client i connecting to the i-th modulo their number",
+    )
+    bench.add_argument(
+        "--server-pid",
+        metavar="[NAME=]PID",
+        action="append",
+        type=_named_pid,
+        default=[],
+        help="a process whose CPU and memory to report, each and summed (needs psutil);"
+        " repeatable; NAME labels it in the report (default: the PID)",
     )
     bench.add_argument(
         "--json", metavar="FILE", help="also write the report as JSON (- for stdout)"
@@ -50,7 +60,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         if f.name not in HELP:
             continue
         default = getattr(defaults, f.name)
-        kind = {"mode": str, "codec": str, "server_pid": int}.get(f.name, type(default))
+        kind = {"mode": str, "codec": str}.get(f.name, type(default))
         choices = typing.get_args(hints[f.name]) if kind is str else None
         bench.add_argument(
             "--" + f.name.replace("_", "-"),
@@ -63,19 +73,30 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         )
 
 
-def run(args: argparse.Namespace) -> int:
+def _named_pid(text: str) -> tuple[str, int]:
+    name, _, pid = text.rpartition("=")
     try:
-        url = parse_url(args.connect)
-    except URLError as exc:
-        print(f"trio-chat bench: {exc}", file=sys.stderr)
-        return 2
-    if url.scheme != "tcp":
-        print("trio-chat bench: only tcp:// servers can be measured", file=sys.stderr)
-        return 2
+        return name or pid, int(pid)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a PID: {pid!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    servers = []
+    for text in args.connect or [DEFAULT_URL]:
+        try:
+            url = parse_url(text)
+        except URLError as exc:
+            print(f"trio-chat bench: {exc}", file=sys.stderr)
+            return 2
+        if url.scheme != "tcp":
+            print("trio-chat bench: only tcp:// servers can be measured", file=sys.stderr)
+            return 2
+        servers.append((url.host, url.port))
     fields = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(BenchOptions) if f.name in HELP
     }
-    options = BenchOptions(host=url.host, port=url.port, **fields)
+    options = BenchOptions(servers=tuple(servers), server_pids=tuple(args.server_pid), **fields)
     try:
         report = run_bench(options, show_progress=not args.quiet)
     except (BenchError, OSError) as exc:

@@ -100,7 +100,10 @@ class Load:
         self._samples = sample_indexes(options)
         self._payload_pad = "x" * options.payload
         self.windowed = options.mode in ("fanout", "slow")
-        self._address = socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)[0]
+        self._addresses = [
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+            for host, port in options.servers
+        ]
 
     # ----------------------------------------------------------- connecting
 
@@ -119,7 +122,7 @@ class Load:
 
     def _open(self, index: int) -> Client:
         options = self.options
-        family, kind, proto, _, address = self._address
+        family, kind, proto, _, address = self._addresses[index % len(self._addresses)]
         sock = socket.socket(family, kind, proto)
         if options.mode == "slow" and index == options.clients - 1:
             # A small window makes the never-reading client's backlog reach

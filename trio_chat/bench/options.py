@@ -11,8 +11,8 @@ Codec = Literal["text", "json"]
 
 @dataclass(frozen=True, slots=True)
 class BenchOptions:
-    host: str = "127.0.0.1"
-    port: int = 58000
+    servers: tuple[tuple[str, int], ...] = (("127.0.0.1", 58000),)
+    """(host, port) of each server of the chat; client i connects to server i % len(servers)."""
     mode: Mode = "fanout"
     """fanout: senders keep ``window`` messages in flight; rate: senders send
     ``rate`` messages a second in all; idle: connections that do nothing;
@@ -33,11 +33,13 @@ class BenchOptions:
     """Clients beyond the senders that decode every line, for latency and order."""
     procs: int = 1
     """Processes the clients are spread over."""
-    server_pid: int | None = None
-    """Given, the report has the server's CPU and memory."""
+    server_pids: tuple[tuple[str, int], ...] = ()
+    """(name, PID) of processes whose CPU and memory the report gives, each and summed."""
 
     def problem(self) -> str | None:
         """Why these options cannot run, or None."""
+        if not self.servers:
+            return "need at least one server"
         if self.clients < 1:
             return "need at least one client"
         if self.mode != "idle" and not 1 <= self.senders <= self.clients:

@@ -13,28 +13,32 @@ Report = dict[str, Any]
 
 
 class ServerProbe:
-    """Reads the server process's CPU time and memory, when its PID is known."""
+    """Reads the CPU time and memory of the server processes whose PIDs are known."""
 
-    def __init__(self, pid: int | None) -> None:
-        self.samples: dict[str, tuple[float, int]] = {}  # phase -> (CPU seconds, RSS bytes)
-        self._process: Any = None
-        if pid is not None:
+    def __init__(self, pids: tuple[tuple[str, int], ...]) -> None:
+        self.pids = pids
+        # phase -> (CPU seconds, RSS bytes) of each process, in the order of ``pids``
+        self.samples: dict[str, list[tuple[float, int]]] = {}
+        self._processes: list[Any] = []
+        if not pids:
+            return
+        try:
+            import psutil
+        except ImportError:
+            raise BenchError(
+                "reading the server's CPU and memory needs psutil: pip install 'trio-chat[bench]'"
+            ) from None
+        for _, pid in pids:
             try:
-                import psutil
-            except ImportError:
-                raise BenchError(
-                    "reading the server's CPU and memory needs psutil: "
-                    "pip install 'trio-chat[bench]'"
-                ) from None
-            try:
-                self._process = psutil.Process(pid)
+                self._processes.append(psutil.Process(pid))
             except psutil.Error as exc:
                 raise BenchError(f"server PID {pid}: {exc}") from None
 
     def sample(self, phase: str) -> None:
-        if self._process is not None:
-            cpu = self._process.cpu_times()
-            self.samples[phase] = (cpu.user + cpu.system, self._process.memory_info().rss)
+        if self._processes:
+            self.samples[phase] = [
+                (sum(p.cpu_times()[:2]), p.memory_info().rss) for p in self._processes
+            ]
 
 
 def summarize(
@@ -49,7 +53,13 @@ def summarize(
     for r in results:
         dropped |= r.dropped
     report: Report = {
-        "scenario": asdict(options),
+        # host, port and server_pid: the first server and PID, as single-server reports had them
+        "scenario": asdict(options)
+        | {
+            "host": options.servers[0][0],
+            "port": options.servers[0][1],
+            "server_pid": options.server_pids[0][1] if options.server_pids else None,
+        },
         "window_s": round(window, 3),
         "messages_sent": sent,
         "deliveries_in_window": sum(r.in_window for r in results),
@@ -92,18 +102,27 @@ def _percentiles(latencies: list[int]) -> dict[str, float | int | None]:
 
 
 def _server(options: BenchOptions, probe: ServerProbe, window: float) -> dict[str, Any]:
+    """The figures of each process, and their sums at the top level."""
     samples = probe.samples
     if not samples:
         return {}
-    out: dict[str, Any] = {"pid": options.server_pid}
-    if "start" in samples and "stop" in samples and window:
-        cpu = samples["stop"][0] - samples["start"][0]
-        out["cpu_percent"] = round(100 * cpu / window, 1)
     last = samples.get("stop") or samples.get("registered") or samples["before"]
-    out["rss_kib"] = last[1] // 1024
-    if options.mode == "idle" and "registered" in samples:
-        grown = samples["registered"][1] - samples["before"][1]
-        out["rss_per_connection_kib"] = round(grown / 1024 / options.clients, 2)
+    processes: list[dict[str, Any]] = []
+    for i, (name, pid) in enumerate(probe.pids):
+        one: dict[str, Any] = {"name": name, "pid": pid}
+        if "start" in samples and "stop" in samples and window:
+            cpu = samples["stop"][i][0] - samples["start"][i][0]
+            one["cpu_percent"] = round(100 * cpu / window, 1)
+        one["rss_kib"] = last[i][1] // 1024
+        if options.mode == "idle" and "registered" in samples:
+            grown = samples["registered"][i][1] - samples["before"][i][1]
+            one["rss_per_connection_kib"] = round(grown / 1024 / options.clients, 2)
+        processes.append(one)
+    out: dict[str, Any] = {"pid": probe.pids[0][1]}
+    for key in ("cpu_percent", "rss_kib", "rss_per_connection_kib"):
+        if key in processes[0]:
+            out[key] = round(sum(p[key] for p in processes), 2)
+    out["processes"] = processes
     return out
 
 
@@ -140,11 +159,19 @@ def table(report: Report) -> str:
     for nick, reason in report["dropped"].items():
         rows.append(("dropped", f"{nick}: {reason}"))
     if server:
-        if "cpu_percent" in server:
-            rows.append(("server CPU", f"{server['cpu_percent']}% of one core"))
-        rows.append(("server RSS", f"{server['rss_kib']:,} KiB"))
-        if "rss_per_connection_kib" in server:
-            rows.append(("RSS/connection", f"{server['rss_per_connection_kib']} KiB"))
+        several = len(server["processes"]) > 1
+        for label, key, unit in (
+            ("server CPU", "cpu_percent", "% of one core"),
+            ("server RSS", "rss_kib", " KiB"),
+            ("RSS/connection", "rss_per_connection_kib", " KiB"),
+        ):
+            if key not in server:
+                continue
+            value = f"{server[key]:,}{unit}"
+            if several:
+                each = ", ".join(f"{p['name']} {p[key]:,}" for p in server["processes"])
+                value += f" in all ({each})"
+            rows.append((label, value))
     if report["bench"]["cpu_percent"] is not None:
         rows.append(
             (

@@ -68,7 +68,7 @@ def run_bench(options: BenchOptions, *, show_progress: bool = False) -> Report:
     """Run the scenario ``options`` describes against a running server."""
     if problem := options.problem():
         raise BenchError(problem)
-    probe = ServerProbe(options.server_pid)
+    probe = ServerProbe(options.server_pids)
     tag = secrets.token_hex(2)
     marks: dict[str, float] = {}
 
