@@ -85,7 +85,7 @@ async def said(client: JsonClient, count: int) -> list[tuple[int, str, str]]:
 
 async def test_members_of_three_servers_see_one_order(nursery, redis_server):
     with trio.fail_after(TIMEOUT):
-        servers = [await start(nursery, redis_server) for _ in range(3)]
+        servers = [await start(nursery, redis_server, flood_rate=0) for _ in range(3)]
         clients = [
             await s.json(nick) for s, nick in zip(servers, ["ann", "bob", "cid"], strict=True)
         ]
@@ -156,9 +156,13 @@ async def test_a_nickname_registered_on_one_server_takes_its_password_on_another
 ):
     with trio.fail_after(TIMEOUT):
         one, two = await start(nursery, redis_server), await start(nursery, redis_server)
-        ann = await one.text("ann")
+        ann, bob = await one.text("ann"), await two.text("bob")
         await ann.send_line("/register correct horse")
         await ann.expect("is registered")
+        # bob's request goes into the log after the registration: once it is
+        # answered, bob's server knows of it too
+        await bob.send_line("/who")
+        await bob.expect(r"\* in #lobby")
         guest = await TextClient.connect(two.listener)
         await guest.send_line("ann")
         await guest.expect("ann.* is registered")
@@ -295,7 +299,7 @@ async def test_a_server_whose_lease_ran_out_goes_on_under_a_new_name(nursery, re
 
 async def test_past_its_cap_on_rooms_redis_keeps_the_history_of_that_many(nursery, redis_server):
     with trio.fail_after(TIMEOUT):
-        one = await start(nursery, redis_server, history_rooms=2)
+        one = await start(nursery, redis_server, history_rooms=2, flood_rate=0)
         ann = await one.text("ann")
         for n in range(10):
             await ann.send_line(f"/join #r{n}")

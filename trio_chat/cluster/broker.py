@@ -60,6 +60,7 @@ BATCH = 1000  # entries per XADD round trip and per XREAD
 HELD_BACK = 4 * BATCH  # entries waiting to be appended before readers are held back
 SNAPSHOT_SECONDS = 60.0  # how often a server that has applied new entries writes a snapshot
 REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError)
+BACKOFF_MAX = 2.0  # seconds between tries to reach Redis again, at most
 SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -220,15 +221,15 @@ class Broker:
         backoff = 0.1
         while True:
             try:
+                if not self.up:
+                    await self._read(block=None)  # answers at once, once Redis is back
+                    self._recovered()
+                    backoff = 0.1
                 await self._read(block=5000)
             except REDIS_DOWN as exc:
                 self._outage(exc)
                 await trio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if not self.up:
-                self._recovered()
-            backoff = 0.1
+                backoff = min(backoff * 2, BACKOFF_MAX)
 
     async def _read(self, block: int | None) -> int:
         """Apply what the log holds after our position; returns how many."""
