@@ -12,6 +12,7 @@ import sys
 
 import pytest
 import trio
+from test_cli import kill
 from test_cli import start_server as start_server_process
 
 from trio_chat import serve
@@ -147,10 +148,7 @@ async def test_clients_are_spread_over_the_servers_of_one_chat(redis_server):
         assert closed == [[0, 2, 4], [1, 3, 5]]
     finally:
         for process, _, _ in servers:
-            process.kill()
-            await process.wait()
-            assert process.stderr is not None
-            await process.stderr.aclose()
+            await kill(process)
 
 
 async def closed_clients(process: trio.Process, log: LineBuffer) -> list[int]:

@@ -6,7 +6,7 @@ import signal
 import sys
 
 import trio
-from test_cli import read_log_until, start_server
+from test_cli import kill, read_log_until, start_server
 
 from trio_chat.testing import TextClient
 
@@ -43,10 +43,7 @@ async def test_two_server_processes_serve_one_chat(redis_server):
         for client in clients:
             await client.stream.aclose()
         for process, _, _ in servers:
-            process.kill()
-            await process.wait()
-            assert process.stderr is not None
-            await process.stderr.aclose()
+            await kill(process)
 
 
 async def test_a_broker_url_that_is_not_one_redis_is_refused_with_a_reason():
@@ -82,7 +79,4 @@ async def test_a_server_whose_limits_differ_from_the_chats_will_not_join_it(redi
             result.stderr
         )
     finally:
-        process.kill()
-        await process.wait()
-        assert process.stderr is not None
-        await process.stderr.aclose()
+        await kill(process)

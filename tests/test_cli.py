@@ -26,6 +26,14 @@ async def start_server(*flags: str) -> tuple[trio.Process, int, LineBuffer]:
     return process, port, log
 
 
+async def kill(process: trio.Process) -> None:
+    """Kill a server started by ``start_server`` and free what it held."""
+    process.kill()
+    await process.wait()
+    if process.stderr is not None:
+        await process.stderr.aclose()
+
+
 async def read_log_until(process: trio.Process, log: LineBuffer, pattern: str) -> re.Match[bytes]:
     assert process.stderr is not None
     with trio.fail_after(30):
@@ -60,10 +68,7 @@ async def test_server_chats_then_shuts_down_cleanly_on_sigterm():
         with trio.fail_after(30):
             assert await process.wait() == 0
     finally:
-        process.kill()
-        await process.wait()
-        assert process.stderr is not None
-        await process.stderr.aclose()
+        await kill(process)
 
 
 async def test_a_bad_listen_url_is_refused_with_a_reason():
