@@ -340,3 +340,12 @@ def test_a_snapshot_no_server_wrote_is_refused():
     for data in (b"", b"[]", b'{"version": 99}', b'{"version": 1, "members": [[1]]}'):
         with pytest.raises(snapshot.BadSnapshot):
             snapshot.load(data, Server("c").replica, RoomIndex(10))
+
+
+def test_an_enter_whose_connection_is_gone_still_counts_alike_on_every_server(two):
+    log, a, b = two
+    gone = entries.origin("a", 9)  # a has no connection 9: it closed before the log had it
+    log.append(gone, Enter("ghost"))
+    assert set(a.chat.members) == set(b.chat.members) == {"ghost"}
+    log.append(gone, Leave("closed"))
+    assert set(a.chat.members) == set(b.chat.members) == set()

@@ -55,6 +55,7 @@ OUTAGE_NOTICE = (
     "this server lost contact with the chat's Redis: messages are refused until it is back"
 )
 BACK_NOTICE = "this server is back in contact: you may send again"
+REFUSED = "not let in: Redis was unreachable"
 LOCAL = (ev.Ping, ev.GetHelp)  # answered here, at once, even when Redis is down
 BATCH = 1000  # entries per XADD round trip and per XREAD
 HELD_BACK = 4 * BATCH  # entries waiting to be appended before readers are held back
@@ -97,7 +98,7 @@ class Broker:
         self._back = trio.Event()
         self._send, self._receive = trio.open_memory_channel[tuple[str, Command]](math.inf)
         self._unsent = 0  # entries proposed and not yet in the log
-        self._sent = trio.Event()  # set whenever a batch is in the log (or refused)
+        self._sent = trio.Event()  # set (and replaced) whenever a batch is in the log or refused
 
     @property
     def instance(self) -> str:
@@ -166,13 +167,11 @@ class Broker:
 
     async def wait_for_room(self) -> None:
         while self._unsent > HELD_BACK:
-            self._sent = trio.Event()
             await self._sent.wait()
         await self.pump.wait_for_room()
 
     async def drain(self) -> None:
         while self._unsent:
-            self._sent = trio.Event()
             await self._sent.wait()
 
     async def save(self, nick: str, credential: Credential) -> None:
@@ -268,17 +267,23 @@ class Broker:
                 self._outage(exc)
                 self._failed(batch)
             self._unsent -= len(batch) - len(self._retry)
+            # wakes everyone waiting now; later waiters wait for the next batch
             self._sent.set()
+            self._sent = trio.Event()
             if self._retry:
                 await self._back.wait()
 
     def _failed(self, batch: list[tuple[str, Command]]) -> None:
-        """Redis did not take ``batch``: each one who asked is told, and
-        leaving is kept to append later."""
+        """Redis did not take ``batch``, or not all of it (the connection
+        broke on the way): each one who asked is told, and leaving is kept to
+        append later, also for an ``Enter``, so that one that did reach the
+        log leaves no member behind in any copy of the chat."""
         for origin, command in batch:
             if isinstance(command, Leave | Lost):
                 self._retry.append((origin, command))
                 continue
+            if isinstance(command, Enter):
+                self._retry.append((origin, Leave(REFUSED)))
             if (waiting := self._waiting.pop(origin, None)) is not None:
                 waiting.set()
             member = self.replica.local.get(origin)

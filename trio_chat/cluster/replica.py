@@ -66,9 +66,7 @@ class Replica:
         effects: list[Effect] = []
         match entry.command:
             case Enter(nick, identified, resume, key):
-                if member is None:
-                    if entry.instance == self.instance:
-                        return []  # its connection closed before the log had it
+                if member is None:  # another server's (or ours, whose connection is gone)
                     member = self.remote[origin] = Member(ELSEWHERE)
                 effects = self.chat.enter(
                     member, nick, time, identified=identified, resume=resume, key=key
