@@ -7,6 +7,8 @@ as after a crash); Redis is a real redis-server on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
+import random
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +16,7 @@ import trio
 from redis_harness import RedisServer
 
 from trio_chat import ChatServer, Limits
+from trio_chat.cluster import snapshot
 from trio_chat.cluster.assemble import Cluster, assemble
 from trio_chat.cluster.broker import BACK_NOTICE, OUTAGE_NOTICE
 from trio_chat.cluster.replica import LOST_REASON
@@ -331,3 +334,50 @@ async def test_a_client_of_a_dead_server_takes_its_nickname_back_on_another_at_o
         left = await bob.expect(ev.Left)
         assert (left.nick, left.reason) == ("ann", "reconnected")
         assert (await bob.expect(ev.Joined)).nick == "ann"
+
+
+async def test_after_a_random_conversation_every_servers_copy_of_the_chat_is_the_same(
+    nursery, redis_server
+):
+    """Joins, parts, messages, renames, private messages and quits from
+    clients spread over three servers: the copies must agree exactly."""
+    rng = random.Random(11)
+    with trio.fail_after(TIMEOUT):
+        servers = [await start(nursery, redis_server, flood_rate=0) for _ in range(3)]
+        clients = [await servers[i % 3].json(f"u{i}") for i in range(12)]
+        nicks = [f"u{i}" for i in range(12)]
+        for step in range(300):
+            i = rng.randrange(12)
+            client = clients[i]
+            match rng.randrange(6):
+                case 0:
+                    await client.send(ev.Join(f"#r{rng.randrange(4)}"))
+                case 1:
+                    await client.send(ev.Part(f"#r{rng.randrange(4)}"))
+                case 2:
+                    await client.send(ev.Say(f"step {step}"))
+                case 3:
+                    nicks[i] = f"n{step}"
+                    await client.send(ev.ChangeNick(nicks[i]))
+                case 4:
+                    await client.send(ev.Tell(rng.choice(nicks), f"psst {step}"))
+                case 5:
+                    await client.send(ev.Quit())
+                    nicks[i] = f"v{step}"
+                    clients[i] = await servers[rng.randrange(3)].json(nicks[i])
+        watchers = [await server.json(f"w{n}") for n, server in enumerate(servers)]
+        # once each server delivers this, its copy has applied all that came before
+        await clients[0].send(ev.Say("the end", room="#lobby"))
+        for watcher in watchers:
+            while (await watcher.expect(ev.Message)).text != "the end":
+                pass
+        copies = [json.loads(state_of(server)) for server in servers]
+        assert copies[0] == copies[1] == copies[2]
+        assert len(copies[0]["members"]) == 12 + 3
+        assert {room[0] for room in copies[0]["rooms"]} <= {"#lobby", "#r0", "#r1", "#r2", "#r3"}
+
+
+def state_of(server: Running) -> bytes:
+    """The server's copy of the chat, as a snapshot would keep it."""
+    broker = server.cluster.broker
+    return snapshot.dump(broker.replica, broker.numbering, [])
