@@ -65,6 +65,14 @@ def test_transports_import_nothing_from_the_server_the_chat_or_the_client(module
     )
 
 
+@pytest.mark.parametrize("module", modules("web"), ids=lambda m: m.name)
+def test_the_browser_clients_answers_need_no_io_and_nothing_else_of_ours(module):
+    """Transports hold the pages in their options: the pages know nothing above them."""
+    names = imported_modules(module)
+    assert all(n.startswith("trio_chat.web") for n in ours(module))
+    assert not any(n.split(".")[0] in {"trio", "socket", "os"} for n in names)
+
+
 def test_the_transports_line_limit_agrees_with_the_servers():
     assert ServerOptions().max_line_bytes == Limits().max_line_bytes
 

@@ -14,6 +14,7 @@ from test_cli import read_log_until
 from trio_chat.protocol.framing import LineBuffer
 from trio_chat.testing import TextClient
 from trio_chat.transports import open_stream, parse_url
+from trio_chat.web import Pages
 
 
 @pytest.fixture
@@ -156,3 +157,31 @@ async def test_a_websocket_from_another_web_site_is_refused_unless_allowed(run_s
     for allowed in ("https://chat.test", f"http://127.0.0.1:{port}"):
         answer = await handshake_from_page(port, allowed)
         assert answer.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+
+
+async def plain_get(port: int) -> bytes:
+    """What the server answers a browser's plain request for ``/``, until it closes."""
+    answer = b""
+    with trio.fail_after(30):
+        async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+            await stream.send_all(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            while data := await stream.receive_some():
+                answer += data
+    return answer
+
+
+async def test_the_server_says_where_a_browser_finds_the_page(run_server):
+    for listen, page in [("wss://127.0.0.1:0/chat", "https://"), ("ws://127.0.0.1:0/", "http://")]:
+        (url,) = await run_server(listen)
+        found = await read_log_until(*run_server.log, r"open (\S+) in a browser to chat")
+        assert found[1].decode() == page + url.partition("://")[2]
+    answer = await plain_get(parse_url(url).port)  # the ws:// server, started last
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nContent-Security-Policy: default-src 'none';" in answer
+    assert answer.endswith(Pages.load().files["index.html"])
+
+
+async def test_no_web_leaves_plain_requests_refused(run_server):
+    (url,) = await run_server("ws://127.0.0.1:0/", flags=["--no-web"])
+    answer = await plain_get(parse_url(url).port)
+    assert answer.startswith(b"HTTP/1.1 426 Upgrade Required\r\n")

@@ -35,8 +35,12 @@ from trio_chat.transports import (
 )
 from trio_chat.transports.origin import allowed_origin
 from trio_chat.transports.urls import DEFAULT_URL, ListenURL
+from trio_chat.web import Pages
 
 log = logging.getLogger("trio_chat.server")
+
+# Where a browser finds the page of a listener that serves it.
+WEB_SCHEMES = {"ws": "http", "wss": "https"}
 
 DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 
@@ -84,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="let browsers on pages of ORIGIN (like https://chat.example.org) open ws:// and "
         "wss:// connections, besides pages of the listener's own host; repeatable; "
         "'*' admits every web site",
+    )
+    server.add_argument(
+        "--no-web",
+        dest="web",
+        action="store_false",
+        help="do not serve the browser client on ws:// and wss:// listeners",
     )
     server.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
@@ -254,6 +264,7 @@ def run_server(args: argparse.Namespace) -> int:
         flood_rate=limits.flood_rate,
         flood_kick=limits.flood_kick,
         max_queued_bytes=limits.outbox_bytes,
+        web=Pages.load() if args.web else None,
     )
     failures: list[BaseException] = []
     try:
@@ -282,7 +293,11 @@ async def _serve_until_signalled(
                 for url in urls:
                     opened = await open_listeners(url, options)
                     for listener in opened:
-                        log.info("listening on %s", bound_url(url, listener))
+                        bound = bound_url(url, listener)
+                        log.info("listening on %s", bound)
+                        if options.web and url.scheme in WEB_SCHEMES:
+                            page = WEB_SCHEMES[url.scheme] + str(bound).removeprefix(url.scheme)
+                            log.info("open %s in a browser to chat", page)
                     listeners += opened
             except URLError:
                 for listener in listeners:  # a unix socket file goes away with its listener

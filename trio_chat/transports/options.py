@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trio_chat.web.pages import Pages
+
 # The server's default line limit, as a plain number: transports import
 # nothing from the server, and the command line always passes its own.
 DEFAULT_MAX_LINE_BYTES = 4096
@@ -35,6 +37,9 @@ class ServerOptions:
     """...and dropped after this many slowed frames, forgiven at one a second."""
     direct_write: bool = True
     """tcp:// and unix:// streams offer ``send_now`` (see direct.py); off to compare."""
+    web: Pages | None = None
+    """The browser client, answered to plain HTTP requests on ws:// and wss://
+    listeners; None refuses them (426 Upgrade Required)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class WebSocketListener(trio.abc.Listener[WebSocketStream]):
             origins=options.ws_origins,
             max_queued=options.max_queued_bytes,
             bucket=bucket,
+            web=options.web,
         )
 
     async def aclose(self) -> None:

@@ -16,6 +16,8 @@ replies queued behind a write the peer does not read are bounded in bytes.
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import http
 import logging
 import math
 import operator
@@ -23,8 +25,9 @@ from collections.abc import Collection, Iterator, Sequence
 
 import trio
 from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
 from websockets.frames import CloseCode, Frame, Opcode
-from websockets.http11 import Request
+from websockets.http11 import Request, Response
 from websockets.protocol import OPEN, Protocol
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
@@ -32,6 +35,7 @@ from websockets.uri import parse_uri
 from trio_chat.protocol.flood import TokenBucket
 from trio_chat.transports import origin
 from trio_chat.transports.urls import peer_address
+from trio_chat.web.pages import Pages
 
 RECEIVE_SIZE = 65536
 DATA_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
@@ -62,11 +66,13 @@ class WebSocketStream(trio.abc.Stream):
         origins: Collection[str] = (),
         max_queued: int = MAX_QUEUED,
         bucket: TokenBucket | None = None,
+        web: Pages | None = None,
     ) -> None:
         self.transport_stream = transport_stream
         self.protocol = protocol
         self._path = path
         self._origins = origins
+        self._web = web
         self._max_queued = max_queued
         self._bucket = bucket
         self._resume_at = -math.inf  # flood control: read nothing more before then
@@ -90,12 +96,15 @@ class WebSocketStream(trio.abc.Stream):
         origins: Collection[str] = (),
         max_queued: int = MAX_QUEUED,
         bucket: TokenBucket | None = None,
+        web: Pages | None = None,
     ) -> WebSocketStream:
         """The server's side; the handshake happens on first use (or ``do_handshake``).
 
         Requests for any other HTTP path than ``path`` are answered 404, and
         browsers on a page of another site than the Host asked for (unless
-        listed in ``origins``, see ``origin.refusal``) 403. Past ``max_queued``
+        listed in ``origins``, see ``origin.refusal``) 403. A plain HTTP
+        request (no ``Upgrade: websocket``) gets ``web``'s answer, then the
+        connection closes like a refused handshake. Past ``max_queued``
         bytes of control replies the peer does not read, or when ``bucket``
         finds its control frames abusive, the connection fails.
         """
@@ -107,6 +116,7 @@ class WebSocketStream(trio.abc.Stream):
             origins=origins,
             max_queued=max_queued,
             bucket=bucket,
+            web=web,
         )
 
     @classmethod
@@ -214,8 +224,11 @@ class WebSocketStream(trio.abc.Stream):
             if self.protocol.handshake_exc is not None:
                 break
             request = self._request
+        plain = request is not None and self._web is not None and not _asks_for_websocket(request)
         if request is None:
             response = None
+        elif plain:
+            response = self._page(request)
         elif request.path.split("?")[0] != self._path:
             response = self.protocol.reject(404, f"no WebSocket chat at {request.path}\n")
         elif refused := self._cross_site(request):
@@ -229,9 +242,23 @@ class WebSocketStream(trio.abc.Stream):
             await self._flush()
         if self.protocol.state is not OPEN:
             await trio.aclose_forcefully(self.transport_stream)
+            if plain and response is not None:
+                raise trio.BrokenResourceError(f"HTTP {response.status_code}, not a WebSocket")
             reason = self.protocol.handshake_exc or (response and response.reason_phrase)
             raise trio.BrokenResourceError(f"WebSocket handshake failed: {reason}")
         self._open = True
+
+    def _page(self, request: Request) -> Response:
+        """``web``'s answer to a plain HTTP request, framed by the library like its refusals."""
+        assert self._web is not None
+        status, headers, body = self._web.answer(request.method, request.path, self._path)
+        date = email.utils.formatdate(usegmt=True)
+        return Response(
+            status,
+            http.HTTPStatus(status).phrase,
+            Headers([("Date", date), ("Connection", "close"), *headers]),
+            body,
+        )
 
     def _cross_site(self, request: Request) -> str | None:
         """Why a browser on another site may not open this connection, or None."""
@@ -328,3 +355,9 @@ class WebSocketStream(trio.abc.Stream):
                 for chunk in chunks:
                     if chunk:  # b"" asks to half-close; closing follows soon anyway
                         await self.transport_stream.send_all(chunk)
+
+
+def _asks_for_websocket(request: Request) -> bool:
+    """Whether ``request`` tries a WebSocket handshake, however badly: the rest is plain HTTP."""
+    tokens = (t.strip().lower() for v in request.headers.get_all("Upgrade") for t in v.split(","))
+    return "websocket" in tokens
