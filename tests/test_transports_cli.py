@@ -179,6 +179,8 @@ async def test_the_server_says_where_a_browser_finds_the_page(run_server):
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\nContent-Security-Policy: default-src 'none';" in answer
     assert answer.endswith(Pages.load().files["index.html"])
+    # one line in the log says what was asked and answered
+    await read_log_until(*run_server.log, r'#\d+ from 127\.0\.0\.1: HTTP GET "/": 200$')
 
 
 async def test_no_web_leaves_plain_requests_refused(run_server):

@@ -25,7 +25,7 @@ from trio_chat.server.front import Front, LocalFront
 from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
 from trio_chat.server.store import MemoryStore, Store
-from trio_chat.transports import peer_address
+from trio_chat.transports import NotChat, peer_address
 
 log = logging.getLogger("trio_chat.server")
 
@@ -174,15 +174,42 @@ class ChatServer:
         )
         self.sessions.add(session)
         self._per_address[group] += 1
-        opened = trio.current_time()
-        log.info("#%d opened from %s", conn_id, address)
         try:
-            await session.run()
+            if await self._handshake(conn_id, address, stream):
+                await self._logged(conn_id, address, session)
         finally:
             self.sessions.discard(session)
             self._per_address[group] -= 1
             if not self._per_address[group]:
                 del self._per_address[group]
+
+    async def _handshake(self, conn_id: int, address: str, stream: trio.abc.Stream) -> bool:
+        """A TLS or WebSocket stream's handshake, within the handshake timeout.
+
+        Done before the session, so that a connection that only fetched the
+        browser client's page, or never finished its handshake, is logged in
+        one line and never reaches the chat.
+        """
+        handshake = getattr(stream, "do_handshake", None)
+        if handshake is None:
+            return True
+        try:
+            with trio.fail_after(self.limits.handshake_timeout):
+                await handshake()
+        except NotChat as answered:
+            log.info("#%d from %s: %s", conn_id, address, answered)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as exc:
+            log.info("#%d from %s: handshake failed: %s", conn_id, address, exc or "too slow")
+        else:
+            return True
+        return False
+
+    async def _logged(self, conn_id: int, address: str, session: Session) -> None:
+        opened = trio.current_time()
+        log.info("#%d opened from %s", conn_id, address)
+        try:
+            await session.run()
+        finally:
             log.info(
                 "#%d closed from %s (nick %s) after %.1f s: %s",
                 conn_id,

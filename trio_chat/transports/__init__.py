@@ -17,6 +17,7 @@ from trio_chat.transports.options import ClientOptions as ClientOptions
 from trio_chat.transports.options import ServerOptions as ServerOptions
 from trio_chat.transports.urls import ConnectError as ConnectError
 from trio_chat.transports.urls import ListenURL as ListenURL
+from trio_chat.transports.urls import NotChat as NotChat
 from trio_chat.transports.urls import URLError as URLError
 from trio_chat.transports.urls import bound_url as bound_url
 from trio_chat.transports.urls import parse_url as parse_url

@@ -33,6 +33,11 @@ class URLError(ValueError):
     """A URL that cannot be listened on or connected to; the text says why."""
 
 
+class NotChat(trio.BrokenResourceError):
+    """The connection asked for something besides the chat (a web page), got
+    its answer, and is over; says what it asked and got."""
+
+
 class ConnectError(OSError):
     """Connecting failed (refused, untrusted certificate, handshake refused): says why."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http
+import json
 import logging
 import math
 import operator
@@ -34,7 +35,7 @@ from websockets.uri import parse_uri
 
 from trio_chat.protocol.flood import TokenBucket
 from trio_chat.transports import origin
-from trio_chat.transports.urls import peer_address
+from trio_chat.transports.urls import NotChat, peer_address
 from trio_chat.web.pages import Pages
 
 RECEIVE_SIZE = 65536
@@ -243,7 +244,9 @@ class WebSocketStream(trio.abc.Stream):
         if self.protocol.state is not OPEN:
             await trio.aclose_forcefully(self.transport_stream)
             if plain and response is not None:
-                raise trio.BrokenResourceError(f"HTTP {response.status_code}, not a WebSocket")
+                assert request is not None
+                path = json.dumps(request.path)  # the client's, in a log line
+                raise NotChat(f"HTTP {request.method} {path}: {response.status_code}")
             reason = self.protocol.handshake_exc or (response and response.reason_phrase)
             raise trio.BrokenResourceError(f"WebSocket handshake failed: {reason}")
         self._open = True
