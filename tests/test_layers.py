@@ -133,3 +133,16 @@ def test_importing_the_server_loads_no_redis_client():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.split() == []
+
+
+def test_importing_the_package_for_a_bot_loads_no_terminal_and_no_transport():
+    """``import trio_chat`` gives bots their API; prompt_toolkit is for the terminal client only."""
+    code = (
+        "import sys, trio_chat; "
+        "print(' '.join(m for m in sys.modules if m.startswith(('prompt_toolkit', 'websockets', "
+        "'trio_chat.transports.registry', 'trio_chat.client.ui'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.split() == []
