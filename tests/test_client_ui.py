@@ -21,8 +21,8 @@ from trio_chat.protocol import events as ev
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
 
 
-def plain(item, me="alice") -> str:
-    return "".join(text for _, text in render(item, me))
+def plain(item, me="alice", *, several_rooms=False) -> str:
+    return "".join(text for _, text in render(item, me, several_rooms=several_rooms))
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,23 @@ def test_each_kind_of_line_reads_as_it_should():
     assert plain(ev.Error(T, "nick_taken", "taken")) == f"{local} ! taken\n"
     assert plain(Note("pending: hi", "pending")) == "- pending: hi\n"
     assert plain(Note("gap", "gap")) == "! gap\n"
+
+
+def test_in_several_rooms_every_message_names_its_room_the_lobby_too():
+    local = T.astimezone().strftime("[%H:%M:%S]")
+    lobby, dev = (
+        ev.Message(T, "#lobby", 1, "bob", "lobby msg"),
+        ev.Message(T, "#dev", 1, "alice", "hi"),
+    )
+    assert plain(lobby, several_rooms=True) == f"{local} #lobby bob: lobby msg\n"
+    assert plain(dev, several_rooms=True) == f"{local} #dev alice: hi\n"
+    assert plain(ev.Action(T, "#dev", 2, "bob", "waves"), several_rooms=True) == (
+        f"{local} #dev ~ bob waves\n"
+    )
+    assert plain(lobby) == f"{local} bob: lobby msg\n"  # only in the lobby: as nc reads it
+    assert plain(dev) == f"{local} #dev alice: hi\n"
+    replay = ev.History(T, "#dev", (dev,))
+    assert plain(replay, several_rooms=True).endswith(f"  {local} alice: hi\n")  # under its head
 
 
 def test_own_private_action_notice_and_error_lines_are_styled_apart():

@@ -66,21 +66,27 @@ def nick_colour(nick: str) -> str:
     return NICK_COLOURS[zlib.crc32(fold(nick).encode()) % len(NICK_COLOURS)]
 
 
-def render(item: ev.Event | Note, me: str) -> FormattedText:
-    """The lines for ``item``, as seen by the user whose nickname is ``me``."""
+def render(item: ev.Event | Note, me: str, *, several_rooms: bool = False) -> FormattedText:
+    """The lines for ``item``, as seen by the user whose nickname is ``me``.
+
+    A message or action names its room, as text mode words it, except in
+    the lobby; when the user is in ``several_rooms``, the lobby's name theirs too.
+    """
     fragments: Fragments = []
-    for line in _lines(item, me):
+    for line in _lines(item, me, several_rooms):
         fragments += [*line, ("", "\n")]
     return FormattedText(fragments)
 
 
-def _lines(item: ev.Event | Note, me: str) -> list[Fragments]:
+def _lines(item: ev.Event | Note, me: str, several_rooms: bool) -> list[Fragments]:
     if isinstance(item, Note):
         mark = "!" if item.kind in ("error", "gap") else "-"
         return [[("class:" + item.kind, f"{mark} {sanitize(item.text)}")]]
     lines = []
     for words in wording.lines(item):
         line = _on_screen(words, item.time)
+        if several_rooms and isinstance(item, ev.Message | ev.Action):
+            line = _room_named(line, item)
         own = any(style == "message nick" and fold(text) == fold(me) for style, text in line)
         lines.append([_styled(style, text, own) for style, text in line])
     return lines
@@ -92,6 +98,13 @@ def _on_screen(line: wording.Line, time: datetime) -> wording.Line:
     if line[0][0] != "time":  # an error; on the screen every line has a time
         return [wording.clock(time), *line]
     return line
+
+
+def _room_named(line: wording.Line, said: ev.Message | ev.Action) -> wording.Line:
+    """``line`` with its room after the time, whatever the room."""
+    time, *rest = [(style, text) for style, text in line if "room" not in style.split()]
+    kind = "message" if isinstance(said, ev.Message) else "action"
+    return [time, (f"{kind} room", f"{said.room} "), *rest]
 
 
 def _styled(style: str, text: str, own: bool) -> tuple[str, str]:

@@ -124,7 +124,9 @@ class Terminal:
             # the renderer clears and then draws the input line again
             self.session.app.renderer.clear()
             return
-        sys.stdout.write(to_ansi(render(item, self.client.nick), self.color_depth))
+        several = len(self.client.rooms) > 1
+        text = render(item, self.client.nick, several_rooms=several)
+        sys.stdout.write(to_ansi(text, self.color_depth))
 
     def refresh(self) -> None:
         self.session.app.invalidate()
