@@ -364,9 +364,12 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
 
     alice, screen, connector = await start_client(nursery, listener, "alice")
     await screen.until(lambda: alice.state is State.PASSWORD)
-    await screen.expect(r"type the password of alice, or /nick ANOTHER")
+    # in people's words, as text mode says it, not the words meant for programs
+    await screen.expect(r'^- nickname "alice" is registered: type its password, or /nick ANOTHER$')
+    assert "hello" not in screen.text()
     alice.submit("wrong-password")
     await screen.expect(r'wrong password for "alice"')
+    await screen.expect(r"type the password of alice, or /nick ANOTHER")
     await screen.until(lambda: alice.state is State.PASSWORD)
     alice.submit("alice-password")
     await screen.until(lambda: alice.state is State.CONNECTED)

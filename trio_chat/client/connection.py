@@ -309,7 +309,8 @@ class ChatClient:
                 case Ended(reason):
                     raise ConnectionLost(reason)
                 case Refused() as refused:
-                    self._show(event)
+                    if refused.for_people:
+                        self._show(event)
                     self._set_state(State.PASSWORD if refused.password else State.OFFLINE)
                     self._show(Note(handshake.prompt(refused)))
                     hello = handshake.answer(await self._answers.receive())
