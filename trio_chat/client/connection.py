@@ -43,6 +43,7 @@ from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import fold
 
 __all__ = [
+    "FIRST_START_ROUNDS",
     "MAX_PENDING",
     "QUIT_GRACE",
     "Backoff",
@@ -58,6 +59,9 @@ __all__ = [
 
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
+# Rounds of refused attempts (every server once) before a client never
+# welcomed gives up: a server that is not there is more likely than a restart.
+FIRST_START_ROUNDS = 3
 
 
 class State(enum.Enum):
@@ -120,6 +124,7 @@ class ChatClient:
         self.pending = Pending()
         self.servers = servers if isinstance(servers, Servers) else Servers.one(servers)
         self._was_welcomed = False
+        self.failure: str | None = None  # why ``run`` gave up, if it did
         self._show = show
         self._changed = changed
         self._backoff = backoff or Backoff()
@@ -235,14 +240,19 @@ class ChatClient:
     async def _keep_connected(self) -> None:
         servers = self.servers
         refused = 0  # attempts in a row that could not connect
+        why = ""  # the last reason they could not
         while True:
             self._set_state(State.CONNECTING)
             try:
                 stream = await servers.connect()
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 refused += 1
+                why = _cannot_connect(exc, servers.current)
+                if not self._was_welcomed and getattr(exc, "lasting", False):
+                    self._give_up(why)  # trying again cannot help
+                    return
                 if refused <= len(servers):  # the toolbar tells of the attempts that follow
-                    self._show(Note(f"cannot connect: {exc or 'refused'}", "error"))
+                    self._show(Note(why, "error"))
             else:
                 refused = 0
                 self._session_over = trio.Event()
@@ -255,10 +265,18 @@ class ChatClient:
                     return  # ``run`` ends with the session
                 self._show(Note(f"connection lost: {reason}", "error"))
             if servers.failed():
+                if not self._was_welcomed and refused >= FIRST_START_ROUNDS * len(servers):
+                    self._give_up(f"{why} (tried {FIRST_START_ROUNDS} times)")
+                    return
                 await self._wait_to_retry()
             elif servers.first_round:  # the switch to another server
                 again = "reconnecting" if self._was_welcomed else "connecting"
                 self._show(Note(f"{again} to {servers.current} ..."))
+
+    def _give_up(self, why: str) -> None:
+        """End ``run`` for an error that trying again will not clear."""
+        self.failure = why
+        self._quit.set()
 
     async def _wait_to_retry(self) -> None:
         deadline = trio.current_time() + self._backoff.next()
@@ -307,6 +325,8 @@ class ChatClient:
                 case Welcomed():
                     break
                 case Ended(reason):
+                    if not self._was_welcomed:  # sent away before ever being let in
+                        self._give_up(f"the server refused the connection: {reason}")
                     raise ConnectionLost(reason)
                 case Refused() as refused:
                     if refused.for_people:
@@ -372,3 +392,9 @@ class ChatClient:
         self.mirror.track(event)
         self._show(event)
         self._changed()
+
+
+def _cannot_connect(exc: BaseException, url: str) -> str:
+    """Why connecting to ``url`` failed, naming the server once."""
+    why = str(exc) or "refused"
+    return why if url in why else f"cannot connect to {url}: {why}"

@@ -179,5 +179,10 @@ class Terminal:
 
 
 def run(nick: str, servers: Servers, history: Path | None, password: str | None = None) -> int:
-    asyncio.run(Terminal(nick, servers, history, password).run())
+    """Chat until the user leaves (0), or until an error that will not clear (1)."""
+    terminal = Terminal(nick, servers, history, password)
+    asyncio.run(terminal.run())
+    if terminal.client.failure is not None:  # said once the terminal is restored
+        print(f"trio-chat: {terminal.client.failure}", file=sys.stderr)
+        return 1
     return 0
