@@ -434,3 +434,15 @@ async def test_a_connection_lost_right_after_the_welcome_is_resumed_without_the_
     await server.send_all(conn.encoder(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
     await screen.until(lambda: alice.state is State.CONNECTED)
     assert alice.room == "#lobby"
+
+
+async def test_the_toolbar_counts_who_is_here_and_the_welcome_who_is_online(start_chat, nursery):
+    _, listener = await start_chat()
+    await connected(nursery, listener, "bob")
+    carol, carol_screen, _ = await connected(nursery, listener, "carol")
+    carol.submit("/join #dev")
+    carol.submit("/part #lobby")
+    await carol_screen.expect(r"\* carol left #lobby")
+    alice, screen, _ = await connected(nursery, listener, "alice")
+    await screen.expect(r"you are in #lobby with bob \(3 online\)")  # the server
+    assert "| alice | #lobby (2 here) " in _plain(toolbar(alice))  # the room

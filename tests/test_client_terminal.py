@@ -149,7 +149,7 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
             )
 
         screen = await tmux.wait_for(typing_below_the_messages)
-        assert "connected | alice | #lobby (2 online)" in screen[-1]
+        assert "connected | alice | #lobby (2 here)" in screen[-1]
 
         await stop(server)
         await tmux.wait_for(lambda screen: "reconnecting in" in screen[-1])

@@ -35,7 +35,10 @@ from trio_chat.protocol.rules import fold
 
 
 def toolbar(client: ChatClient) -> FormattedText:
-    """The bottom line: connection state, nickname, room, how many are there."""
+    """The bottom line: connection state, nickname, room, how many are there.
+
+    "here" counts the current room; "online", in the welcome, the whole server.
+    """
     to = f" to {client.server}" if client.server else ""  # which one, when there are several
     match client.state:
         case State.CONNECTED:
@@ -50,7 +53,7 @@ def toolbar(client: ChatClient) -> FormattedText:
             state = ("class:toolbar.offline", " offline: type the password ")
     room = client.room
     here = len(client.members.get(fold(room), [])) if room else 0
-    where = f" {room} ({here} online) " if room else " no room "
+    where = f" {room} ({here} here) " if room else " no room "
     pending = f"| {len(client.pending)} pending " if client.pending else ""
     return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
 
