@@ -86,6 +86,21 @@ def test_in_several_rooms_every_message_names_its_room_the_lobby_too():
     assert plain(replay, several_rooms=True).endswith(f"  {local} alice: hi\n")  # under its head
 
 
+def test_a_replay_with_joins_and_leaves_counts_events_not_messages():
+    local = T.astimezone().strftime("[%H:%M:%S]")
+    past = (
+        ev.Joined(T, "#dev", 1, "bob"),
+        ev.Message(T, "#dev", 2, "bob", "hi"),
+        ev.Left(T, "#dev", 3, "bob", "quit"),
+        ev.Joined(T, "#dev", 4, "carol"),
+    )
+    shown = plain(ev.History(T, "#dev", past)).splitlines()
+    assert shown[0] == f"{local} * history of #dev: 4 earlier event(s)"
+    assert len(shown) == 5
+    said = plain(ev.History(T, "#dev", past[1:2])).splitlines()
+    assert said[0] == f"{local} * history of #dev: 1 earlier message(s)"
+
+
 def test_own_private_action_notice_and_error_lines_are_styled_apart():
     def styles(item):
         return {style for style, text in render(item, "alice") if text.strip()}

@@ -82,14 +82,23 @@ def _lines(item: ev.Event | Note, me: str, several_rooms: bool) -> list[Fragment
     if isinstance(item, Note):
         mark = "!" if item.kind in ("error", "gap") else "-"
         return [[("class:" + item.kind, f"{mark} {sanitize(item.text)}")]]
+    worded = wording.lines(item)
+    if isinstance(item, ev.History) and not all(_said(e) for e in item.events):
+        # joins and leaves are no messages: count them all as events
+        head = f"* history of {item.room}: {len(item.events)} earlier event(s)"
+        worded[0] = [worded[0][0], ("notice", head)]
     lines = []
-    for words in wording.lines(item):
+    for words in worded:
         line = _on_screen(words, item.time)
         if several_rooms and isinstance(item, ev.Message | ev.Action):
             line = _room_named(line, item)
         own = any(style == "message nick" and fold(text) == fold(me) for style, text in line)
         lines.append([_styled(style, text, own) for style, text in line])
     return lines
+
+
+def _said(event: ev.Event) -> bool:
+    return isinstance(event, ev.Message | ev.Action)
 
 
 def _on_screen(line: wording.Line, time: datetime) -> wording.Line:
