@@ -14,7 +14,7 @@ from prompt_toolkit.output import ColorDepth, DummyOutput
 from trio_chat.client import commands
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, Note
-from trio_chat.client.render import NICK_COLOURS, nick_colour, render, to_ansi
+from trio_chat.client.render import NICK_COLOURS, Days, nick_colour, render, to_ansi
 from trio_chat.client.ui import make_session
 from trio_chat.protocol import events as ev
 
@@ -99,6 +99,24 @@ def test_a_replay_with_joins_and_leaves_counts_events_not_messages():
     assert len(shown) == 5
     said = plain(ev.History(T, "#dev", past[1:2])).splitlines()
     assert said[0] == f"{local} * history of #dev: 1 earlier message(s)"
+
+
+def test_a_line_marks_each_change_of_day_in_a_replay_and_live():
+    today = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    yesterday = datetime(2026, 11, 29, 12, tzinfo=UTC)  # noon: the same day in most zones
+    days = Days(today.astimezone().date())
+
+    def shown(item):
+        return "".join(text for _, text in render(item, "alice", days=days)).splitlines()
+
+    replay = ev.History(today, "#lobby", (ev.Message(yesterday, "#lobby", 1, "bob", "good night"),))
+    lines = shown(replay)
+    assert lines[1] == "--- Sunday 29 November 2026 ---"
+    assert lines[2].endswith("bob: good night")
+    assert lines[0].endswith("history of #lobby: 1 earlier message(s)")  # today, before
+    live = shown(ev.Message(today, "#lobby", 2, "bob", "good morning"))
+    assert live[0] == "--- Monday 30 November 2026 ---"
+    assert shown(ev.Message(today, "#lobby", 3, "bob", "coffee?"))[0].endswith("coffee?")
 
 
 def test_own_private_action_notice_and_error_lines_are_styled_apart():

@@ -30,7 +30,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, ClearScreen, Servers, Shown, State
-from trio_chat.client.render import STYLE, render, to_ansi
+from trio_chat.client.render import STYLE, Days, render, to_ansi
 from trio_chat.protocol.rules import fold
 
 
@@ -120,6 +120,7 @@ class Terminal:
         )
         self.session = make_session(self.client, history)
         self.color_depth: ColorDepth = create_output().get_default_color_depth()
+        self.days = Days()
         self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
 
     def show(self, item: Shown) -> None:
@@ -128,7 +129,7 @@ class Terminal:
             self.session.app.renderer.clear()
             return
         several = len(self.client.rooms) > 1
-        text = render(item, self.client.nick, several_rooms=several)
+        text = render(item, self.client.nick, several_rooms=several, days=self.days)
         sys.stdout.write(to_ansi(text, self.color_depth))
 
     def refresh(self) -> None:
