@@ -210,3 +210,19 @@ def test_the_prompt_completes_with_tab_and_keeps_history_across_runs(tmp_path):
         session = make_session(_client(), history, input=inp, output=DummyOutput())
         inp.send_text("\x1b[A\x1b[A\r")
         assert session.prompt() == "/join #dev"
+
+
+def test_a_paste_of_several_lines_is_handed_over_line_by_line_and_one_line_is_typed():
+    pasted: list[list[str]] = []
+
+    async def paste_then_type():
+        with create_pipe_input() as inp:
+            session = make_session(_client(), None, pasted.append, input=inp, output=DummyOutput())
+            line = asyncio.ensure_future(session.prompt_async())
+            inp.send_text("say: \x1b[200~one\r\ntwo\n\nthree\x1b[201~")
+            inp.send_text("\x1b[200~four\x1b[201~\r")
+            async with asyncio.timeout(10):
+                return await line
+
+    assert asyncio.run(paste_then_type()) == "four"
+    assert pasted == [["say: one", "two", "three"]]

@@ -17,6 +17,7 @@ KEYS: tuple[str, ...] = (
     "Tab                   complete a /command or a nickname",
     "Up, Down              walk through earlier lines (kept between runs)",
     "Ctrl-D, Ctrl-C        leave, like /quit",
+    "paste                 several lines: each is sent as a message of its own",
 )
 HELP: tuple[str, ...] = (
     "commands:",
