@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import signal
 import subprocess
 import sys
 
+import pytest
 import trio
 
+from trio_chat import cli
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.framing import LineBuffer
 from trio_chat.testing import JsonClient, TextClient
@@ -127,3 +130,26 @@ async def test_every_message_anyone_saw_survives_sigkill(tmp_path):
     finally:
         process.kill()
         await process.wait()
+
+
+def test_client_takes_a_bare_host_and_port_and_the_login_name(monkeypatch):
+    started = {}
+
+    def run(nick, servers, history, password):
+        started.update(nick=nick, urls=servers.urls)
+        return 0
+
+    monkeypatch.setattr("trio_chat.client.ui.run", run)
+    monkeypatch.setattr("getpass.getuser", lambda: "jean paul@HOME")
+    assert cli.main(["client", "127.0.0.1:58000", "tls://127.0.0.1:1"]) == 0
+    assert started == {
+        "nick": "jeanpaulHOME",
+        "urls": ("tcp://127.0.0.1:58000", "tls://127.0.0.1:1"),
+    }
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"trio-chat {importlib.metadata.version('trio-chat')}\n"

@@ -364,9 +364,12 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
 
     alice, screen, connector = await start_client(nursery, listener, "alice")
     await screen.until(lambda: alice.state is State.PASSWORD)
-    await screen.expect(r"type the password of alice, or /nick ANOTHER")
+    # in people's words, as text mode says it, not the words meant for programs
+    await screen.expect(r'^- nickname "alice" is registered: type its password, or /nick ANOTHER$')
+    assert "hello" not in screen.text()
     alice.submit("wrong-password")
     await screen.expect(r'wrong password for "alice"')
+    await screen.expect(r"type the password of alice, or /nick ANOTHER")
     await screen.until(lambda: alice.state is State.PASSWORD)
     alice.submit("alice-password")
     await screen.until(lambda: alice.state is State.CONNECTED)
@@ -431,3 +434,48 @@ async def test_a_connection_lost_right_after_the_welcome_is_resumed_without_the_
     await server.send_all(conn.encoder(ev.Welcome(ev.now(), "alice", "#lobby", ("alice",), 1)))
     await screen.until(lambda: alice.state is State.CONNECTED)
     assert alice.room == "#lobby"
+
+
+async def test_the_toolbar_counts_who_is_here_and_the_welcome_who_is_online(start_chat, nursery):
+    _, listener = await start_chat()
+    await connected(nursery, listener, "bob")
+    carol, carol_screen, _ = await connected(nursery, listener, "carol")
+    carol.submit("/join #dev")
+    carol.submit("/part #lobby")
+    await carol_screen.expect(r"\* carol left #lobby")
+    alice, screen, _ = await connected(nursery, listener, "alice")
+    await screen.expect(r"you are in #lobby with bob \(3 online\)")  # the server
+    assert "| alice | #lobby (2 here) " in _plain(toolbar(alice))  # the room
+
+
+async def test_a_pasted_block_is_sent_line_by_line_in_order_within_flood_control(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat()  # with the default flood control
+    bob = await JsonClient.connect(listener)
+    await bob.login("bob")
+    alice, screen, _ = await connected(nursery, listener, "alice")
+
+    alice.paste(["line 1", "line 2", "line 3"])
+    await screen.expect(r"^- sending 3 lines\.\.\.$")
+    for n in (1, 2, 3):
+        said = await bob.expect(ev.Message)
+        assert (said.nick, said.text) == ("alice", f"line {n}")
+
+    lines = [f"row {n}" for n in range(30)]
+    alice.paste(lines)
+    await screen.expect(r"^- paste 30 lines as 30 messages\? \(y/n\)$")
+    alice.submit("y")
+    await screen.expect(r"^- sending 30 lines\.\.\.$")
+    start = trio.current_time()
+    for line in lines:
+        said = await bob.expect(ev.Message)
+        assert said.text == line
+    assert trio.current_time() - start >= (30 - 8) / 4 - 0.01  # paced: 8 at once, then 4/s
+    assert alice.state is State.CONNECTED
+    assert "flood" not in screen.text()
+
+    alice.paste(lines)
+    await screen.expect(r"\(y/n\)$")
+    alice.submit("n")
+    await screen.expect(r"^- the paste was not sent$")

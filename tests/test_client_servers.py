@@ -11,12 +11,13 @@ import trio
 import trio.testing
 from test_client import Screen, _plain
 
-from trio_chat.client.connection import Backoff, ChatClient, Servers, State
+from trio_chat.client.connection import FIRST_START_ROUNDS, Backoff, ChatClient, Servers, State
 from trio_chat.client.ui import toolbar
 from trio_chat.protocol import ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.reading import read_event
 from trio_chat.testing import REPLY_TIMEOUT
+from trio_chat.transports import ConnectError
 
 A, B = "tcp://a.example:58000", "tcp://b.example:58001"
 
@@ -73,6 +74,12 @@ class FakeNetwork:
 
 
 def start_client(nursery: trio.Nursery, network: FakeNetwork) -> tuple[ChatClient, Screen]:
+    client, screen = make_client(network)
+    nursery.start_soon(client.run)
+    return client, screen
+
+
+def make_client(network: FakeNetwork) -> tuple[ChatClient, Screen]:
     screen = Screen()
     client = screen.client = ChatClient(
         "alice",
@@ -81,7 +88,6 @@ def start_client(nursery: trio.Nursery, network: FakeNetwork) -> tuple[ChatClien
         changed=screen.changed,
         backoff=Backoff(rng=random.Random(1)),
     )
-    nursery.start_soon(client.run)
     return client, screen
 
 
@@ -98,7 +104,7 @@ async def test_a_refusing_server_is_passed_over_for_the_next_at_once(nursery, au
     assert then == tried_at  # no wait before the next server
     await b.welcome("alice")
     await screen.until(lambda: alice.state is State.CONNECTED)
-    await screen.expect(rf"! cannot connect: cannot connect to {A}: refused$")
+    await screen.expect(rf"^! cannot connect to {A}: refused$")  # said once
     await screen.expect(rf"^- connecting to {B} \.\.\.$")
 
 
@@ -145,25 +151,84 @@ async def test_a_lost_connection_is_resumed_on_the_next_server_without_gap_or_du
 
 async def test_when_every_server_fails_a_whole_round_backs_off(nursery, autojump_clock):
     network = FakeNetwork()
-    network.refusing |= {A, B}
     alice, screen = start_client(nursery, network)
-    await network.until_attempts(8, within=60)
+    a = await network.accept()
+    await a.hello()
+    await a.welcome("alice")
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    network.refusing |= {A, B}
+    network.attempts.clear()
+    # once welcomed, tried for ever; the lost connection counts as a's failure
+    await trio.aclose_forcefully(a.stream)
+    await network.until_attempts(7, within=60)
     await screen.until(lambda: alice.state is State.RECONNECTING)
-    assert re.search(rf"reconnecting to {A} in \d s", _plain(toolbar(alice)))
+    assert re.search(rf"reconnecting to {A} in \d+ s", _plain(toolbar(alice)))
 
     urls = [url for url, _ in network.attempts]
-    assert urls == [A, B] * 4
+    assert urls == [B, *[A, B] * 3]
     times = [when for _, when in network.attempts]
-    assert times[0::2] == times[1::2]  # within a round: no wait
+    assert times[1::2] == times[2::2]  # within a round: no wait
     rng = random.Random(1)
     expected = [rng.uniform(step / 2, step) for step in (1, 2, 4)]
-    waits = [b - a for a, b in zip(times[1::2], times[2::2], strict=False)]
+    waits = [b - a for a, b in zip(times[0::2], times[1::2], strict=False)]
     assert waits == pytest.approx(expected, abs=1e-6)
     # the first round is told on the screen; the toolbar tells of the rest
-    assert len(re.findall(r"^! cannot connect:", screen.text(), re.MULTILINE)) == 2
+    assert len(re.findall(r"^! cannot connect to", screen.text(), re.MULTILINE)) == 2
 
     network.refusing.clear()
     server = await network.accept()
     await server.hello()
     await server.welcome("alice")
     await screen.until(lambda: alice.state is State.CONNECTED)
+
+
+async def test_at_first_start_refused_servers_are_tried_three_rounds_then_given_up(
+    nursery, autojump_clock
+):
+    network = FakeNetwork()
+    network.refusing |= {A, B}
+    alice, _ = make_client(network)
+    with trio.fail_after(60):
+        await alice.run()  # ends by itself
+    assert [url for url, _ in network.attempts] == [A, B] * FIRST_START_ROUNDS
+    assert alice.failure == f"cannot connect to {B}: refused (tried 3 times)"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectError(f"{A}: the server's certificate is not trusted: self-signed", lasting=True),
+        ConnectError(f"cannot connect to {A}: Name or service not known", lasting=True),
+    ],
+)
+async def test_at_first_start_an_error_that_cannot_clear_ends_the_client_at_once(
+    nursery, autojump_clock, error
+):
+    async def connect(url: str) -> trio.abc.Stream:
+        raise error
+
+    client = ChatClient("alice", Servers([A], connect), show=lambda item: None)
+    with trio.fail_after(1):
+        await client.run()
+    assert client.failure == str(error)
+
+
+async def test_at_first_start_a_server_that_sends_the_client_away_ends_it(nursery, autojump_clock):
+    network = FakeNetwork()
+    alice, _ = make_client(network)
+    ended = trio.Event()
+
+    async def run() -> None:
+        await alice.run()
+        ended.set()
+
+    nursery.start_soon(run)
+    a = await network.accept()
+    await a.hello()
+    await a.send(ev.Bye(ev.now(), "too many connections from your address"))
+    with trio.fail_after(60):
+        await ended.wait()
+    assert (
+        alice.failure == "the server refused the connection: too many connections from your address"
+    )
+    assert len(network.attempts) == 1

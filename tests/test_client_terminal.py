@@ -149,7 +149,7 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
             )
 
         screen = await tmux.wait_for(typing_below_the_messages)
-        assert "connected | alice | #lobby (2 online)" in screen[-1]
+        assert "connected | alice | #lobby (2 here)" in screen[-1]
 
         await stop(server)
         await tmux.wait_for(lambda screen: "reconnecting in" in screen[-1])
@@ -253,3 +253,22 @@ async def test_two_terminals_and_a_netcat_user_see_one_conversation(tmp_path):
         await carol.stream.aclose()
         await alice.run("kill-server", check=False)
         await stop(server)
+
+
+async def test_an_unknown_host_at_first_start_ends_the_client_with_a_reason(tmp_path):
+    tmux = Tmux(f"trio-chat-test-{os.getpid()}-unknown", tmp_path / "tmux.conf")
+    status = tmp_path / "status"
+    command = (
+        f"{sys.executable} -m trio_chat client nosuchhost.invalid:1 --nick alice"
+        f" --history-file {tmp_path / 'history'}; echo $? > {status};"
+        f" {' '.join(tmux.base)} wait-for -S exited"
+    )
+    try:
+        await tmux.start(command)
+        with trio.fail_after(SCREEN_DEADLINE):
+            await tmux.run("wait-for", "exited")
+        assert status.read_text() == "1\n"
+        screen = await tmux.wait_for(shows("trio-chat: cannot connect to"))
+        assert any("tcp://nosuchhost.invalid:1: " in line for line in screen)
+    finally:
+        await tmux.run("kill-server", check=False)

@@ -14,15 +14,15 @@ from prompt_toolkit.output import ColorDepth, DummyOutput
 from trio_chat.client import commands
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, Note
-from trio_chat.client.render import NICK_COLOURS, nick_colour, render, to_ansi
+from trio_chat.client.render import NICK_COLOURS, Days, nick_colour, render, to_ansi
 from trio_chat.client.ui import make_session
 from trio_chat.protocol import events as ev
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
 
 
-def plain(item, me="alice") -> str:
-    return "".join(text for _, text in render(item, me))
+def plain(item, me="alice", *, several_rooms=False) -> str:
+    return "".join(text for _, text in render(item, me, several_rooms=several_rooms))
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,10 @@ def plain(item, me="alice") -> str:
         ("/me waves", commands.Send(ev.Act("waves"))),
         ("/msg bob hi there", commands.Send(ev.Tell("bob", "hi there"))),
         ("/join #dev", commands.Send(ev.Join("#dev"))),
+        ("/join dev", commands.Send(ev.Join("#dev"))),
+        ("/part dev", commands.Send(ev.Part("#dev"))),
+        ("/who dev", commands.Send(ev.Who("#dev"))),
+        ("/part", commands.Send(ev.Part())),
         ("/quit bye", commands.Send(ev.Quit("bye"))),
         ("/help", commands.ShowHelp()),
         ("/CLEAR", commands.Clear()),
@@ -63,6 +67,56 @@ def test_each_kind_of_line_reads_as_it_should():
     assert plain(ev.Error(T, "nick_taken", "taken")) == f"{local} ! taken\n"
     assert plain(Note("pending: hi", "pending")) == "- pending: hi\n"
     assert plain(Note("gap", "gap")) == "! gap\n"
+
+
+def test_in_several_rooms_every_message_names_its_room_the_lobby_too():
+    local = T.astimezone().strftime("[%H:%M:%S]")
+    lobby, dev = (
+        ev.Message(T, "#lobby", 1, "bob", "lobby msg"),
+        ev.Message(T, "#dev", 1, "alice", "hi"),
+    )
+    assert plain(lobby, several_rooms=True) == f"{local} #lobby bob: lobby msg\n"
+    assert plain(dev, several_rooms=True) == f"{local} #dev alice: hi\n"
+    assert plain(ev.Action(T, "#dev", 2, "bob", "waves"), several_rooms=True) == (
+        f"{local} #dev ~ bob waves\n"
+    )
+    assert plain(lobby) == f"{local} bob: lobby msg\n"  # only in the lobby: as nc reads it
+    assert plain(dev) == f"{local} #dev alice: hi\n"
+    replay = ev.History(T, "#dev", (dev,))
+    assert plain(replay, several_rooms=True).endswith(f"  {local} alice: hi\n")  # under its head
+
+
+def test_a_replay_with_joins_and_leaves_counts_events_not_messages():
+    local = T.astimezone().strftime("[%H:%M:%S]")
+    past = (
+        ev.Joined(T, "#dev", 1, "bob"),
+        ev.Message(T, "#dev", 2, "bob", "hi"),
+        ev.Left(T, "#dev", 3, "bob", "quit"),
+        ev.Joined(T, "#dev", 4, "carol"),
+    )
+    shown = plain(ev.History(T, "#dev", past)).splitlines()
+    assert shown[0] == f"{local} * history of #dev: 4 earlier event(s)"
+    assert len(shown) == 5
+    said = plain(ev.History(T, "#dev", past[1:2])).splitlines()
+    assert said[0] == f"{local} * history of #dev: 1 earlier message(s)"
+
+
+def test_a_line_marks_each_change_of_day_in_a_replay_and_live():
+    today = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    yesterday = datetime(2026, 11, 29, 12, tzinfo=UTC)  # noon: the same day in most zones
+    days = Days(today.astimezone().date())
+
+    def shown(item):
+        return "".join(text for _, text in render(item, "alice", days=days)).splitlines()
+
+    replay = ev.History(today, "#lobby", (ev.Message(yesterday, "#lobby", 1, "bob", "good night"),))
+    lines = shown(replay)
+    assert lines[1] == "--- Sunday 29 November 2026 ---"
+    assert lines[2].endswith("bob: good night")
+    assert lines[0].endswith("history of #lobby: 1 earlier message(s)")  # today, before
+    live = shown(ev.Message(today, "#lobby", 2, "bob", "good morning"))
+    assert live[0] == "--- Monday 30 November 2026 ---"
+    assert shown(ev.Message(today, "#lobby", 3, "bob", "coffee?"))[0].endswith("coffee?")
 
 
 def test_own_private_action_notice_and_error_lines_are_styled_apart():
@@ -156,3 +210,19 @@ def test_the_prompt_completes_with_tab_and_keeps_history_across_runs(tmp_path):
         session = make_session(_client(), history, input=inp, output=DummyOutput())
         inp.send_text("\x1b[A\x1b[A\r")
         assert session.prompt() == "/join #dev"
+
+
+def test_a_paste_of_several_lines_is_handed_over_line_by_line_and_one_line_is_typed():
+    pasted: list[list[str]] = []
+
+    async def paste_then_type():
+        with create_pipe_input() as inp:
+            session = make_session(_client(), None, pasted.append, input=inp, output=DummyOutput())
+            line = asyncio.ensure_future(session.prompt_async())
+            inp.send_text("say: \x1b[200~one\r\ntwo\n\nthree\x1b[201~")
+            inp.send_text("\x1b[200~four\x1b[201~\r")
+            async with asyncio.timeout(10):
+                return await line
+
+    assert asyncio.run(paste_then_type()) == "four"
+    assert pasted == [["say: one", "two", "three"]]

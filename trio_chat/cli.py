@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import getpass
+import importlib.metadata
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -19,6 +22,7 @@ import platformdirs
 import trio
 
 from trio_chat.bench import command as bench_command
+from trio_chat.protocol.rules import NICK_MAX
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
@@ -47,6 +51,8 @@ DEFAULT_DB = Path(platformdirs.user_data_dir("trio-chat")) / "chat.db"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trio-chat", description="A multi-user chat on Trio.")
+    version = importlib.metadata.version("trio-chat")
+    parser.add_argument("--version", action="version", version=f"trio-chat {version}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     server = commands.add_parser("server", help="run a chat server")
@@ -182,10 +188,14 @@ def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "url",
         nargs="*",
         default=[DEFAULT_URL],
-        help="the server to join; with several, the next is tried when one fails or is lost "
-        f"(default {DEFAULT_URL})",
+        help="the server to join; with several, the next is tried when one fails or is lost; "
+        f"a bare HOST:PORT is tcp://HOST:PORT (default {DEFAULT_URL})",
     )
-    client.add_argument("--nick", required=True, help="your nickname")
+    client.add_argument(
+        "--nick",
+        default=default_nick(),
+        help="your nickname (default: your login name, as a valid nickname)",
+    )
     client.add_argument(
         "--cafile",
         metavar="PEM",
@@ -205,6 +215,20 @@ def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
+def default_nick() -> str:
+    """The login name, keeping only what a nickname may hold."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this user id (a bare container)
+        user = ""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "", user)[:NICK_MAX] or "guest"
+
+
+def client_url(text: str) -> str:
+    """A URL to connect to: a bare HOST:PORT is a TCP one."""
+    return text if "://" in text else f"tcp://{text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "server":
@@ -221,7 +245,7 @@ def run_client(args: argparse.Namespace) -> int:
     from trio_chat.client.servers import Servers
 
     try:
-        urls = {str(url): url for url in map(parse_url, args.url)}
+        urls = {str(url): url for url in (parse_url(client_url(u)) for u in args.url)}
     except URLError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2

@@ -4,8 +4,8 @@
 composes pieces that do no I/O: ``handshake`` (hello until welcomed),
 ``mirror`` (rooms, members, nickname), ``gaps`` (sequence numbers and gap
 repair), ``pending`` (lines typed offline), ``servers`` (which server to try
-next) and ``backoff``. ``shown`` is what goes to the screen, ``commands``
-turns typed lines into actions, ``render`` turns events into formatted text,
-``completion`` completes commands and nicknames, and ``ui`` ties them to
-prompt_toolkit.
+next), ``backoff`` and ``paste`` (pacing a pasted block). ``shown`` is what
+goes to the screen, ``commands`` turns typed lines into actions, ``render``
+turns events into formatted text, ``completion`` completes commands and
+nicknames, and ``ui`` ties them to prompt_toolkit.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from trio_chat.protocol import events as ev
@@ -16,6 +17,7 @@ KEYS: tuple[str, ...] = (
     "Tab                   complete a /command or a nickname",
     "Up, Down              walk through earlier lines (kept between runs)",
     "Ctrl-D, Ctrl-C        leave, like /quit",
+    "paste                 several lines: each is sent as a message of its own",
 )
 HELP: tuple[str, ...] = (
     "commands:",
@@ -67,4 +69,9 @@ def parse(line: str) -> Command | None:
         request = text.parse_request(line, registered=True)
     except text.CommandError as exc:
         return Invalid(exc.message)
-    return None if request is None else Send(request)
+    if request is None:
+        return None
+    match request:  # irssi and weechat users leave out the # of a room
+        case ev.Join(room=room) | ev.Part(room=room) | ev.Who(room=room) if room and room[0] != "#":
+            request = dataclasses.replace(request, room=f"#{room}")
+    return Send(request)

@@ -34,6 +34,7 @@ from trio_chat.client.handshake import (
     rejoin_requests,
 )
 from trio_chat.client.mirror import RoomMirror
+from trio_chat.client.paste import PASTE_ASK, Pacer
 from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.servers import Connector, Servers
 from trio_chat.client.shown import ClearScreen, Note, Shown
@@ -43,6 +44,7 @@ from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import fold
 
 __all__ = [
+    "FIRST_START_ROUNDS",
     "MAX_PENDING",
     "QUIT_GRACE",
     "Backoff",
@@ -58,6 +60,9 @@ __all__ = [
 
 # How long /quit waits for the server's goodbye before closing anyway.
 QUIT_GRACE = 2.0
+# Rounds of refused attempts (every server once) before a client never
+# welcomed gives up: a server that is not there is more likely than a restart.
+FIRST_START_ROUNDS = 3
 
 
 class State(enum.Enum):
@@ -120,12 +125,15 @@ class ChatClient:
         self.pending = Pending()
         self.servers = servers if isinstance(servers, Servers) else Servers.one(servers)
         self._was_welcomed = False
+        self.failure: str | None = None  # why ``run`` gave up, if it did
         self._show = show
         self._changed = changed
         self._backoff = backoff or Backoff()
         # What the user types while the server waits for a nickname or password.
         answers = trio.open_memory_channel[ev.Register | ev.ChangeNick](math.inf)
         self._answers_send, self._answers = answers
+        self._pasted_send, self._pasted = trio.open_memory_channel[str](math.inf)
+        self._paste_asked: list[str] | None = None  # a long paste, until the user says y or n
         self._wake = trio.Event()
         self._quit = trio.Event()
         self._session_over = trio.Event()
@@ -170,6 +178,9 @@ class ChatClient:
 
     def submit(self, line: str) -> None:
         """Carry out one typed line."""
+        if self._paste_asked is not None:
+            self._answer_paste(line)
+            return
         command = commands.parse(line)
         if self.state in (State.OFFLINE, State.PASSWORD) and self._answer_refusal(command):
             return
@@ -185,6 +196,33 @@ class ChatClient:
                 self.quit(reason)
             case commands.Send(request):
                 self.send(request)
+
+    def paste(self, lines: list[str]) -> None:
+        """Send each of ``lines`` as a message of its own, paced; ask first if they are many."""
+        if len(lines) > PASTE_ASK:
+            self._paste_asked = lines
+            self._show(Note(f"paste {len(lines)} lines as {len(lines)} messages? (y/n)"))
+        else:
+            self._send_paste(lines)
+
+    def _answer_paste(self, answer: str) -> None:
+        lines, self._paste_asked = self._paste_asked or [], None
+        if answer.strip().lower() in ("y", "yes"):
+            self._send_paste(lines)
+        else:
+            self._show(Note("the paste was not sent"))
+
+    def _send_paste(self, lines: list[str]) -> None:
+        if len(lines) > 1:
+            self._show(Note(f"sending {len(lines)} lines...", "pending"))
+        for line in lines:
+            self._pasted_send.send_nowait(line)
+
+    async def _send_pasted(self) -> None:
+        pacer = Pacer()
+        async for line in self._pasted:
+            await trio.sleep(pacer.delay(trio.current_time()))
+            self.send(ev.Say(line))
 
     def _answer_refusal(self, command: commands.Command | None) -> bool:
         """While the nickname is refused, what the user sends (but /quit) answers it."""
@@ -220,6 +258,7 @@ class ChatClient:
         """Stay connected until ``quit``."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._keep_connected)
+            nursery.start_soon(self._send_pasted)
             await self._quit.wait()
             if self.state is State.CONNECTED:
                 with trio.move_on_after(QUIT_GRACE):
@@ -235,14 +274,19 @@ class ChatClient:
     async def _keep_connected(self) -> None:
         servers = self.servers
         refused = 0  # attempts in a row that could not connect
+        why = ""  # the last reason they could not
         while True:
             self._set_state(State.CONNECTING)
             try:
                 stream = await servers.connect()
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 refused += 1
+                why = _cannot_connect(exc, servers.current)
+                if not self._was_welcomed and getattr(exc, "lasting", False):
+                    self._give_up(why)  # trying again cannot help
+                    return
                 if refused <= len(servers):  # the toolbar tells of the attempts that follow
-                    self._show(Note(f"cannot connect: {exc or 'refused'}", "error"))
+                    self._show(Note(why, "error"))
             else:
                 refused = 0
                 self._session_over = trio.Event()
@@ -255,10 +299,18 @@ class ChatClient:
                     return  # ``run`` ends with the session
                 self._show(Note(f"connection lost: {reason}", "error"))
             if servers.failed():
+                if not self._was_welcomed and refused >= FIRST_START_ROUNDS * len(servers):
+                    self._give_up(f"{why} (tried {FIRST_START_ROUNDS} times)")
+                    return
                 await self._wait_to_retry()
             elif servers.first_round:  # the switch to another server
                 again = "reconnecting" if self._was_welcomed else "connecting"
                 self._show(Note(f"{again} to {servers.current} ..."))
+
+    def _give_up(self, why: str) -> None:
+        """End ``run`` for an error that trying again will not clear."""
+        self.failure = why
+        self._quit.set()
 
     async def _wait_to_retry(self) -> None:
         deadline = trio.current_time() + self._backoff.next()
@@ -307,9 +359,12 @@ class ChatClient:
                 case Welcomed():
                     break
                 case Ended(reason):
+                    if not self._was_welcomed:  # sent away before ever being let in
+                        self._give_up(f"the server refused the connection: {reason}")
                     raise ConnectionLost(reason)
                 case Refused() as refused:
-                    self._show(event)
+                    if refused.for_people:
+                        self._show(event)
                     self._set_state(State.PASSWORD if refused.password else State.OFFLINE)
                     self._show(Note(handshake.prompt(refused)))
                     hello = handshake.answer(await self._answers.receive())
@@ -371,3 +426,9 @@ class ChatClient:
         self.mirror.track(event)
         self._show(event)
         self._changed()
+
+
+def _cannot_connect(exc: BaseException, url: str) -> str:
+    """Why connecting to ``url`` failed, naming the server once."""
+    why = str(exc) or "refused"
+    return why if url in why else f"cannot connect to {url}: {why}"

@@ -31,6 +31,12 @@ class Refused:
     error: ev.Error
     password: bool  # the nickname is registered: its password is asked for
 
+    @property
+    def for_people(self) -> bool:
+        """The error's words are for a person; a missing password's tell a
+        program what its hello lacks, and ``prompt`` says it instead."""
+        return self.error.code != Code.PASSWORD_REQUIRED
+
 
 @dataclass(frozen=True, slots=True)
 class Ended:
@@ -73,6 +79,8 @@ class Handshake:
 
     def prompt(self, refused: Refused) -> str:
         """What the user is asked to type after ``refused``."""
+        if refused.error.code == Code.PASSWORD_REQUIRED:  # instead of the server's words
+            return f'nickname "{self.nick}" is registered: type its password, or /nick ANOTHER'
         if refused.password:
             return f"type the password of {self.nick}, or /nick ANOTHER"
         return "type another nickname (or /quit)"

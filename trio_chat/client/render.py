@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from datetime import datetime
+from datetime import date, datetime
 
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import FormattedText
@@ -52,6 +52,7 @@ STYLE = Style.from_dict(
         "pending": "ansiyellow",
         "gap": "ansiyellow bold",
         "history": "ansibrightblack",
+        "day": "ansibrightblack bold",
         "bottom-toolbar": "noreverse bg:ansiblue fg:ansiwhite",
         "toolbar.offline": "bg:ansired fg:ansiwhite bold",
         "toolbar.reconnecting": "bg:ansiyellow fg:ansiblack bold",
@@ -66,24 +67,73 @@ def nick_colour(nick: str) -> str:
     return NICK_COLOURS[zlib.crc32(fold(nick).encode()) % len(NICK_COLOURS)]
 
 
-def render(item: ev.Event | Note, me: str) -> FormattedText:
-    """The lines for ``item``, as seen by the user whose nickname is ``me``."""
+class Days:
+    """The day of the last line shown (local time), to mark where another begins.
+
+    It starts as today, so a replay from yesterday is marked as such, and
+    today's lines after it are marked again.
+    """
+
+    def __init__(self, today: date | None = None) -> None:
+        self.day = today or date.today()
+
+    def change(self, time: datetime) -> str | None:
+        """The line that goes before a line of ``time``, if its day is another."""
+        day = time.astimezone().date()
+        if day == self.day:
+            return None
+        self.day = day
+        return f"--- {day:%A} {day.day} {day:%B %Y} ---"
+
+
+def render(
+    item: ev.Event | Note, me: str, *, several_rooms: bool = False, days: Days | None = None
+) -> FormattedText:
+    """The lines for ``item``, as seen by the user whose nickname is ``me``.
+
+    A message or action names its room, as text mode words it, except in
+    the lobby; when the user is in ``several_rooms``, the lobby's name theirs too.
+    With ``days``, a line marks each change of day.
+    """
     fragments: Fragments = []
-    for line in _lines(item, me):
+    for line in _lines(item, me, several_rooms, days):
         fragments += [*line, ("", "\n")]
     return FormattedText(fragments)
 
 
-def _lines(item: ev.Event | Note, me: str) -> list[Fragments]:
+def _lines(
+    item: ev.Event | Note, me: str, several_rooms: bool, days: Days | None
+) -> list[Fragments]:
     if isinstance(item, Note):
         mark = "!" if item.kind in ("error", "gap") else "-"
         return [[("class:" + item.kind, f"{mark} {sanitize(item.text)}")]]
     lines = []
-    for words in wording.lines(item):
-        line = _on_screen(words, item.time)
+    for time, words in _timed(item):
+        if days is not None and (day := days.change(time)) is not None:
+            lines.append([("class:day", day)])
+        line = _on_screen(words, time)
+        if several_rooms and isinstance(item, ev.Message | ev.Action):
+            line = _room_named(line, item)
         own = any(style == "message nick" and fold(text) == fold(me) for style, text in line)
         lines.append([_styled(style, text, own) for style, text in line])
     return lines
+
+
+def _timed(item: ev.Event) -> list[tuple[datetime, wording.Line]]:
+    """``item``'s lines, each with the time of the event it words (a replay holds many)."""
+    worded = wording.lines(item)
+    if not isinstance(item, ev.History | ev.PrivateHistory):
+        return [(item.time, line) for line in worded]
+    if isinstance(item, ev.History) and not all(_said(e) for e in item.events):
+        # joins and leaves are no messages: count them all as events
+        head = f"* history of {item.room}: {len(item.events)} earlier event(s)"
+        worded[0] = [worded[0][0], ("notice", head)]
+    past = [(e.time, [("history", ""), *line]) for e in item.events for line in wording.lines(e)]
+    return [(item.time, worded[0]), *past]
+
+
+def _said(event: ev.Event) -> bool:
+    return isinstance(event, ev.Message | ev.Action)
 
 
 def _on_screen(line: wording.Line, time: datetime) -> wording.Line:
@@ -92,6 +142,13 @@ def _on_screen(line: wording.Line, time: datetime) -> wording.Line:
     if line[0][0] != "time":  # an error; on the screen every line has a time
         return [wording.clock(time), *line]
     return line
+
+
+def _room_named(line: wording.Line, said: ev.Message | ev.Action) -> wording.Line:
+    """``line`` with its room after the time, whatever the room."""
+    time, *rest = [(style, text) for style, text in line if "room" not in style.split()]
+    kind = "message" if isinstance(said, ev.Message) else "action"
+    return [time, (f"{kind} room", f"{said.room} "), *rest]
 
 
 def _styled(style: str, text: str, own: bool) -> tuple[str, str]:

@@ -25,17 +25,23 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth, create_output
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, ClearScreen, Servers, Shown, State
-from trio_chat.client.render import STYLE, render, to_ansi
+from trio_chat.client.paste import pasted_lines
+from trio_chat.client.render import STYLE, Days, render, to_ansi
 from trio_chat.protocol.rules import fold
 
 
 def toolbar(client: ChatClient) -> FormattedText:
-    """The bottom line: connection state, nickname, room, how many are there."""
+    """The bottom line: connection state, nickname, room, how many are there.
+
+    "here" counts the current room; "online", in the welcome, the whole server.
+    """
     to = f" to {client.server}" if client.server else ""  # which one, when there are several
     match client.state:
         case State.CONNECTED:
@@ -50,7 +56,7 @@ def toolbar(client: ChatClient) -> FormattedText:
             state = ("class:toolbar.offline", " offline: type the password ")
     room = client.room
     here = len(client.members.get(fold(room), [])) if room else 0
-    where = f" {room} ({here} online) " if room else " no room "
+    where = f" {room} ({here} here) " if room else " no room "
     pending = f"| {len(client.pending)} pending " if client.pending else ""
     return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
 
@@ -90,8 +96,33 @@ class PrivateHistory(FileHistory):
             super().append_string(string)
 
 
-def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> PromptSession[str]:
-    """The input line: history, completion and the toolbar."""
+def paste_keys(on_paste: Callable[[list[str]], None]) -> KeyBindings:
+    """A paste of several lines goes to ``on_paste``, line by line, and not to the input line."""
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.BracketedPaste)
+    def _(event: KeyPressEvent) -> None:
+        """Pasted text: a single line is inserted, several are each sent."""
+        buffer = event.current_buffer
+        document = buffer.document
+        data = event.data.strip("\r\n")
+        if "\n" not in data and "\r" not in data:
+            buffer.insert_text(data)
+            return
+        lines = pasted_lines(document.text_before_cursor, data, document.text_after_cursor)
+        buffer.reset()
+        on_paste(lines)
+
+    return bindings
+
+
+def make_session(
+    client: ChatClient,
+    history: Path | None,
+    on_paste: Callable[[list[str]], None] | None = None,
+    **kwargs: object,
+) -> PromptSession[str]:
+    """The input line: history, completion, the toolbar, and pasting."""
     typing_password = Condition(lambda: client.state is State.PASSWORD)
     return PromptSession(
         "> ",
@@ -102,6 +133,7 @@ def make_session(client: ChatClient, history: Path | None, **kwargs: object) -> 
         is_password=typing_password,
         bottom_toolbar=lambda: toolbar(client),
         style=STYLE,
+        key_bindings=paste_keys(on_paste or client.paste),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -115,16 +147,24 @@ class Terminal:
         self.client = ChatClient(
             nick, servers, show=self.show, changed=self.refresh, password=password
         )
-        self.session = make_session(self.client, history)
+        self.session = make_session(self.client, history, self._paste)
         self.color_depth: ColorDepth = create_output().get_default_color_depth()
+        self.days = Days()
         self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
+        self._token: trio.lowlevel.TrioToken | None = None
 
     def show(self, item: Shown) -> None:
         if isinstance(item, ClearScreen):
             # the renderer clears and then draws the input line again
             self.session.app.renderer.clear()
             return
-        sys.stdout.write(to_ansi(render(item, self.client.nick), self.color_depth))
+        several = len(self.client.rooms) > 1
+        text = render(item, self.client.nick, several_rooms=several, days=self.days)
+        sys.stdout.write(to_ansi(text, self.color_depth))
+
+    def _paste(self, lines: list[str]) -> None:
+        if self._token is not None:  # pasted on the asyncio side; the client runs on Trio
+            self._token.run_sync_soon(self.client.paste, lines)
 
     def refresh(self) -> None:
         self.session.app.invalidate()
@@ -162,7 +202,7 @@ class Terminal:
                 done_callback=done.set_result,
                 host_uses_signal_set_wakeup_fd=True,
             )
-            trio_token = await token
+            trio_token = self._token = await token
             for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 # a signal leaves the way /quit does, so the terminal is restored
                 loop.add_signal_handler(signum, trio_token.run_sync_soon, self.client.quit, "")
@@ -177,5 +217,10 @@ class Terminal:
 
 
 def run(nick: str, servers: Servers, history: Path | None, password: str | None = None) -> int:
-    asyncio.run(Terminal(nick, servers, history, password).run())
+    """Chat until the user leaves (0), or until an error that will not clear (1)."""
+    terminal = Terminal(nick, servers, history, password)
+    asyncio.run(terminal.run())
+    if terminal.client.failure is not None:  # said once the terminal is restored
+        print(f"trio-chat: {terminal.client.failure}", file=sys.stderr)
+        return 1
     return 0

@@ -66,5 +66,9 @@ async def open_socket_listeners(url: ListenURL, options: ServerOptions) -> list[
 async def open_stream(url: ListenURL, options: ClientOptions) -> trio.SocketStream:
     try:
         return await trio.open_tcp_stream(url.host, url.port)
+    except socket.gaierror as exc:  # no such host: a typo, not a network hiccup
+        raise ConnectError(
+            f"cannot connect to {url}: {exc.strerror or exc}", lasting=True
+        ) from None
     except OSError as exc:
         raise ConnectError(f"cannot connect to {url}: {exc.strerror or exc}") from None

@@ -33,7 +33,8 @@ def client_context(options: ClientOptions) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=options.cafile)
     except (OSError, ssl.SSLError) as exc:
-        raise ConnectError(f"cannot load CA certificates from {options.cafile}: {exc}") from None
+        message = f"cannot load CA certificates from {options.cafile}: {exc}"
+        raise ConnectError(message, lasting=True) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
@@ -64,7 +65,8 @@ async def wrap_client(
         if isinstance(cause, ssl.SSLCertVerificationError):
             hint = "" if options.cafile else " (use --cafile to trust a private CA)"
             raise ConnectError(
-                f"{url}: the server's certificate is not trusted: {cause.verify_message}{hint}"
+                f"{url}: the server's certificate is not trusted: {cause.verify_message}{hint}",
+                lasting=True,
             ) from None
         raise ConnectError(f"{url}: TLS handshake failed: {cause or exc}") from None
     return tls

@@ -39,7 +39,15 @@ class NotChat(trio.BrokenResourceError):
 
 
 class ConnectError(OSError):
-    """Connecting failed (refused, untrusted certificate, handshake refused): says why."""
+    """Connecting failed (refused, untrusted certificate, handshake refused): says why.
+
+    ``lasting``: trying again will fail the same way (an unknown host, a
+    certificate not trusted) until the user changes something.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,36 @@
+"""A pasted block of lines: one message per line, paced within flood control."""
+
+from __future__ import annotations
+
+# More lines than this are sent only once the user says yes.
+PASTE_ASK = 20
+# The server lets a client send 10 lines at once, then 5 a second; a paste
+# keeps below both, so typing alongside it is not dropped for flooding.
+PASTE_BURST = 8
+PASTE_RATE = 4.0  # lines a second after the burst
+
+
+def pasted_lines(before: str, data: str, after: str) -> list[str]:
+    """The lines that pasting ``data`` between ``before`` and ``after`` makes,
+    blank ones left out."""
+    text = (before + data + after).replace("\r\n", "\n").replace("\r", "\n")
+    return [line for line in text.split("\n") if line.strip()]
+
+
+class Pacer:
+    """How long to wait before each pasted line: a burst, then a steady rate."""
+
+    def __init__(self, burst: int = PASTE_BURST, rate: float = PASTE_RATE) -> None:
+        self.burst = burst
+        self.rate = rate
+        self._lines = float(burst)  # lines that may go now
+        self._at: float | None = None  # when ``_lines`` was counted
+
+    def delay(self, now: float) -> float:
+        """Seconds from ``now`` until the next line may go; it is counted as sent then."""
+        if self._at is not None:
+            self._lines = min(self.burst, self._lines + (now - self._at) * self.rate)
+        wait = max(0.0, (1 - self._lines) / self.rate)
+        self._lines += wait * self.rate - 1
+        self._at = now + wait
+        return wait
