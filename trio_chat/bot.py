@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from trio_chat import transports
-from trio_chat.client.connection import ChatClient, Servers, Shown, State
+from trio_chat.client.connection import FIRST_START_ROUNDS, ChatClient, Servers, Shown, State
 from trio_chat.client.gaps import GapRepair, Repair
 from trio_chat.client.handshake import NICK_ERRORS
 from trio_chat.client.mirror import JOIN_ERRORS
@@ -88,8 +88,14 @@ class Bot:
         self._news = trio.Event()  # set, and replaced, whenever anything happens
         self._started = trio.Event()  # welcomed, or failed before it
         self._done = trio.Event()
+        # A bot that reconnects waits for its server however long it takes to come.
         self._client = ChatClient(
-            nick, servers, show=self._show, changed=self._changed, password=password
+            nick,
+            servers,
+            show=self._show,
+            changed=self._changed,
+            password=password,
+            first_start_rounds=None if reconnect else FIRST_START_ROUNDS,
         )
         self._client.gaps = _CatchingUp()
 

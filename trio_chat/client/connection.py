@@ -113,8 +113,11 @@ class ChatClient:
         changed: Callable[[], None] = lambda: None,
         backoff: Backoff | None = None,
         password: str | None = None,
+        first_start_rounds: int | None = FIRST_START_ROUNDS,
     ) -> None:
         self.password = password  # for a registered nickname; kept for reconnecting
+        # Rounds of refused connections before the first welcome gives up (None: never).
+        self.first_start_rounds = first_start_rounds
         # Shown to no one: with it, a reconnection takes the nickname back from
         # this client's earlier connection, which the server may not have seen end.
         self.token = secrets.token_urlsafe(24)
@@ -299,8 +302,9 @@ class ChatClient:
                     return  # ``run`` ends with the session
                 self._show(Note(f"connection lost: {reason}", "error"))
             if servers.failed():
-                if not self._was_welcomed and refused >= FIRST_START_ROUNDS * len(servers):
-                    self._give_up(f"{why} (tried {FIRST_START_ROUNDS} times)")
+                rounds = self.first_start_rounds
+                if not self._was_welcomed and rounds and refused >= rounds * len(servers):
+                    self._give_up(f"{why} (tried {rounds} times)")
                     return
                 await self._wait_to_retry()
             elif servers.first_round:  # the switch to another server
