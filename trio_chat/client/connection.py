@@ -34,7 +34,7 @@ from trio_chat.client.handshake import (
     rejoin_requests,
 )
 from trio_chat.client.mirror import RoomMirror
-from trio_chat.client.paste import PASTE_ASK, Pacer
+from trio_chat.client.paste import Paste
 from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.servers import Connector, Servers
 from trio_chat.client.shown import ClearScreen, Note, Shown
@@ -135,8 +135,7 @@ class ChatClient:
         # What the user types while the server waits for a nickname or password.
         answers = trio.open_memory_channel[ev.Register | ev.ChangeNick](math.inf)
         self._answers_send, self._answers = answers
-        self._pasted_send, self._pasted = trio.open_memory_channel[str](math.inf)
-        self._paste_asked: list[str] | None = None  # a long paste, until the user says y or n
+        self._paste = Paste(show, lambda line: self.send(ev.Say(line)))
         self._wake = trio.Event()
         self._quit = trio.Event()
         self._session_over = trio.Event()
@@ -181,8 +180,7 @@ class ChatClient:
 
     def submit(self, line: str) -> None:
         """Carry out one typed line."""
-        if self._paste_asked is not None:
-            self._answer_paste(line)
+        if self._paste.answer(line):
             return
         command = commands.parse(line)
         if self.state in (State.OFFLINE, State.PASSWORD) and self._answer_refusal(command):
@@ -202,30 +200,7 @@ class ChatClient:
 
     def paste(self, lines: list[str]) -> None:
         """Send each of ``lines`` as a message of its own, paced; ask first if they are many."""
-        if len(lines) > PASTE_ASK:
-            self._paste_asked = lines
-            self._show(Note(f"paste {len(lines)} lines as {len(lines)} messages? (y/n)"))
-        else:
-            self._send_paste(lines)
-
-    def _answer_paste(self, answer: str) -> None:
-        lines, self._paste_asked = self._paste_asked or [], None
-        if answer.strip().lower() in ("y", "yes"):
-            self._send_paste(lines)
-        else:
-            self._show(Note("the paste was not sent"))
-
-    def _send_paste(self, lines: list[str]) -> None:
-        if len(lines) > 1:
-            self._show(Note(f"sending {len(lines)} lines...", "pending"))
-        for line in lines:
-            self._pasted_send.send_nowait(line)
-
-    async def _send_pasted(self) -> None:
-        pacer = Pacer()
-        async for line in self._pasted:
-            await trio.sleep(pacer.delay(trio.current_time()))
-            self.send(ev.Say(line))
+        self._paste.take(lines)
 
     def _answer_refusal(self, command: commands.Command | None) -> bool:
         """While the nickname is refused, what the user sends (but /quit) answers it."""
@@ -261,7 +236,7 @@ class ChatClient:
         """Stay connected until ``quit``."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._keep_connected)
-            nursery.start_soon(self._send_pasted)
+            nursery.start_soon(self._paste.run)
             await self._quit.wait()
             if self.state is State.CONNECTED:
                 with trio.move_on_after(QUIT_GRACE):

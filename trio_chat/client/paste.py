@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import trio
+
+from trio_chat.client.shown import Note, Shown
+
 # More lines than this are sent only once the user says yes.
 PASTE_ASK = 20
 # The server lets a client send 10 lines at once, then 5 a second; a paste
@@ -34,3 +41,44 @@ class Pacer:
         self._lines += wait * self.rate - 1
         self._at = now + wait
         return wait
+
+
+class Paste:
+    """A client's pastes: asked about when long, then sent a line at a time, paced."""
+
+    def __init__(self, show: Callable[[Shown], None], say: Callable[[str], None]) -> None:
+        self._show = show
+        self._say = say
+        self._asked: list[str] | None = None  # a long paste, until the user says y or n
+        self._send, self._lines = trio.open_memory_channel[str](math.inf)
+
+    def take(self, lines: list[str]) -> None:
+        if len(lines) > PASTE_ASK:
+            self._asked = lines
+            self._show(Note(f"paste {len(lines)} lines as {len(lines)} messages? (y/n)"))
+        else:
+            self._queue(lines)
+
+    def answer(self, line: str) -> bool:
+        """Whether ``line`` was the answer to a question about a long paste."""
+        if self._asked is None:
+            return False
+        lines, self._asked = self._asked, None
+        if line.strip().lower() in ("y", "yes"):
+            self._queue(lines)
+        else:
+            self._show(Note("the paste was not sent"))
+        return True
+
+    def _queue(self, lines: list[str]) -> None:
+        if len(lines) > 1:
+            self._show(Note(f"sending {len(lines)} lines...", "pending"))
+        for line in lines:
+            self._send.send_nowait(line)
+
+    async def run(self) -> None:
+        """Send what was pasted, paced, until cancelled."""
+        pacer = Pacer()
+        async for line in self._lines:
+            await trio.sleep(pacer.delay(trio.current_time()))
+            self._say(line)
