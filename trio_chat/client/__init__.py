@@ -6,6 +6,6 @@ composes pieces that do no I/O: ``handshake`` (hello until welcomed),
 repair), ``pending`` (lines typed offline), ``servers`` (which server to try
 next), ``backoff`` and ``paste`` (pacing a pasted block). ``shown`` is what
 goes to the screen, ``commands`` turns typed lines into actions, ``render``
-turns events into formatted text, ``completion`` completes commands and
-nicknames, and ``ui`` ties them to prompt_toolkit.
+turns events into formatted text, ``completion`` completes commands, rooms
+and nicknames, and ``ui`` ties them to prompt_toolkit.
 """

@@ -14,7 +14,7 @@ CLIENT_COMMANDS: tuple[str, ...] = (
     "/clear                clear the screen",
 )
 KEYS: tuple[str, ...] = (
-    "Tab                   complete a /command or a nickname",
+    "Tab                   complete a /command, a #room or a nickname",
     "Up, Down              walk through earlier lines (kept between runs)",
     "Ctrl-D, Ctrl-C        leave, like /quit",
     "paste                 several lines: each is sent as a message of its own",

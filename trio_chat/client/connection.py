@@ -118,6 +118,7 @@ class ChatClient:
         self.password = password  # for a registered nickname; kept for reconnecting
         # Rounds of refused connections before the first welcome gives up (None: never).
         self.first_start_rounds = first_start_rounds
+        self._listed: tuple[str, ...] = ()  # the rooms of the last /rooms answer
         # Shown to no one: with it, a reconnection takes the nickname back from
         # this client's earlier connection, which the server may not have seen end.
         self.token = secrets.token_urlsafe(24)
@@ -177,6 +178,13 @@ class ChatClient:
     def nicknames(self) -> list[str]:
         """Everyone in the rooms the user is in, for completion."""
         return self.mirror.nicknames()
+
+    def room_names(self) -> list[str]:
+        """The rooms the user is in, then those of the last /rooms answer, for completion."""
+        names = dict(self.rooms)
+        for room in self._listed:
+            names.setdefault(fold(room), room)
+        return list(names.values())
 
     def submit(self, line: str) -> None:
         """Carry out one typed line."""
@@ -402,6 +410,8 @@ class ChatClient:
             self._wake.set()
         if repair.absorbed:
             return
+        if isinstance(event, ev.Rooms):
+            self._listed = tuple(room.name for room in event.rooms)
         self.mirror.track(event)
         self._show(event)
         self._changed()

@@ -127,7 +127,7 @@ def make_session(
     return PromptSession(
         "> ",
         history=PrivateHistory(history, typing_password) if history is not None else None,
-        completer=ChatCompleter(client.nicknames),
+        completer=ChatCompleter(client.nicknames, client.room_names),
         complete_while_typing=False,
         erase_when_done=True,  # the server's echo shows what was said
         is_password=typing_password,
