@@ -132,20 +132,62 @@ async def test_every_message_anyone_saw_survives_sigkill(tmp_path):
         await process.wait()
 
 
-def test_client_takes_a_bare_host_and_port_and_the_login_name(monkeypatch):
+@pytest.fixture
+def started(monkeypatch, tmp_path):
+    """What the terminal client would start with; no configuration file unless a test writes one."""
     started = {}
 
-    def run(nick, servers, history, password):
-        started.update(nick=nick, urls=servers.urls)
+    def run(nick, servers, history, password, **options):
+        started.update(nick=nick, urls=servers.urls, **options)
         return 0
 
     monkeypatch.setattr("trio_chat.client.ui.run", run)
+    monkeypatch.setattr("trio_chat.cli.DEFAULT_CONFIG", tmp_path / "client.toml")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return started
+
+
+def test_client_takes_a_bare_host_and_port_and_the_login_name(monkeypatch, started):
     monkeypatch.setattr("getpass.getuser", lambda: "jean paul@HOME")
     assert cli.main(["client", "127.0.0.1:58000", "tls://127.0.0.1:1"]) == 0
     assert started == {
         "nick": "jeanpaulHOME",
         "urls": ("tcp://127.0.0.1:58000", "tls://127.0.0.1:1"),
+        "bell": True,
+        "colour": True,
+        "join": (),
     }
+
+
+def test_client_reads_its_configuration_file_and_flags_override_it(tmp_path, started):
+    (tmp_path / "client.toml").write_text(
+        'server = "127.0.0.1:58001"\nnick = "carol"\njoin = ["#dev", "ops"]\nbell = false\n'
+    )
+    assert cli.main(["client"]) == 0
+    assert started == {
+        "nick": "carol",
+        "urls": ("tcp://127.0.0.1:58001",),
+        "bell": False,
+        "colour": True,
+        "join": ("#dev", "#ops"),
+    }
+    assert cli.main(["client", "--nick", "dave", "--join", "qa", "--no-colour"]) == 0
+    assert started["nick"] == "dave"
+    assert started["join"] == ("#qa",)
+    assert started["colour"] is False
+
+
+def test_a_bad_or_missing_configuration_file_ends_the_client_with_status_2(
+    tmp_path, started, capsys
+):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('nick = "carol"\ncolour = "yes"\n')
+    assert cli.main(["client", "--config", str(bad)]) == 2
+    error = capsys.readouterr().err
+    assert f"{bad}: line 2: colour: expected true or false" in error
+    assert cli.main(["client", "--config", str(tmp_path / "absent.toml")]) == 2
+    assert "absent.toml: no such file" in capsys.readouterr().err
+    assert started == {}
 
 
 def test_version_prints_the_installed_version(capsys):

@@ -85,7 +85,7 @@ class Screen:
 
 
 async def start_client(
-    nursery: trio.Nursery, listener: MemoryListener, nick: str, seed: int = 1
+    nursery: trio.Nursery, listener: MemoryListener, nick: str, seed: int = 1, **options: object
 ) -> tuple[ChatClient, Screen, Connector]:
     screen = Screen()
     connector = Connector(listener)
@@ -95,6 +95,7 @@ async def start_client(
         show=screen.show,
         changed=screen.changed,
         backoff=Backoff(rng=random.Random(seed)),
+        **options,  # type: ignore[arg-type]
     )
     screen.client = client
     nursery.start_soon(client.run)
@@ -224,6 +225,21 @@ async def test_after_a_drop_it_registers_again_rejoins_and_shows_what_was_missed
     while (said := await bob.expect(ev.Message)).nick != "alice":
         pass
     assert (said.room, said.nick, said.text) == ("#dev", "alice", "back again")
+
+
+async def test_rooms_to_join_are_joined_once_welcomed_and_kept_on_reconnect(
+    start_chat, nursery, autojump_clock
+):
+    _, listener = await start_chat()
+    alice, screen, connector = await start_client(nursery, listener, "alice", join=("#dev", "#ops"))
+    await screen.expect(r"\* alice joined #ops$")
+    await screen.until(lambda: alice.room == "#ops")
+    assert list(alice.rooms.values()) == ["#lobby", "#dev", "#ops"]
+
+    await connector.cut()
+    await screen.expect(r"connection lost")
+    await screen.until(lambda: alice.state is State.CONNECTED and alice.room == "#ops")
+    assert list(alice.rooms.values()) == ["#lobby", "#dev", "#ops"]
 
 
 async def test_a_gap_the_replay_leaves_is_filled_from_the_server(

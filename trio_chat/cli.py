@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import getpass
 import importlib.metadata
 import logging
 import os
-import re
 import signal
 import sqlite3
 import sys
@@ -22,7 +20,8 @@ import platformdirs
 import trio
 
 from trio_chat.bench import command as bench_command
-from trio_chat.protocol.rules import NICK_MAX
+from trio_chat.client import config
+from trio_chat.client.config import DEFAULT_CONFIG, ConfigError, Settings
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
@@ -183,17 +182,26 @@ def _ws_origin(text: str) -> str:
 
 
 def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    client = commands.add_parser("client", help="chat in this terminal")
+    client = commands.add_parser(
+        "client",
+        help="chat in this terminal",
+        description="Chat in this terminal. A flag given here replaces the value in the "
+        "configuration file (see --config).",
+    )
     client.add_argument(
         "url",
         nargs="*",
-        default=[DEFAULT_URL],
         help="the server to join; with several, the next is tried when one fails or is lost; "
         f"a bare HOST:PORT is tcp://HOST:PORT (default {DEFAULT_URL})",
     )
     client.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help=f"read settings from this TOML file (default {DEFAULT_CONFIG}, if there)",
+    )
+    client.add_argument(
         "--nick",
-        default=default_nick(),
         help="your nickname (default: your login name, as a valid nickname)",
     )
     client.add_argument(
@@ -213,20 +221,45 @@ def add_client_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         metavar="PATH",
         help="where typed lines are kept between runs (default: in the user data directory)",
     )
+    client.add_argument(
+        "--join",
+        action="append",
+        metavar="ROOM",
+        help="join ROOM once welcomed, besides #lobby; repeatable (the # may be left out)",
+    )
+    client.add_argument(
+        "--no-bell",
+        dest="bell",
+        action="store_false",
+        default=None,
+        help="never ring the terminal's bell",
+    )
+    client.add_argument(
+        "--no-colour",
+        "--no-color",
+        dest="colour",
+        action="store_false",
+        default=None,
+        help="print without colours (so does a NO_COLOR environment variable)",
+    )
 
 
-def default_nick() -> str:
-    """The login name, keeping only what a nickname may hold."""
+def client_settings(args: argparse.Namespace) -> Settings:
+    """The configuration file (if any) with the command line over it; raises ConfigError."""
+    path = args.config or DEFAULT_CONFIG
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this user id (a bare container)
-        user = ""
-    return re.sub(r"[^A-Za-z0-9_.\-]", "", user)[:NICK_MAX] or "guest"
-
-
-def client_url(text: str) -> str:
-    """A URL to connect to: a bare HOST:PORT is a TCP one."""
-    return text if "://" in text else f"tcp://{text}"
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if args.config is not None:  # asked for by name: its absence is a mistake
+            raise ConfigError(f"{path}: no such file") from None
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        file_settings = config.load(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config.merge(file_settings, args, os.environ)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,18 +278,23 @@ def run_client(args: argparse.Namespace) -> int:
     from trio_chat.client.servers import Servers
 
     try:
-        urls = {str(url): url for url in (parse_url(client_url(u)) for u in args.url)}
-    except URLError as exc:
+        settings = client_settings(args)
+        urls = {str(url): url for url in map(parse_url, settings.servers)}
+        file = settings.password_file
+        password = file.read_text().strip() if file else None
+    except (ConfigError, URLError, OSError) as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
-    history = args.history_file or platformdirs.user_data_path("trio-chat") / "history"
-    try:
-        password = args.password_file.read_text().strip() if args.password_file else None
-    except OSError as exc:
-        print(f"trio-chat: {exc}", file=sys.stderr)
-        return 2
-    servers = Servers(list(urls), lambda url: open_stream(urls[url], cafile=args.cafile))
-    return ui.run(args.nick, servers, history, password)
+    servers = Servers(list(urls), lambda url: open_stream(urls[url], cafile=settings.cafile))
+    return ui.run(
+        settings.nick,
+        servers,
+        settings.history_file,
+        password,
+        bell=settings.bell,
+        colour=settings.colour,
+        join=settings.join,
+    )
 
 
 def run_server(args: argparse.Namespace) -> int:

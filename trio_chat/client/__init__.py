@@ -7,5 +7,6 @@ repair), ``pending`` (lines typed offline), ``servers`` (which server to try
 next), ``backoff`` and ``paste`` (pacing a pasted block). ``shown`` is what
 goes to the screen, ``commands`` turns typed lines into actions, ``render``
 turns events into formatted text, ``completion`` completes commands, rooms
-and nicknames, and ``ui`` ties them to prompt_toolkit.
+and nicknames, ``config`` reads the settings file under the command line, and
+``ui`` ties them to prompt_toolkit.
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import math
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import trio
 
@@ -114,10 +114,13 @@ class ChatClient:
         backoff: Backoff | None = None,
         password: str | None = None,
         first_start_rounds: int | None = FIRST_START_ROUNDS,
+        join: Iterable[str] = (),
     ) -> None:
         self.password = password  # for a registered nickname; kept for reconnecting
         # Rounds of refused connections before the first welcome gives up (None: never).
         self.first_start_rounds = first_start_rounds
+        # Rooms to join once welcomed the first time; later the rejoin keeps them.
+        self._autojoin = [ev.Join(room) for room in join]
         self._listed: tuple[str, ...] = ()  # the rooms of the last /rooms answer
         # Shown to no one: with it, a reconnection takes the nickname back from
         # this client's earlier connection, which the server may not have seen end.
@@ -365,7 +368,10 @@ class ChatClient:
         self._backoff.reset()
         self.servers.welcomed()
         self._was_welcomed = True
-        for request in rejoin_requests(rejoin, {fold(r.room) for r in resume}):
+        requests = rejoin_requests(rejoin, {fold(r.room) for r in resume})
+        requests += self._autojoin
+        self._autojoin = []
+        for request in requests:
             await stream.send_all(conn.send(request))
             self.mirror.sent(request)
         if (note := self.pending.on_connect()) is not None:

@@ -142,13 +142,22 @@ class Terminal:
     """One chat session in the terminal, from start to a clean exit."""
 
     def __init__(
-        self, nick: str, servers: Servers, history: Path | None, password: str | None = None
+        self,
+        nick: str,
+        servers: Servers,
+        history: Path | None,
+        password: str | None = None,
+        *,
+        colour: bool = True,
+        join: tuple[str, ...] = (),
     ) -> None:
         self.client = ChatClient(
-            nick, servers, show=self.show, changed=self.refresh, password=password
+            nick, servers, show=self.show, changed=self.refresh, password=password, join=join
         )
-        self.session = make_session(self.client, history, self._paste)
-        self.color_depth: ColorDepth = create_output().get_default_color_depth()
+        self.color_depth: ColorDepth = (
+            create_output().get_default_color_depth() if colour else ColorDepth.MONOCHROME
+        )
+        self.session = make_session(self.client, history, self._paste, color_depth=self.color_depth)
         self.days = Days()
         self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
         self._token: trio.lowlevel.TrioToken | None = None
@@ -216,9 +225,21 @@ class Terminal:
         result.unwrap()
 
 
-def run(nick: str, servers: Servers, history: Path | None, password: str | None = None) -> int:
-    """Chat until the user leaves (0), or until an error that will not clear (1)."""
-    terminal = Terminal(nick, servers, history, password)
+def run(
+    nick: str,
+    servers: Servers,
+    history: Path | None,
+    password: str | None = None,
+    *,
+    bell: bool = True,
+    colour: bool = True,
+    join: tuple[str, ...] = (),
+) -> int:
+    """Chat until the user leaves (0), or until an error that will not clear (1).
+
+    ``join``: rooms to join once first welcomed; ``colour=False``: monochrome.
+    """
+    terminal = Terminal(nick, servers, history, password, colour=colour, join=join)
     asyncio.run(terminal.run())
     if terminal.client.failure is not None:  # said once the terminal is restored
         print(f"trio-chat: {terminal.client.failure}", file=sys.stderr)
