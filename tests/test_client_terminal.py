@@ -121,7 +121,8 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
     command = (
         f"{sys.executable} -m trio_chat client tcp://127.0.0.1:{port} --nick alice"
         f" --history-file {tmp_path / 'history'}; echo $? > {status};"
-        f" {' '.join(tmux.base)} wait-for -S exited"
+        f" {' '.join(tmux.base)} wait-for -S exited;"
+        " cat"  # the pane stays, with what the client said, until the test ends
     )
     others: list[TextClient] = []
     try:
@@ -261,7 +262,8 @@ async def test_an_unknown_host_at_first_start_ends_the_client_with_a_reason(tmp_
     command = (
         f"{sys.executable} -m trio_chat client nosuchhost.invalid:1 --nick alice"
         f" --history-file {tmp_path / 'history'}; echo $? > {status};"
-        f" {' '.join(tmux.base)} wait-for -S exited"
+        f" {' '.join(tmux.base)} wait-for -S exited;"
+        " cat"  # the pane stays, with what the client said, until the test ends
     )
     try:
         await tmux.start(command)
