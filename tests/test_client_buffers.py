@@ -163,3 +163,14 @@ def test_scrollback_is_bounded():
     buffers.current.lines.extend(str(n) for n in range(MAX_LINES + 5))
     assert len(buffers.current.lines) == MAX_LINES
     assert buffers.current.lines[0] == "5"
+
+
+def test_the_answer_to_a_join_opens_the_window_and_a_who_of_another_room_does_not():
+    buffers = Buffers()
+    who = buffers.route(ev.Members(T, "#ops", ("carol",)), "alice", {"#lobby"})
+    assert who.buffer.name == "#lobby"
+    joined = buffers.route(ev.Members(T, "#dev", ("alice",)), "alice", {"#lobby", "#dev"})
+    assert joined.buffer.name == "#dev"
+    assert buffers.current is joined.buffer
+    buffers.route(ev.Joined(T, "#dev", 1, "alice"), "alice", {"#lobby", "#dev"})
+    assert names(buffers) == ["#lobby", "#dev"]

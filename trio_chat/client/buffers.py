@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from trio_chat.client.shown import Note, Shown
@@ -117,16 +118,16 @@ class Buffers:
 
     # ------------------------------------------------------------ routing
 
-    def route(self, item: Shown, me: str) -> Routed:
+    def route(self, item: Shown, me: str, rooms: Collection[str] = ()) -> Routed:
         """Which buffer ``item`` goes to (opening or closing one as it says),
-        counting it as unread there if it is out of view."""
+        counting it as unread there if it is out of view. ``rooms``: the
+        folded names of the rooms the user is in, once the client has taken
+        ``item`` into account."""
         match item:
             case ev.Joined(room=room, nick=nick) if fold(nick) == fold(me):
-                new = self.find(room) is None
-                buffer = self.open(room)
-                if new:  # a room joined now, not one rejoined after a reconnection
-                    self.show(buffer)
-                return Routed(buffer)
+                return Routed(self._joined(room))
+            case ev.Members(room=room) if fold(room) in rooms:  # the answer to a join
+                return Routed(self._joined(room))
             case ev.Left(room=room, nick=nick) if fold(nick) == fold(me):
                 if (left := self.find(room)) is not None:
                     self.close(left)
@@ -140,8 +141,6 @@ class Buffers:
                 return self._said(self.open(room), own=own, mark=named, mention=named)
             case ev.RoomEvent(room=room) | ev.History(room=room) | ev.Welcome(room=room):
                 return Routed(self.open(room))
-            case ev.Members(room=room):
-                return Routed(self.find(room) or self.current)
             case ev.Private(sender=sender, target=target):
                 own = fold(sender) == fold(me)
                 buffer = self.open("@" + (target if own else sender))
@@ -151,6 +150,13 @@ class Buffers:
             case ev.PrivateHistory(nick=nick):
                 return Routed(self.open("@" + nick))
         return Routed(self.current)
+
+    def _joined(self, room: str) -> Buffer:
+        new = self.find(room) is None
+        buffer = self.open(room)
+        if new:  # a room joined now, not one rejoined after a reconnection
+            self.show(buffer)
+        return buffer
 
     def _said(self, buffer: Buffer, *, own: bool, mark: bool, mention: bool) -> Routed:
         if own or buffer is self.current:

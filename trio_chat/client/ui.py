@@ -80,6 +80,8 @@ def windows(buffers: Buffers) -> list[tuple[str, str]]:
     return [*shown, ("", " ")]
 
 
+CLEAR = "\x1b[H\x1b[2J"  # cursor home, then clear the screen
+
 # Typed lines that hold a password: never written to the history file.
 SECRET_COMMANDS = ("/register", "/password")
 
@@ -232,7 +234,7 @@ class Terminal:
             self.session.app.renderer.clear()
             return
         in_view = self.buffers.current
-        routed = self.buffers.route(item, self.client.nick)
+        routed = self.buffers.route(item, self.client.nick, self.client.rooms)
         text = render(
             item,
             self.client.nick,
@@ -253,8 +255,8 @@ class Terminal:
 
     def redraw(self) -> None:
         """Show the window now in view, its lines only."""
-        self.session.app.renderer.clear()
-        sys.stdout.write("".join(self.buffers.current.lines))
+        # Cleared in the same stream as the lines, so nothing comes between them.
+        sys.stdout.write(CLEAR + "".join(self.buffers.current.lines))
         self.refresh()
 
     def submit(self, line: str) -> None:
