@@ -274,3 +274,58 @@ async def test_an_unknown_host_at_first_start_ends_the_client_with_a_reason(tmp_
         assert any("tcp://nosuchhost.invalid:1: " in line for line in screen)
     finally:
         await tmux.run("kill-server", check=False)
+
+
+async def test_windows_switch_with_alt_digits_mark_unread_and_a_private_message_rings(tmp_path):
+    server, port, _ = await start_server()
+    # A session that is not attached marks a bell in its window: tmux's own
+    # record of the bell, read back instead of watching the output for it.
+    tmux = Tmux(f"trio-chat-test-{os.getpid()}-windows", tmp_path / "tmux.conf")
+    bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+
+    async def rang() -> bool:
+        flag = await tmux.run("display-message", "-p", "-t", tmux.session, "#{window_bell_flag}")
+        return flag.strip() == "1"
+
+    def bar(text: str) -> Callable[[list[str]], bool]:
+        """The toolbar ends with ``text``."""
+        return lambda screen: screen[-1].rstrip().endswith(text)
+
+    try:
+        await bob.login("bob")
+        await tmux.start(client_command(port, "alice", tmp_path))
+        await tmux.wait_for(bar("connected | alice | #lobby (2 here) | 1:#lobby"))
+        await tmux.type("/join #dev")
+        await tmux.press("Enter")
+        await tmux.wait_for(bar("| #dev (1 here) | 1:#lobby 2:#dev"))
+        await tmux.press("M-1")
+        await tmux.wait_for(
+            lambda screen: (
+                bar("| #lobby (2 here) | 1:#lobby 2:#dev")(screen)
+                and shows("alice joined #lobby")(screen)
+                and not shows("alice joined #dev")(screen)
+            )  # that is #dev's
+        )
+
+        await bob.send_line("/join #dev")
+        await bob.send_line("hi dev")
+        screen = await tmux.wait_for(bar(" 1:#lobby 2:#dev(1)"))
+        assert not any("hi dev" in line for line in screen)
+        assert not await rang()  # a message that does not name alice
+
+        await tmux.press("M-2")
+        await tmux.wait_for(
+            lambda screen: (
+                bar("| #dev (2 here) | 1:#lobby 2:#dev")(screen)
+                and any(line.endswith("] bob: hi dev") for line in screen)  # no room before it
+                and not shows("alice joined #lobby")(screen)
+            )
+        )
+
+        await bob.send_line("/msg alice psst")
+        await tmux.wait_for(bar(" 1:#lobby 2:#dev 3:@bob(1!)"))
+        assert await rang()
+    finally:
+        await bob.stream.aclose()
+        await tmux.run("kill-server", check=False)
+        await stop(server)

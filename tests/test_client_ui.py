@@ -12,10 +12,11 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import ColorDepth, DummyOutput
 
 from trio_chat.client import commands
+from trio_chat.client.buffers import Buffers
 from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, Note
 from trio_chat.client.render import NICK_COLOURS, Days, nick_colour, render, to_ansi
-from trio_chat.client.ui import make_session
+from trio_chat.client.ui import make_session, toolbar
 from trio_chat.protocol import events as ev
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
@@ -226,3 +227,65 @@ def test_a_paste_of_several_lines_is_handed_over_line_by_line_and_one_line_is_ty
 
     assert asyncio.run(paste_then_type()) == "four"
     assert pasted == [["say: one", "two", "three"]]
+
+
+def test_alt_digits_alt_arrows_and_ctrl_n_p_change_windows():
+    buffers = Buffers()
+    for name in ("#dev", "@bob"):
+        buffers.open(name)
+    seen: list[str] = []
+
+    async def press(keys: str) -> str:
+        with create_pipe_input() as inp:
+            session = make_session(
+                _client(),
+                None,
+                buffers=buffers,
+                moved=lambda: seen.append(buffers.current.name),
+                input=inp,
+                output=DummyOutput(),
+            )
+            line = asyncio.ensure_future(session.prompt_async())
+            inp.send_text(keys + "typed\r")
+            async with asyncio.timeout(10):
+                return await line
+
+    # Alt-2, Alt-Right, Alt-Right (round the end), Alt-Left, Ctrl-P, Ctrl-N, Alt-9 (none)
+    keys = "\x1b2" + "\x1b[1;3C" * 2 + "\x1b[1;3D" + "\x10" + "\x0e" + "\x1b9"
+    assert asyncio.run(press(keys)) == "typed"
+    assert seen == ["#dev", "@bob", "#lobby", "@bob", "#dev", "@bob"]
+
+
+def test_the_toolbar_lists_the_windows_with_unread_and_marked_ones():
+    client = _client()
+    client.mirror.rooms = {"#lobby": "#lobby", "#dev": "#dev"}
+    client.members = {"#lobby": ["alice", "bob"], "#dev": ["alice"]}
+    buffers = Buffers()
+    buffers.open("#dev")
+    buffers.route(ev.Message(T, "#dev", 1, "bob", "one"), "alice")
+    buffers.route(ev.Message(T, "#dev", 2, "bob", "two"), "alice")
+    buffers.route(ev.Private(T, "bob", "alice", "psst"), "alice")
+    bar = toolbar(client, buffers)
+    text = "".join(t for _, t in bar)
+    assert text.endswith("| alice | #lobby (2 here) | 1:#lobby 2:#dev(2) 3:@bob(1!) ")
+    styles = {t: s for s, t in bar}
+    assert styles["1:#lobby"] == "class:toolbar.current"
+    assert styles["3:@bob(1!)"] == "class:toolbar.marked"
+    buffers.switch(2)
+    assert "| alice | #dev (1 here) | 1:#lobby 2:#dev 3:@bob(1!) " in "".join(
+        t for _, t in toolbar(client, buffers)
+    )
+    buffers.switch(3)
+    assert "| alice | @bob | 1:#lobby 2:#dev 3:@bob " in "".join(
+        t for _, t in toolbar(client, buffers)
+    )
+
+
+def test_a_line_in_its_own_window_leaves_out_its_room_and_a_mention_is_highlighted():
+    said = ev.Message(T, "#dev", 1, "bob", "alice: look")
+    assert "#dev" in plain(said, several_rooms=True)
+    bare = render(said, "alice", in_its_window=True, mention=True)
+    assert "#dev" not in "".join(t for _, t in bare)
+    time, *rest = [(s, t) for s, t in bare if t != "\n"]
+    assert "class:mention" not in time[0]
+    assert all("class:mention" in s for s, _ in rest)

@@ -12,10 +12,14 @@ from trio_chat.protocol import text
 CLIENT_COMMANDS: tuple[str, ...] = (
     "/help                 this list, and the keys",
     "/clear                clear the screen",
+    "/window N             show window N (also /win N)",
+    "/close                close this private conversation's window",
 )
 KEYS: tuple[str, ...] = (
     "Tab                   complete a /command, a #room or a nickname",
     "Up, Down              walk through earlier lines (kept between runs)",
+    "Alt-1..9              show window 1..9",
+    "Alt-Left, Alt-Right   the window before, the one after (also Ctrl-P, Ctrl-N)",
     "Ctrl-D, Ctrl-C        leave, like /quit",
     "paste                 several lines: each is sent as a message of its own",
 )

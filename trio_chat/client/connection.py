@@ -115,6 +115,7 @@ class ChatClient:
         password: str | None = None,
         first_start_rounds: int | None = FIRST_START_ROUNDS,
         join: Iterable[str] = (),
+        aim: Callable[[ev.Request], ev.Request | Note] = lambda request: request,
     ) -> None:
         self.password = password  # for a registered nickname; kept for reconnecting
         # Rounds of refused connections before the first welcome gives up (None: never).
@@ -136,10 +137,12 @@ class ChatClient:
         self._show = show
         self._changed = changed
         self._backoff = backoff or Backoff()
+        # Where a typed request goes: the terminal aims it at the window in view.
+        self._aim = aim
         # What the user types while the server waits for a nickname or password.
         answers = trio.open_memory_channel[ev.Register | ev.ChangeNick](math.inf)
         self._answers_send, self._answers = answers
-        self._paste = Paste(show, lambda line: self.send(ev.Say(line)))
+        self._paste = Paste(show, lambda line: self._send_typed(ev.Say(line)))
         self._wake = trio.Event()
         self._quit = trio.Event()
         self._session_over = trio.Event()
@@ -207,11 +210,18 @@ class ChatClient:
             case commands.Send(ev.Quit(reason)):
                 self.quit(reason)
             case commands.Send(request):
-                self.send(request)
+                self._send_typed(request)
 
     def paste(self, lines: list[str]) -> None:
         """Send each of ``lines`` as a message of its own, paced; ask first if they are many."""
         self._paste.take(lines)
+
+    def _send_typed(self, request: ev.Request) -> None:
+        aimed = self._aim(request)
+        if isinstance(aimed, Note):
+            self._show(aimed)
+        else:
+            self.send(aimed)
 
     def _answer_refusal(self, command: commands.Command | None) -> bool:
         """While the nickname is refused, what the user sends (but /quit) answers it."""

@@ -53,7 +53,10 @@ STYLE = Style.from_dict(
         "gap": "ansiyellow bold",
         "history": "ansibrightblack",
         "day": "ansibrightblack bold",
+        "mention": "reverse",
         "bottom-toolbar": "noreverse bg:ansiblue fg:ansiwhite",
+        "toolbar.current": "bold reverse",
+        "toolbar.marked": "bg:ansired fg:ansiwhite bold",
         "toolbar.offline": "bg:ansired fg:ansiwhite bold",
         "toolbar.reconnecting": "bg:ansiyellow fg:ansiblack bold",
     }
@@ -87,22 +90,34 @@ class Days:
 
 
 def render(
-    item: ev.Event | Note, me: str, *, several_rooms: bool = False, days: Days | None = None
+    item: ev.Event | Note,
+    me: str,
+    *,
+    several_rooms: bool = False,
+    days: Days | None = None,
+    in_its_window: bool = False,
+    mention: bool = False,
 ) -> FormattedText:
     """The lines for ``item``, as seen by the user whose nickname is ``me``.
 
     A message or action names its room, as text mode words it, except in
     the lobby; when the user is in ``several_rooms``, the lobby's name theirs too.
-    With ``days``, a line marks each change of day.
+    ``in_its_window``: it is shown in its room's own window, which names the
+    room already. With ``days``, a line marks each change of day. A ``mention``
+    of the user is highlighted.
     """
     fragments: Fragments = []
-    for line in _lines(item, me, several_rooms, days):
-        fragments += [*line, ("", "\n")]
+    for line in _lines(item, me, several_rooms and not in_its_window, days, in_its_window):
+        if mention:  # all but the time
+            fragments += [line[0], *((f"{s} class:mention", text) for s, text in line[1:])]
+        else:
+            fragments += line
+        fragments.append(("", "\n"))
     return FormattedText(fragments)
 
 
 def _lines(
-    item: ev.Event | Note, me: str, several_rooms: bool, days: Days | None
+    item: ev.Event | Note, me: str, several_rooms: bool, days: Days | None, bare: bool
 ) -> list[Fragments]:
     if isinstance(item, Note):
         mark = "!" if item.kind in ("error", "gap") else "-"
@@ -112,6 +127,8 @@ def _lines(
         if days is not None and (day := days.change(time)) is not None:
             lines.append([("class:day", day)])
         line = _on_screen(words, time)
+        if bare and _said(item):
+            line = [(style, text) for style, text in line if "room" not in style.split()]
         if several_rooms and isinstance(item, ev.Message | ev.Action):
             line = _room_named(line, item)
         own = any(style == "message nick" and fold(text) == fold(me) for style, text in line)
@@ -163,6 +180,18 @@ def _styled(style: str, text: str, own: bool) -> tuple[str, str]:
     if "nick" in names:
         classes.insert(0, f"fg:{nick_colour(text)} bold")
     return (" ".join(classes), sanitize(text))
+
+
+def split_lines(text: FormattedText) -> list[FormattedText]:
+    """``text`` line by line, each line ending in its newline."""
+    lines: list[FormattedText] = []
+    line: Fragments = []
+    for fragment in text:
+        line.append((fragment[0], fragment[1]))
+        if fragment[1] == "\n":
+            lines.append(FormattedText(line))
+            line = []
+    return [*lines, FormattedText(line)] if line else lines
 
 
 def to_ansi(text: FormattedText, color_depth: ColorDepth) -> str:

@@ -22,25 +22,27 @@ from typing import Any
 import outcome
 import trio
 from prompt_toolkit import PromptSession
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, has_completions
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth, create_output
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from trio_chat.client.buffers import Buffers
 from trio_chat.client.completion import ChatCompleter
-from trio_chat.client.connection import ChatClient, ClearScreen, Servers, Shown, State
+from trio_chat.client.connection import ChatClient, ClearScreen, Note, Servers, Shown, State
 from trio_chat.client.paste import pasted_lines
-from trio_chat.client.render import STYLE, Days, render, to_ansi
+from trio_chat.client.render import STYLE, Days, render, split_lines, to_ansi
 from trio_chat.protocol.rules import fold
 
 
-def toolbar(client: ChatClient) -> FormattedText:
-    """The bottom line: connection state, nickname, room, how many are there.
+def toolbar(client: ChatClient, buffers: Buffers | None = None) -> FormattedText:
+    """The bottom line: connection state, nickname, room, how many are there,
+    and with ``buffers`` the windows (see ``windows``).
 
-    "here" counts the current room; "online", in the welcome, the whole server.
+    "here" counts the room in view; "online", in the welcome, the whole server.
     """
     to = f" to {client.server}" if client.server else ""  # which one, when there are several
     match client.state:
@@ -54,12 +56,31 @@ def toolbar(client: ChatClient) -> FormattedText:
             state = ("class:toolbar.offline", " offline: choose a nickname ")
         case State.PASSWORD:
             state = ("class:toolbar.offline", " offline: type the password ")
-    room = client.room
+    room = client.room if buffers is None else buffers.current.room
     here = len(client.members.get(fold(room), [])) if room else 0
     where = f" {room} ({here} here) " if room else " no room "
+    if buffers is not None and buffers.current.nick:
+        where = f" {buffers.current.name} "
     pending = f"| {len(client.pending)} pending " if client.pending else ""
-    return FormattedText([state, ("", f"| {client.nick} |{where}{pending}")])
+    line = [state, ("", f"| {client.nick} |{where}{pending}")]
+    return FormattedText(line + windows(buffers) if buffers is not None else line)
 
+
+def windows(buffers: Buffers) -> list[tuple[str, str]]:
+    """``| 1:#lobby 2:#dev(3) 3:@bob(1!)``: each window with its number and
+    unread messages, ``!`` when one named the user or was private; the one in
+    view highlighted."""
+    shown: list[tuple[str, str]] = [("", "|")]
+    for number, buffer in enumerate(buffers.buffers, 1):
+        mark = f"({buffer.unread}{'!' if buffer.marked else ''})" if buffer.unread else ""
+        style = "class:toolbar.marked" if buffer.marked else ""
+        if buffer is buffers.current:
+            style = "class:toolbar.current"
+        shown += [("", " "), (style, f"{number}:{buffer.name}{mark}")]
+    return [*shown, ("", " ")]
+
+
+CLEAR = "\x1b[H\x1b[2J"  # cursor home, then clear the screen
 
 # Typed lines that hold a password: never written to the history file.
 SECRET_COMMANDS = ("/register", "/password")
@@ -116,14 +137,51 @@ def paste_keys(on_paste: Callable[[list[str]], None]) -> KeyBindings:
     return bindings
 
 
+def window_keys(buffers: Buffers, moved: Callable[[], None]) -> KeyBindings:
+    """Alt-1..9, Alt-Left/Right and Ctrl-P/N show another window; ``moved`` is
+    called when the one in view changed."""
+    bindings = KeyBindings()
+
+    def go(move: Callable[[], bool]) -> None:
+        if move():
+            moved()
+
+    for number in range(1, 10):
+
+        @bindings.add("escape", str(number))
+        def _(event: KeyPressEvent, number: int = number) -> None:
+            """Alt-N: window N."""
+            go(lambda: buffers.switch(number))
+
+    @bindings.add("escape", "left")
+    @bindings.add("c-p", filter=~has_completions)  # in a completion menu, the one before
+    def _(event: KeyPressEvent) -> None:
+        """The window before."""
+        go(lambda: buffers.next(-1))
+
+    @bindings.add("escape", "right")
+    @bindings.add("c-n", filter=~has_completions)
+    def _(event: KeyPressEvent) -> None:
+        """The window after."""
+        go(buffers.next)
+
+    return bindings
+
+
 def make_session(
     client: ChatClient,
     history: Path | None,
     on_paste: Callable[[list[str]], None] | None = None,
+    buffers: Buffers | None = None,
+    moved: Callable[[], None] = lambda: None,
     **kwargs: object,
 ) -> PromptSession[str]:
-    """The input line: history, completion, the toolbar, and pasting."""
+    """The input line: history, completion, the toolbar, pasting, and with
+    ``buffers`` the keys that change windows (``moved`` redraws)."""
     typing_password = Condition(lambda: client.state is State.PASSWORD)
+    keys = [paste_keys(on_paste or client.paste)]
+    if buffers is not None:
+        keys.append(window_keys(buffers, moved))
     return PromptSession(
         "> ",
         history=PrivateHistory(history, typing_password) if history is not None else None,
@@ -131,9 +189,9 @@ def make_session(
         complete_while_typing=False,
         erase_when_done=True,  # the server's echo shows what was said
         is_password=typing_password,
-        bottom_toolbar=lambda: toolbar(client),
+        bottom_toolbar=lambda: toolbar(client, buffers),
         style=STYLE,
-        key_bindings=paste_keys(on_paste or client.paste),
+        key_bindings=merge_key_bindings(keys),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -148,28 +206,79 @@ class Terminal:
         history: Path | None,
         password: str | None = None,
         *,
+        bell: bool = True,
         colour: bool = True,
         join: tuple[str, ...] = (),
     ) -> None:
+        self.buffers = Buffers()
+        self.bell = bell
         self.client = ChatClient(
-            nick, servers, show=self.show, changed=self.refresh, password=password, join=join
+            nick,
+            servers,
+            show=self.show,
+            changed=self.refresh,
+            password=password,
+            join=join,
+            aim=self.buffers.aim,
         )
         self.color_depth: ColorDepth = (
             create_output().get_default_color_depth() if colour else ColorDepth.MONOCHROME
         )
-        self.session = make_session(self.client, history, self._paste, color_depth=self.color_depth)
+        self.session = make_session(
+            self.client,
+            history,
+            self._paste,
+            self.buffers,
+            moved=self.redraw,
+            color_depth=self.color_depth,
+        )
         self.days = Days()
         self._lines_send, self._lines_receive = trio.open_memory_channel[str](math.inf)
         self._token: trio.lowlevel.TrioToken | None = None
 
     def show(self, item: Shown) -> None:
+        """Keep ``item`` in its window; draw it if that window is in view."""
         if isinstance(item, ClearScreen):
+            self.buffers.current.lines.clear()
             # the renderer clears and then draws the input line again
             self.session.app.renderer.clear()
             return
-        several = len(self.client.rooms) > 1
-        text = render(item, self.client.nick, several_rooms=several, days=self.days)
-        sys.stdout.write(to_ansi(text, self.color_depth))
+        in_view = self.buffers.current
+        routed = self.buffers.route(item, self.client.nick, self.client.rooms)
+        text = render(
+            item,
+            self.client.nick,
+            days=self.days,
+            in_its_window=True,
+            mention=routed.mention,
+        )
+        lines = [to_ansi(line, self.color_depth) for line in split_lines(text)]
+        routed.buffer.lines.extend(lines)
+        if self.buffers.current is not in_view:
+            self.redraw()
+        elif routed.buffer is in_view:
+            sys.stdout.write("".join(lines))
+        if routed.ring and self.bell:
+            output = self.session.app.output
+            output.bell()
+            output.flush()
+
+    def redraw(self) -> None:
+        """Show the window now in view, its lines only."""
+        # Cleared in the same stream as the lines, so nothing comes between them.
+        sys.stdout.write(CLEAR + "".join(self.buffers.current.lines))
+        self.refresh()
+
+    def submit(self, line: str) -> None:
+        """A typed line: a window command is done here, anything else by the client."""
+        in_view = self.buffers.current
+        done = self.buffers.command(line)
+        if done is None:
+            self.client.submit(line)
+        elif done.error is not None:
+            self.show(Note(done.error, "error"))
+        if self.buffers.current is not in_view:
+            self.redraw()
 
     def _paste(self, lines: list[str]) -> None:
         if self._token is not None:  # pasted on the asyncio side; the client runs on Trio
@@ -184,7 +293,7 @@ class Terminal:
 
             async def submit_lines() -> None:
                 async for line in self._lines_receive:
-                    self.client.submit(line)
+                    self.submit(line)
 
             nursery.start_soon(submit_lines)
             await self.client.run()
@@ -237,9 +346,10 @@ def run(
 ) -> int:
     """Chat until the user leaves (0), or until an error that will not clear (1).
 
+    ``bell``: ring for a mention or a private message in a window out of view;
     ``join``: rooms to join once first welcomed; ``colour=False``: monochrome.
     """
-    terminal = Terminal(nick, servers, history, password, colour=colour, join=join)
+    terminal = Terminal(nick, servers, history, password, bell=bell, colour=colour, join=join)
     asyncio.run(terminal.run())
     if terminal.client.failure is not None:  # said once the terminal is restored
         print(f"trio-chat: {terminal.client.failure}", file=sys.stderr)
