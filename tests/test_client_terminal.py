@@ -329,3 +329,23 @@ async def test_windows_switch_with_alt_digits_mark_unread_and_a_private_message_
         await bob.stream.aclose()
         await tmux.run("kill-server", check=False)
         await stop(server)
+
+
+async def test_a_pasted_block_goes_out_as_one_message_a_line(tmp_path):
+    server, port, _ = await start_server()
+    tmux = Tmux(f"trio-chat-test-{os.getpid()}-paste", tmp_path / "tmux.conf")
+    bob = TextClient(await trio.open_tcp_stream("127.0.0.1", port))
+    try:
+        await bob.login("bob")
+        await tmux.start(client_command(port, "alice", tmp_path))
+        await tmux.wait_for(shows("connected | alice"))
+        # as a terminal pastes: bracketed, since the client asks for that
+        await tmux.run("set-buffer", "first line\nsecond line\nthird line")
+        await tmux.run("paste-buffer", "-p", "-t", tmux.session)
+        await tmux.wait_for(shows("- sending 3 lines..."))
+        said = [(await bob.expect(r"\] alice: (.*)$"))[1] for _ in range(3)]
+        assert said == ["first line", "second line", "third line"]
+    finally:
+        await bob.stream.aclose()
+        await tmux.run("kill-server", check=False)
+        await stop(server)
