@@ -142,7 +142,7 @@ def started(monkeypatch, tmp_path):
         return 0
 
     monkeypatch.setattr("trio_chat.client.ui.run", run)
-    monkeypatch.setattr("trio_chat.cli.DEFAULT_CONFIG", tmp_path / "client.toml")
+    monkeypatch.setattr("trio_chat.client.command.DEFAULT_CONFIG", tmp_path / "client.toml")
     monkeypatch.delenv("NO_COLOR", raising=False)
     return started
 
