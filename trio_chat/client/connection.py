@@ -33,14 +33,14 @@ from trio_chat.client.handshake import (
     answer_to_refusal,
     rejoin_requests,
 )
+from trio_chat.client.link import ConnectionLost, Events, cannot_connect
 from trio_chat.client.mirror import RoomMirror
 from trio_chat.client.paste import Paste
 from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.servers import Connector, Servers
 from trio_chat.client.shown import ClearScreen, Note, Shown
-from trio_chat.protocol import CLOSED, ClientConnection
+from trio_chat.protocol import ClientConnection
 from trio_chat.protocol import events as ev
-from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import fold
 
 __all__ = [
@@ -71,29 +71,6 @@ class State(enum.Enum):
     RECONNECTING = "reconnecting"
     OFFLINE = "offline"  # the server refused the nickname: waiting for another
     PASSWORD = "password"  # the nickname is registered: waiting for its password
-
-
-class ConnectionLost(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Events:
-    """Events from one connection; raises ConnectionLost at its end."""
-
-    def __init__(self, stream: trio.abc.Stream, conn: ClientConnection) -> None:
-        self.stream = stream
-        self.conn = conn
-
-    async def next(self) -> ev.Event:
-        try:  # skips events this client does not know
-            event = await read_event(self.conn, self.stream)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            raise ConnectionLost("connection lost") from None
-        if event is CLOSED:
-            raise ConnectionLost("the server closed the connection")
-        return event
 
 
 class ChatClient:
@@ -280,7 +257,7 @@ class ChatClient:
                 stream = await servers.connect()
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 refused += 1
-                why = _cannot_connect(exc, servers.current)
+                why = cannot_connect(exc, servers.current)
                 if not self._was_welcomed and getattr(exc, "lasting", False):
                     self._give_up(why)  # trying again cannot help
                     return
@@ -323,7 +300,7 @@ class ChatClient:
     async def _session(self, stream: trio.abc.Stream) -> str:
         """Register, rejoin and chat on one connection; return why it ended."""
         conn = ClientConnection()
-        events = _Events(stream, conn)
+        events = Events(stream, conn)
         reason = "connection lost"
         try:
             await self._register(stream, conn, events)
@@ -344,7 +321,7 @@ class ChatClient:
         return reason
 
     async def _register(
-        self, stream: trio.abc.Stream, conn: ClientConnection, events: _Events
+        self, stream: trio.abc.Stream, conn: ClientConnection, events: Events
     ) -> None:
         """The handshake, then back into the rooms the user was in."""
         rejoin = list(self.rooms.values())
@@ -400,7 +377,7 @@ class ChatClient:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return "connection lost"
 
-    async def _read_loop(self, events: _Events) -> str:
+    async def _read_loop(self, events: Events) -> str:
         try:
             while True:
                 event = await events.next()
@@ -431,9 +408,3 @@ class ChatClient:
         self.mirror.track(event)
         self._show(event)
         self._changed()
-
-
-def _cannot_connect(exc: BaseException, url: str) -> str:
-    """Why connecting to ``url`` failed, naming the server once."""
-    why = str(exc) or "refused"
-    return why if url in why else f"cannot connect to {url}: {why}"
