@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from trio_chat.client.buffers import MAX_LINES, Buffers, Done, mentions
+from trio_chat.client.buffers import MAX_LINES, MAX_PRIVATE, Buffers, Done, mentions
 from trio_chat.client.connection import Note
 from trio_chat.protocol import events as ev
 
@@ -92,6 +92,16 @@ def test_a_private_message_opens_its_window_marks_and_rings():
     assert own.buffer is routed.buffer
     assert not own.ring
     assert buffers.current is routed.buffer
+
+
+def test_private_windows_from_many_people_keep_only_the_newest_ones():
+    buffers = Buffers()
+    for n in range(MAX_PRIVATE + 5):
+        buffers.route(ev.Private(T, f"p{n}", "alice", "hi"), "alice")
+    private = [name for name in names(buffers) if name.startswith("@")]
+    assert len(private) == MAX_PRIVATE
+    assert private[0] == "@p5"  # the oldest went first
+    assert names(buffers)[0] == "#lobby"
 
 
 def test_history_replays_go_to_their_windows_and_never_ring():

@@ -19,6 +19,9 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 
 MAX_LINES = 1000  # scrollback kept per buffer
+# Private windows kept (rooms are bounded by the server's --max-rooms): anyone
+# may write to you, so opening one more closes the oldest out of view.
+MAX_PRIVATE = 50
 LOBBY = "#lobby"
 
 
@@ -82,6 +85,9 @@ class Buffers:
         buffer = self.find(name)
         if buffer is None:
             buffer = Buffer(name)
+            private = [b for b in self.buffers if b.nick is not None and b is not self.current]
+            if buffer.nick is not None and len(private) >= MAX_PRIVATE:
+                self.buffers.remove(private[0])
             self.buffers.append(buffer)
         return buffer
 
