@@ -113,3 +113,21 @@ def test_the_client_makes_what_a_server_sends_safe_to_show():
     shown = on_screen(ev.Joined(T, "#dev\x1b[2J", 1, "bob\x07"))
     assert "\x1b" not in shown
     assert "\x07" not in shown
+
+
+@pytest.mark.parametrize(
+    ("past", "count"),
+    [
+        (
+            (ev.Message(T, "#dev", 1, "bob", "hi"), ev.Action(T, "#dev", 2, "bob", "waves")),
+            "2 earlier message(s)",
+        ),
+        (
+            (ev.Message(T, "#dev", 1, "bob", "hi"), ev.Joined(T, "#dev", 2, "ann")),
+            "2 earlier event(s)",
+        ),
+    ],
+)
+def test_a_replay_counts_messages_or_else_events(past, count):
+    head = text.format_event(ev.History(T, "#dev", past)).decode().split("\n")[0]
+    assert head.endswith(f"* history of #dev: {count}")

@@ -115,6 +115,12 @@ describe("wording", () => {
     assert.deepEqual(lines({ type: "ping", time: T, token: "x" }), []);
   });
 
+  test("a replay counts messages, or events when joins and leaves are among them", () => {
+    const head = (events) => lineText(eventLines({ type: "history", time: T, room: "#dev", events }, "alice")[0]);
+    assert.equal(head([say("#dev", 1, "bob", "hi")]), "* history of #dev: 1 earlier message(s)");
+    assert.equal(head([say("#dev", 1, "bob", "hi"), left("#dev", 2, "bob", "quit")]), "* history of #dev: 2 earlier event(s)");
+  });
+
   test("a nickname keeps its colour, whatever its case", () => {
     assert.equal(crc32("123456789"), 0xcbf43926); // zlib's check value
     assert.equal(nickClass("Alice"), nickClass("alice"));

@@ -141,10 +141,6 @@ def _timed(item: ev.Event) -> list[tuple[datetime, wording.Line]]:
     worded = wording.lines(item)
     if not isinstance(item, ev.History | ev.PrivateHistory):
         return [(item.time, line) for line in worded]
-    if isinstance(item, ev.History) and not all(_said(e) for e in item.events):
-        # joins and leaves are no messages: count them all as events
-        head = f"* history of {item.room}: {len(item.events)} earlier event(s)"
-        worded[0] = [worded[0][0], ("notice", head)]
     past = [(e.time, [("history", ""), *line]) for e in item.events for line in wording.lines(e)]
     return [(item.time, worded[0]), *past]
 

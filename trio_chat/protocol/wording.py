@@ -105,7 +105,9 @@ def lines(event: ev.Event) -> list[Line]:
             listing = ", ".join(f"{r.name} ({r.members})" for r in rooms)
             return [[t, ("notice", f"* rooms: {listing or 'none'}")]]
         case ev.History(room=room, events=past):
-            head = f"* history of {room}: {len(past)} earlier message(s)"
+            # joins and leaves are no messages: then they are all counted as events
+            said = all(isinstance(e, ev.Message | ev.Action) for e in past)
+            head = f"* history of {room}: {len(past)} earlier {'message' if said else 'event'}(s)"
             return [[t, ("notice", head)], *_replayed(past)]
         case ev.PrivateHistory(nick=nick, events=past):
             head = f"* private messages with {nick}: {len(past)} earlier message(s)"

@@ -142,7 +142,7 @@ export function eventLines(event, me) {
     }
     case "history":
       return [
-        ...notice(`* history of ${event.room}: ${event.events.length} earlier message(s)`),
+        ...notice(`* history of ${event.room}: ${event.events.length} earlier ${saidOnly(event.events) ? "message" : "event"}(s)`),
         ...replayed(event.events, me),
       ];
     case "private_history":
@@ -161,6 +161,11 @@ export function eventLines(event, me) {
     default:
       return []; // ping and pong are for programs
   }
+}
+
+// Joins and leaves are no messages: a replay holding any is counted in events.
+function saidOnly(events) {
+  return events.every((e) => e.type === "message" || e.type === "action");
 }
 
 export function replayed(events, me) {
