@@ -44,6 +44,14 @@ def test_every_key_is_read_and_checked():
     )
 
 
+def test_a_relative_path_in_the_file_is_taken_from_the_files_folder():
+    text = 'cafile = "ca.pem"\npassword_file = "secret"\nhistory_file = "/abs/history"\n'
+    loaded = config.load(text, Path("/home/ann/.config/trio-chat"))
+    assert loaded["cafile"] == "/home/ann/.config/trio-chat/ca.pem"
+    assert loaded["password_file"] == Path("/home/ann/.config/trio-chat/secret")
+    assert loaded["history_file"] == Path("/abs/history")
+
+
 def test_an_empty_file_leaves_the_defaults(monkeypatch):
     monkeypatch.setattr("getpass.getuser", lambda: "bob")
     settings = config.merge(config.load(""), args())

@@ -88,7 +88,7 @@ def client_settings(args: argparse.Namespace) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     try:
-        file_settings = config.load(text)
+        file_settings = config.load(text, path.parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return config.merge(file_settings, args, os.environ)

@@ -142,8 +142,12 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
 }
 
 
-def load(text: str) -> dict[str, Any]:
-    """The settings in a configuration file's ``text``, by Settings field.
+PATHS = ("cafile", "password_file", "history_file")
+
+
+def load(text: str, folder: Path | None = None) -> dict[str, Any]:
+    """The settings in a configuration file's ``text``, by Settings field;
+    a relative path is taken from ``folder``, the file's own.
 
     Raises ConfigError naming the key (and its line) that is unknown or wrong.
     """
@@ -163,6 +167,9 @@ def load(text: str) -> dict[str, Any]:
             settings[field] = check(value)
         except ValueError as exc:
             raise ConfigError(f"{_where(text, key)}{key}: {exc}") from None
+    for field in PATHS:
+        if folder is not None and field in settings and not Path(settings[field]).is_absolute():
+            settings[field] = type(settings[field])(folder / settings[field])
     return settings
 
 
