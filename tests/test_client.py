@@ -397,6 +397,21 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
     assert alice.nick == "alice"
 
 
+async def test_at_first_start_a_wrong_password_from_a_file_ends_the_client(start_chat, nursery):
+    _, listener = await start_chat()  # real time: the password is checked in a thread
+    owner = await JsonClient.connect(listener)
+    await owner.login("alice")
+    await owner.send(ev.Register("alice-password"))
+    await owner.expect(ev.Notice)
+    await owner.send(ev.Quit())
+    await owner.expect(ev.Bye)
+    alice, screen, _ = await start_client(nursery, listener, "alice", password="not-it")
+    await screen.expect(r'wrong password for "alice"')
+    await screen.until(lambda: alice.failure is not None)
+    assert alice.failure == 'the password given for "alice" was refused'
+    assert alice.state is not State.PASSWORD  # nobody is asked: the file will not change
+
+
 async def test_after_a_drop_the_members_of_every_rejoined_room_are_known(
     start_chat, nursery, autojump_clock
 ):

@@ -303,4 +303,6 @@ async def connect(
     if error is not None:
         raise error
     if not bot._welcomed:
+        if bot._failure is None and bot._last_error is not None:  # a wrong password
+            raise Refused(bot._last_error)
         raise bot._failure or BotError("the connection ended before the welcome")

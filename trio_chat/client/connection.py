@@ -39,7 +39,7 @@ from trio_chat.client.paste import Paste
 from trio_chat.client.pending import MAX_PENDING, Pending
 from trio_chat.client.servers import Connector, Servers
 from trio_chat.client.shown import ClearScreen, Note, Shown
-from trio_chat.protocol import ClientConnection
+from trio_chat.protocol import ClientConnection, Code
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 
@@ -95,6 +95,7 @@ class ChatClient:
         aim: Callable[[ev.Request], ev.Request | Note] = lambda request: request,
     ) -> None:
         self.password = password  # for a registered nickname; kept for reconnecting
+        self.given_password = password  # from a file: if wrong at first start, the client ends
         # Rounds of refused connections before the first welcome gives up (None: never).
         self.first_start_rounds = first_start_rounds
         # Rooms to join once welcomed the first time; later the rejoin keeps them.
@@ -342,6 +343,9 @@ class ChatClient:
                 case Refused() as refused:
                     if refused.for_people:
                         self._show(event)
+                    if self._given_password_refused(refused, handshake):
+                        self._give_up(f'the password given for "{self.nick}" was refused')
+                        raise ConnectionLost("wrong password")
                     self._set_state(State.PASSWORD if refused.password else State.OFFLINE)
                     self._show(Note(handshake.prompt(refused)))
                     hello = handshake.answer(await self._answers.receive())
@@ -364,6 +368,12 @@ class ChatClient:
         if (note := self.pending.on_connect()) is not None:
             self._show(note)
         self._set_state(State.CONNECTED)
+
+    def _given_password_refused(self, refused: Refused, handshake: Handshake) -> bool:
+        """At first start, the password given with the client (a file) is wrong:
+        waiting, or asking, will not make the file right."""
+        wrong = refused.error.code == Code.BAD_PASSWORD
+        return wrong and not self._was_welcomed and handshake.password == self.given_password
 
     async def _write_loop(self, stream: trio.abc.Stream, conn: ClientConnection) -> str:
         try:
