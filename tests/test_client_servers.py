@@ -232,3 +232,21 @@ async def test_at_first_start_a_server_that_sends_the_client_away_ends_it(nurser
         alice.failure == "the server refused the connection: too many connections from your address"
     )
     assert len(network.attempts) == 1
+
+
+async def test_the_servers_greeting_is_shown_on_the_first_connection_only(nursery, autojump_clock):
+    network = FakeNetwork()
+    alice, screen = start_client(nursery, network)
+    greeting = ev.Notice(ev.now(), "welcome to trio-chat; choose a nickname")
+    a = await network.accept()
+    await a.hello()  # the mode is known: the greeting goes out as JSON
+    await a.send(greeting)
+    await a.welcome("alice")
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    await trio.aclose_forcefully(a.stream)
+    b = await network.accept()
+    await b.hello()
+    await b.send(greeting)
+    await b.welcome("alice")
+    await screen.until(lambda: alice.state is State.CONNECTED)
+    assert screen.text().count("choose a nickname") == 1

@@ -352,8 +352,8 @@ class ChatClient:
                     self.nick, self.password = handshake.nick, handshake.password
                     self._set_state(State.CONNECTING)
                     await stream.send_all(conn.send(hello))
-                case None:
-                    self._show(event)
+                case None if not (self._was_welcomed and isinstance(event, ev.Notice)):
+                    self._show(event)  # but the server's greeting, after the first time
 
         self._receive(event)
         self._backoff.reset()
