@@ -149,8 +149,13 @@ async def test_typing_survives_traffic_and_the_client_survives_a_server_restart(
                 == [f"message {n}" for n in range(25)]
             )
 
-        screen = await tmux.wait_for(typing_below_the_messages)
-        assert "connected | alice | #lobby (2 here)" in screen[-1]
+        # the toolbar is redrawn apart from the lines: wait for both
+        await tmux.wait_for(
+            lambda screen: (
+                typing_below_the_messages(screen)
+                and "connected | alice | #lobby (2 here)" in screen[-1]
+            )
+        )
 
         await stop(server)
         await tmux.wait_for(lambda screen: "reconnecting in" in screen[-1])
