@@ -365,18 +365,23 @@ def _plain(fragments) -> str:
     return "".join(text for _, text in fragments)
 
 
+async def register(listener: MemoryListener, nick: str, password: str) -> None:
+    """``nick`` registered with ``password``, and nobody holding it."""
+    owner = await JsonClient.connect(listener)
+    await owner.login(nick)
+    await owner.send(ev.Register(password))
+    await owner.expect(ev.Notice)
+    await owner.send(ev.Quit())
+    await owner.expect(ev.Bye)
+
+
 async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnecting(
     start_chat, nursery
 ):
     # Real time: checking a password runs in a worker thread, and a virtual
     # clock would jump ahead to the next timeout while it does.
     _, listener = await start_chat()
-    owner = await JsonClient.connect(listener)
-    await owner.login("alice")
-    await owner.send(ev.Register("alice-password"))
-    await owner.expect(ev.Notice)
-    await owner.send(ev.Quit())
-    await owner.expect(ev.Bye)
+    await register(listener, "alice", "alice-password")
 
     alice, screen, connector = await start_client(nursery, listener, "alice")
     await screen.until(lambda: alice.state is State.PASSWORD)
@@ -399,12 +404,7 @@ async def test_a_registered_nick_asks_for_its_password_and_keeps_it_for_reconnec
 
 async def test_at_first_start_a_wrong_password_from_a_file_ends_the_client(start_chat, nursery):
     _, listener = await start_chat()  # real time: the password is checked in a thread
-    owner = await JsonClient.connect(listener)
-    await owner.login("alice")
-    await owner.send(ev.Register("alice-password"))
-    await owner.expect(ev.Notice)
-    await owner.send(ev.Quit())
-    await owner.expect(ev.Bye)
+    await register(listener, "alice", "alice-password")
     alice, screen, _ = await start_client(nursery, listener, "alice", password="not-it")
     await screen.expect(r'wrong password for "alice"')
     await screen.until(lambda: alice.failure is not None)
