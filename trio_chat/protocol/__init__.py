@@ -11,3 +11,4 @@ from trio_chat.protocol.connection import ClientConnection as ClientConnection
 from trio_chat.protocol.connection import ServerConnection as ServerConnection
 from trio_chat.protocol.errors import Code as Code
 from trio_chat.protocol.errors import ProtocolError as ProtocolError
+from trio_chat.protocol import moderation as moderation

@@ -32,6 +32,10 @@ class Code(StrEnum):
     TOO_MANY_CONNECTIONS = "too_many_connections"
     SERVER_ERROR = "server_error"
     UNAVAILABLE = "unavailable"
+    NOT_OPERATOR = "not_operator"
+    BANNED = "banned"
+    INVITE_ONLY = "invite_only"
+    MODERATED = "moderated"
 
 
 class ProtocolError(Exception):

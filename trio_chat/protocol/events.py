@@ -310,15 +310,22 @@ class Welcome(Event):
     room: str
     members: tuple[str, ...]
     online: int
+    topic: str = ""
+    ops: tuple[str, ...] = ()
+    voiced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Members(Event):
-    """Who is in a room (the answer to Who, and sent on joining a room)."""
+    """Who is in a room (the answer to Who, and sent on joining a room),
+    with its topic, and which of them are operators or voiced."""
 
     TYPE: ClassVar[str] = "members"
     room: str
     nicks: tuple[str, ...]
+    topic: str = ""
+    ops: tuple[str, ...] = ()
+    voiced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

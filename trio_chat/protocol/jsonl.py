@@ -137,6 +137,8 @@ def _reader_for(hint: object, max_items: int | None = None) -> Reader:
         return _optional(_read_int)
     if hint is datetime:
         return _read_time
+    if hint == datetime | None:
+        return _optional(_read_time)
     if hint == tuple[str, ...]:
         return _tuple_of(_read_str, max_items)
     if hint == tuple[ev.RoomInfo, ...]:
