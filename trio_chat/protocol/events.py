@@ -379,6 +379,7 @@ class Error(Event):
     TYPE: ClassVar[str] = "error"
     code: str
     message: str
+    subject: str | None = None  # the room or nickname it is about, when there is one
 
 
 @dataclass(frozen=True, slots=True)
