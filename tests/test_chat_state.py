@@ -202,7 +202,7 @@ def test_joining_a_new_room_creates_it_and_makes_it_current():
     alice = enter(chat, "alice")
     joined = ev.Joined(T, "#dev", 1, "alice")
     assert chat.apply(alice, ev.Join("#dev"), T) == [
-        Deliver(ev.Members(T, "#dev", ("alice",)), (alice,)),
+        Deliver(ev.Members(T, "#dev", ("alice",), ops=("alice",)), (alice,)),
         FetchHistory("#dev", alice, 50, 1, None, quiet=True),
         Deliver(joined, (alice,), joined),
     ]
@@ -210,7 +210,7 @@ def test_joining_a_new_room_creates_it_and_makes_it_current():
     # joining it again only makes it current
     chat.apply(alice, ev.Join("#lobby"), T)
     assert chat.apply(alice, ev.Join("#DEV"), T) == [
-        Deliver(ev.Members(T, "#dev", ("alice",)), (alice,))
+        Deliver(ev.Members(T, "#dev", ("alice",), ops=("alice",)), (alice,))
     ]
     assert alice.current is chat.rooms["#dev"]
 
@@ -257,7 +257,7 @@ def test_who_and_rooms():
     alice, bob = enter(chat, "alice"), enter(chat, "bob")
     chat.apply(bob, ev.Join("#dev"), T)
     assert chat.apply(alice, ev.Who("#dev"), T) == [
-        Deliver(ev.Members(T, "#dev", ("bob",)), (alice,))
+        Deliver(ev.Members(T, "#dev", ("bob",), ops=("bob",)), (alice,))
     ]
     assert codes(chat.apply(alice, ev.Who("#nowhere"), T)) == [Code.NOT_IN_ROOM]
     rooms = (ev.RoomInfo("#dev", 1), ev.RoomInfo("#lobby", 2))

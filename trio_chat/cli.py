@@ -203,7 +203,11 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     try:
         values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)}
-        limits = Limits(**values | {"limit_exempt": tuple(args.limit_exempt or ())})
+        lists = {
+            "limit_exempt": tuple(args.limit_exempt or ()),
+            "operator": tuple(args.operator or ()),
+        }
+        limits = Limits(**values | lists)
     except ValueError as exc:
         print(f"trio-chat: --{exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ from trio_chat.chat.effects import Effect as Effect
 from trio_chat.chat.effects import FetchHistory as FetchHistory
 from trio_chat.chat.effects import FetchPrivate as FetchPrivate
 from trio_chat.chat.effects import PrivateRecord as PrivateRecord
+from trio_chat.chat.effects import RoomSettings as RoomSettings
+from trio_chat.chat.effects import SaveRoom as SaveRoom
 from trio_chat.chat.effects import Stored as Stored
 from trio_chat.chat.rooms import Member as Member
 from trio_chat.chat.rooms import Room as Room

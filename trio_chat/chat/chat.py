@@ -18,10 +18,19 @@ What it needs to know of the rest of the server comes in as two functions:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
-from trio_chat.chat.effects import Close, Deliver, Effect, FetchHistory, FetchPrivate, PrivateRecord
+from trio_chat.chat import moderation
+from trio_chat.chat.effects import (
+    Close,
+    Deliver,
+    Effect,
+    FetchHistory,
+    FetchPrivate,
+    PrivateRecord,
+    RoomSettings,
+)
 from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
@@ -44,6 +53,10 @@ class Chat:
         history_page: int = 500,
         last_seq: Callable[[str], int] = lambda room: 0,
         registered: Callable[[str], str | None] = lambda nick: None,
+        saved: Mapping[str, RoomSettings] | None = None,
+        operators: Collection[str] = (),
+        max_bans: int = 50,
+        max_owned_rooms: int = 10,
     ) -> None:
         self.max_rooms = max_rooms
         self.history_replay = history_replay
@@ -56,6 +69,12 @@ class Chat:
         self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
         self._emptied_sweep = 64  # its size at which to drop what the store has caught up with
         self.closing = False  # leaving is no longer announced (shutdown)
+        # Moderation (see moderation.py): the settings of owned rooms, by
+        # folded name, and the accounts (folded) of the server operators.
+        self.saved: dict[str, RoomSettings] = dict(saved or {})
+        self.operators = frozenset(fold(nick) for nick in operators)
+        self.max_bans = max_bans
+        self.max_owned_rooms = max_owned_rooms
 
     # -------------------------------------------------------------- entering
 
@@ -99,6 +118,9 @@ class Chat:
         )
         effects += welcomed
         for r in list(after.values())[: self.max_rooms - 1]:
+            if error := moderation.refusal(self, r.room, member, now):
+                effects.append(Deliver(error, (member,)))
+                continue
             effects += self._join(member, self._room(r.room), now, after=r.seq)
         return effects
 
@@ -151,6 +173,8 @@ class Chat:
                 target = self._member_room(member, room, now)
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
+                if error := moderation.speech_refusal(self, target, member, now):
+                    return [Deliver(error, (member,))]
                 target.seq += 1
                 target.chat_seq = target.seq
                 kind = ev.Message if isinstance(request, ev.Say) else ev.Action
@@ -178,7 +202,7 @@ class Chat:
                 if found is None:
                     message = f"there is no room {name}" if name else "you are in no room"
                     return _fail(member, Code.NOT_IN_ROOM, message, now)
-                return _reply(member, ev.Members(now, found.name, found.nicks))
+                return _reply(member, moderation.members(found, now))
             case ev.ListRooms():
                 # Guests can make many rooms; the answer must fit any outbox.
                 rooms = heapq.nlargest(ROOMS_LISTED, self.rooms.values(), key=_population)
@@ -189,6 +213,8 @@ class Chat:
                 return self._history_request(member, request, now)
             case ev.ChangeNick(nick):
                 return self._rename(member, nick, now)
+            case _ if isinstance(request, moderation.MODERATION):
+                return moderation.apply(self, member, request, now)
             case ev.Hello():
                 return _fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already", now)
         return _fail(member, Code.BAD_REQUEST, f"{request.TYPE} is not a request here", now)
@@ -230,6 +256,7 @@ class Chat:
             # store: its number here is the one to go on from.
             seq = max(self._last_seq(name), self._emptied.pop(fold(name), 0))
             room = self.rooms[fold(name)] = Room(name, seq)
+            moderation.restore(room, self.saved.get(fold(name)))
         return room
 
     # ----------------------------------------------------------- the changes
@@ -242,10 +269,12 @@ class Chat:
         joined = member.rooms.pop(fold(name), None)
         if joined is not None:  # already in it: it becomes current
             member.rooms[fold(name)] = joined
-            return _reply(member, ev.Members(now, joined.name, joined.nicks))
+            return _reply(member, moderation.members(joined, now))
         if len(member.rooms) >= self.max_rooms:
             message = f"you are in {len(member.rooms)} rooms already; /part one first"
             return _fail(member, Code.TOO_MANY_ROOMS, message, now)
+        if error := moderation.refusal(self, name, member, now):
+            return [Deliver(error, (member,))]
         return self._join(member, self._room(name), now, after=after)
 
     def _join(
@@ -259,10 +288,11 @@ class Chat:
     ) -> list[Effect]:
         room.add(member)
         member.rooms[fold(room.name)] = room
+        powers = moderation.joining(self, room, member)
         intro: ev.Event = (
-            ev.Welcome(now, member.nick, room.name, room.nicks, len(self.members))
+            moderation.welcome(room, member, len(self.members), now)
             if welcome
-            else ev.Members(now, room.name, room.nicks)
+            else moderation.members(room, now)
         )
         # What the newcomer missed, or else the room's recent messages: read
         # at this point of the order, so it ends right before the join and
@@ -276,7 +306,8 @@ class Chat:
             replay = FetchHistory(room.name, member, self.history_page, room.seq + 1, after, True)
         room.seq += 1
         joined = ev.Joined(now, room.name, room.seq, member.nick)
-        return [Deliver(intro, (member,)), replay, Deliver(joined, room.recipients, joined)]
+        announced = Deliver(joined, room.recipients, joined)
+        return [Deliver(intro, (member,)), replay, announced, *powers(now)]
 
     def _part(
         self, member: Member, room: Room, reason: str, now: datetime, *, announce: bool
@@ -289,6 +320,8 @@ class Chat:
             left = ev.Left(now, room.name, room.seq, member.nick, reason)
             # the one who leaves sees it too, as the last event of that room
             effects.append(Deliver(left, (*room.recipients, member), left))
+        if not room.members:
+            moderation.emptied(room)
         if not room.members and fold(room.name) != fold(LOBBY):
             del self.rooms[fold(room.name)]
             self._emptied[fold(room.name)] = room.seq

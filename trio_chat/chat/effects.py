@@ -9,6 +9,7 @@ the order, and a member is closed after its last event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
@@ -87,6 +88,27 @@ class FetchPrivate:
     limit: int
 
 
+@dataclass(frozen=True, slots=True)
+class RoomSettings:
+    """What a room with an owner keeps while empty and across restarts."""
+
+    owner: str  # an account
+    topic: str = ""
+    topic_by: str | None = None
+    topic_time: datetime | None = None
+    modes: str = ""  # the letters set, of "im"
+    bans: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class SaveRoom:
+    """Keep ``settings`` as ``room``'s, in place of what was kept; stored in
+    order with the events of the batch."""
+
+    room: str
+    settings: RoomSettings
+
+
 @dataclass(slots=True)
 class Close:
     """``member``'s connection ends, once what was delivered to it is sent."""
@@ -95,4 +117,4 @@ class Close:
     reason: str
 
 
-Effect = Deliver | FetchHistory | FetchPrivate | Close
+Effect = Deliver | FetchHistory | FetchPrivate | Close | SaveRoom

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from trio_chat.protocol import events as ev
@@ -56,7 +57,7 @@ class Member:
     never touches it, it only names members in the effects it returns.
     """
 
-    __slots__ = ("account", "key", "mailbox", "nick", "present", "rooms")
+    __slots__ = ("account", "host", "key", "mailbox", "nick", "present", "rooms", "user")
 
     def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.mailbox: Mailbox = mailbox or Nowhere()
@@ -65,6 +66,9 @@ class Member:
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
         self.account: str | None = None  # the registered nickname it proved it owns
         self.key: str | None = None  # of the client's reconnect token: it may take this back
+        # For ban masks (nick!user@host): the server sets them before it enters.
+        self.user = "user"  # an IRC username, or the mode's name
+        self.host = "unknown"  # a cloak of the address: the chat never sees the address
 
     @property
     def current(self) -> Room | None:
@@ -75,7 +79,25 @@ class Member:
 
 
 class Room:
-    __slots__ = ("away", "chat_seq", "members", "name", "recipients", "seq")
+    """A room's members and numbers, and its moderation (see ``moderation.py``)."""
+
+    __slots__ = (
+        "away",
+        "bans",
+        "chat_seq",
+        "invited",
+        "members",
+        "modes",
+        "name",
+        "ops",
+        "owner",
+        "recipients",
+        "seq",
+        "topic",
+        "topic_by",
+        "topic_time",
+        "voiced",
+    )
 
     def __init__(self, name: str, seq: int) -> None:
         self.name = name
@@ -89,6 +111,15 @@ class Room:
         # keeping a reference, not a copy.
         self.recipients: tuple[Member, ...] = ()
         self.away = 0  # members elsewhere
+        self.topic = ""
+        self.topic_by: str | None = None
+        self.topic_time: datetime | None = None
+        self.owner: str | None = None  # an account, whose settings outlive the room
+        self.modes = ""  # the letters set, of "im"
+        self.bans: list[str] = []  # masks, as given
+        self.ops: set[Member] = set()
+        self.voiced: set[Member] = set()
+        self.invited: dict[str, None] = {}  # folded nicknames, oldest first
 
     def add(self, member: Member) -> None:
         self.members[member] = None
@@ -97,6 +128,8 @@ class Room:
 
     def remove(self, member: Member) -> None:
         del self.members[member]
+        self.ops.discard(member)
+        self.voiced.discard(member)
         self.away -= member.mailbox is ELSEWHERE
         self._here()
 

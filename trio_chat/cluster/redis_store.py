@@ -24,13 +24,13 @@ still on their way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import coredis
 from coredis.response.types import StreamEntry
 
-from trio_chat.chat.effects import PrivateRecord, Stored
+from trio_chat.chat.effects import PrivateRecord, RoomSettings, Stored
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
@@ -149,6 +149,15 @@ class RedisStore:
 
     def last_seq(self, room: str) -> int:
         return self._last_seq(room)
+
+    # Room settings need no keys of their own: the moderation requests that
+    # make them are in the log, and snapshots hold them (see snapshot.py).
+
+    def room_settings(self) -> dict[str, RoomSettings]:
+        return {}
+
+    async def save_rooms(self, rooms: Mapping[str, RoomSettings]) -> None:
+        pass
 
     async def append(self, events: Sequence[Stored]) -> None:
         """In one round trip (two when rooms are forgotten); a room event

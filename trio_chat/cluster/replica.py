@@ -21,7 +21,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from trio_chat.chat import Chat, Close, Deliver, Effect, FetchHistory, FetchPrivate, Member
+from trio_chat.chat import (
+    Chat,
+    Close,
+    Deliver,
+    Effect,
+    FetchHistory,
+    FetchPrivate,
+    Member,
+    SaveRoom,
+)
 from trio_chat.chat.rooms import ELSEWHERE
 from trio_chat.cluster.entries import Account, Ask, Enter, Entry, Leave, Lost
 from trio_chat.protocol import events as ev
@@ -108,6 +117,8 @@ class Replica:
                     continue
                 elif record is not None and not ours:
                     effect = replace(effect, record=None)  # noqa: PLW2901
+            elif isinstance(effect, SaveRoom):
+                pass  # every copy holds the settings (see RedisStore)
             elif _recipient(effect).mailbox is ELSEWHERE:
                 continue
             kept.append(effect)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import format_event
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.addresses import Source
+from trio_chat.server.cloak import cloak
 from trio_chat.server.config import Limits
 from trio_chat.server.front import Front, LocalFront
 from trio_chat.server.pump import Pump
@@ -51,8 +53,11 @@ class ChatServer:
         accounts: Accounts | None = None,
         *,
         front: MakeFront = LocalFront,
+        cloak_key: bytes | None = None,
     ) -> None:
+        """``cloak_key``: of members' cloaks (see cloak.py); random when None."""
         self.limits = limits = limits or Limits()
+        self.cloak_key = cloak_key or secrets.token_bytes(32)
         self.store: Store = store or MemoryStore.for_limits(limits)
         self.accounts = accounts or Accounts(hashing=limits.hash_workers)
         self.chat = Chat(
@@ -61,6 +66,10 @@ class ChatServer:
             history_page=limits.history_page,
             last_seq=self.store.last_seq,
             registered=self.accounts.like,
+            saved=self.store.room_settings(),
+            operators=limits.operator,
+            max_bans=limits.max_bans,
+            max_owned_rooms=limits.max_owned_rooms,
         )
         # A history answer leaves room in the asker's outbox for what goes on live.
         self.pump = Pump(
@@ -170,6 +179,7 @@ class ChatServer:
             accounts=self.accounts,
             limits=limits,
             address=address,
+            host=cloak(group, self.cloak_key),
             accounts_only=guests_full,
         )
         self.sessions.add(session)

@@ -71,6 +71,16 @@ class Limits:
         10_000, "rooms with stored history; beyond it the least active is forgotten (0: no cap)"
     )
     private_max: int = limit(10_000, "private messages kept per account (0: no cap)")
+    operator: tuple[str, ...] = limit(
+        (),
+        "a registered nickname that, once identified, has operator power in every room "
+        "and alone may disconnect users",
+        metavar="NICK",
+    )
+    max_bans: int = limit(50, "bans one room holds")
+    max_owned_rooms: int = limit(
+        10, "rooms one registered nickname owns; past it, the rooms it makes have no owner"
+    )
     lease: float = limit(
         15.0,
         "broker mode: seconds a server's lease on its members lasts; a server that stops "

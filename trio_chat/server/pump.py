@@ -6,7 +6,8 @@ that holds one batch:
 
 1. the storing stage gathers everything posted so far into a batch and
    stores what it keeps in one ``append`` (one transaction), before anyone
-   receives it: nothing anyone saw is ever lost;
+   receives it: nothing anyone saw is ever lost; then the settings of the
+   owned rooms it changed (``SaveRoom``);
 2. the delivering stage goes through each stored batch in order: it puts
    events in their recipients' mailboxes, reads history where a fetch stands
    (so a replay ends exactly where the live events begin), and closes
@@ -29,11 +30,21 @@ from typing import TypeVar
 
 import trio
 
-from trio_chat.chat import Close, Deliver, Effect, FetchHistory, FetchPrivate, Member, Stored
+from trio_chat.chat import (
+    Close,
+    Deliver,
+    Effect,
+    FetchHistory,
+    FetchPrivate,
+    Member,
+    SaveRoom,
+    Stored,
+)
 from trio_chat.chat.rooms import Encoded
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.rules import fold
 from trio_chat.server import runs
 from trio_chat.server.runs import SEND_QUEUE_EXCEEDED
 from trio_chat.server.store import Store
@@ -157,6 +168,12 @@ class Pump:
         # Stored before anyone sees them: nothing seen is ever lost.
         if kept and (lost := await self._store(kept)):
             batch = _replace_lost(batch, lost)
+        # the last settings of each room in the batch
+        if saved := {fold(e.room): e.settings for e in batch if isinstance(e, SaveRoom)}:
+            try:
+                await self.store.save_rooms(saved)
+            except Exception:
+                log.exception("the settings of %d room(s) could not be saved", len(saved))
         return batch
 
     def _gather(self, batch: list[Effect]) -> list[Effect]:

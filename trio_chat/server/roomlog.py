@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import trio
 
-from trio_chat.chat import Stored
+from trio_chat.chat import RoomSettings, Stored
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import format_event
@@ -50,6 +50,12 @@ class LoggedStore:
                 path = self.directory / f"{file_stem(e.room)}-{day}.log"
                 files.setdefault(path, []).append(format_event(e))
         await trio.to_thread.run_sync(_write, files)
+
+    def room_settings(self) -> dict[str, RoomSettings]:
+        return self.inner.room_settings()
+
+    async def save_rooms(self, rooms: Mapping[str, RoomSettings]) -> None:
+        await self.inner.save_rooms(rooms)
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None

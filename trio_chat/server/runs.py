@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trio_chat.chat import Close, Deliver, Effect, FetchHistory, FetchPrivate, Member
+from trio_chat.chat import Close, Deliver, Effect, FetchHistory, FetchPrivate, Member, SaveRoom
 from trio_chat.chat.rooms import Encoded
 from trio_chat.protocol import events as ev
 
@@ -42,6 +42,8 @@ def runs(batch: list[Effect]) -> Iterator[FetchHistory | FetchPrivate | Close | 
                 continue
             yield run
             run = [effect]
+            continue
+        if isinstance(effect, SaveRoom):  # the pump saved it with the batch's events
             continue
         if run and isinstance(effect, FetchHistory) and _passes((effect.to,), run):
             yield effect

@@ -63,8 +63,10 @@ class Session:
         accounts: Accounts,
         limits: Limits,
         address: str = "unknown",
+        host: str = "unknown",
         accounts_only: bool = False,
     ) -> None:
+        """``host``: the cloak of ``address`` that ban masks see."""
         self.stream = stream
         self.front = front
         self.pump = front.pump
@@ -80,6 +82,7 @@ class Session:
             send_now=self._send_now,
         )
         self.member = Member(self.outbox)
+        self.member.host = host
         self.passwords = Passwords(
             accounts, self.pump, self.member, limits.source(address), address
         )
@@ -210,6 +213,7 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
         key = token_key(token) if token is not None else None
+        self.member.user = self.conn.mode or "text"
         await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()

@@ -10,21 +10,22 @@ machine losing power in the middle of a commit.
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
 import trio
 
-from trio_chat.chat import PrivateRecord, Stored
+from trio_chat.chat import PrivateRecord, RoomSettings, Stored
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 from trio_chat.server import retention
 from trio_chat.server.accounts import Credential
-from trio_chat.server.store import CHAT, select_room_events
+from trio_chat.server.store import CHAT, select_room_events, settings_from_json, settings_json
 
 T = TypeVar("T")
 
@@ -71,6 +72,14 @@ CREATE TABLE IF NOT EXISTS private_messages (
 );
 CREATE INDEX IF NOT EXISTS private_by_sender ON private_messages (sender_account, target);
 CREATE INDEX IF NOT EXISTS private_by_target ON private_messages (target_account, sender);
+CREATE TABLE IF NOT EXISTS room_settings (
+    room TEXT PRIMARY KEY,       -- folded name of a room with an owner
+    body TEXT NOT NULL           -- its RoomSettings as JSON (see settings_json)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_keys (
+    name TEXT PRIMARY KEY,       -- cloak: the key of members' cloaks (see cloak.py)
+    value BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (
     nick TEXT PRIMARY KEY,       -- folded
     salt BLOB NOT NULL,
@@ -114,6 +123,8 @@ class SqliteStore:
         self._one_at_a_time = trio.CapacityLimiter(1)
         self._index = RoomIndex(history_rooms)
         self._private_count: dict[str, int] = {}  # per account, an estimate from above
+        self._settings: dict[str, RoomSettings] = {}
+        self.cloak_key = b""
 
     @classmethod
     async def open(
@@ -152,6 +163,14 @@ class SqliteStore:
         for room, last_seq, chat in rooms:
             self._index.touch(room, last_seq, bool(chat))
         self._private_count = dict(db.execute(retention.PRIVATE_COUNTS).fetchall())
+        rows = db.execute("SELECT room, body FROM room_settings").fetchall()
+        self._settings = {room: settings_from_json(body) for room, body in rows}
+        db.execute(
+            "INSERT OR IGNORE INTO server_keys VALUES ('cloak', ?)", (secrets.token_bytes(32),)
+        )
+        (self.cloak_key,) = db.execute(
+            "SELECT value FROM server_keys WHERE name = 'cloak'"
+        ).fetchone()
 
     async def aclose(self) -> None:
         await self._run(lambda db: db.close())
@@ -231,6 +250,15 @@ class SqliteStore:
         for account in crowded:
             self._private_count[account] = self.private_max
         return crowded
+
+    def room_settings(self) -> dict[str, RoomSettings]:
+        return dict(self._settings)
+
+    async def save_rooms(self, rooms: Mapping[str, RoomSettings]) -> None:
+        rows = [(room, settings_json(settings)) for room, settings in rooms.items()]
+        await self._run(
+            lambda db: db.executemany("INSERT OR REPLACE INTO room_settings VALUES (?, ?)", rows)
+        )
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None

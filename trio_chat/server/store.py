@@ -9,13 +9,16 @@ follow it neither overlap nor leave a gap.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
-from trio_chat.chat.effects import PrivateRecord, Stored
+from trio_chat.chat.effects import PrivateRecord, RoomSettings, Stored
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 from trio_chat.server.config import Limits
 
@@ -38,6 +41,15 @@ class Store(Protocol):
         first ``limit`` events after it; else the last ``limit`` messages."""
         ...
 
+    def room_settings(self) -> dict[str, RoomSettings]:
+        """The settings of the owned rooms (by folded name), as they were
+        when the store was opened: what the chat starts from."""
+        ...
+
+    async def save_rooms(self, rooms: Mapping[str, RoomSettings]) -> None:
+        """Keep each room's settings (by folded name) in place of its last."""
+        ...
+
     async def private_history(self, account: str, other: str, *, limit: int) -> list[ev.Private]:
         """The last ``limit`` private messages between ``account`` (while
         identified as it) and the nick ``other``, oldest first."""
@@ -55,6 +67,19 @@ def select_room_events(
     return chat[:limit][::-1]
 
 
+def settings_json(settings: RoomSettings) -> str:
+    """A room's settings as a durable store keeps them (snapshots too)."""
+    s = settings
+    time = None if s.topic_time is None else jsonl.iso_time(s.topic_time)
+    return json.dumps([s.owner, s.topic, s.topic_by, time, s.modes, list(s.bans)])
+
+
+def settings_from_json(text: str) -> RoomSettings:
+    owner, topic, by, time, modes, bans = json.loads(text)
+    when = None if time is None else datetime.fromisoformat(time)
+    return RoomSettings(str(owner), str(topic), by and str(by), when, str(modes), tuple(bans))
+
+
 class MemoryStore:
     """Keeps the last ``keep`` events of each of at most ``rooms`` rooms, and
     the last ``private`` private messages of each account (0: no cap); forgets
@@ -66,6 +91,7 @@ class MemoryStore:
         self._index = RoomIndex(rooms)
         self._rooms: dict[str, deque[ev.RoomEvent]] = {}
         self._private: dict[str, deque[PrivateRecord]] = {}
+        self._settings: dict[str, RoomSettings] = {}
 
     @classmethod
     def for_limits(cls, limits: Limits) -> MemoryStore:
@@ -89,6 +115,12 @@ class MemoryStore:
                 self._rooms.setdefault(room, deque(maxlen=self.keep)).append(event)
         for room, _ in self._index.overflow():
             self._rooms.pop(room, None)
+
+    def room_settings(self) -> dict[str, RoomSettings]:
+        return dict(self._settings)
+
+    async def save_rooms(self, rooms: Mapping[str, RoomSettings]) -> None:
+        self._settings.update(rooms)
 
     async def room_history(
         self, room: str, *, limit: int, before: int | None = None, after: int | None = None
