@@ -17,6 +17,7 @@ from trio_chat.protocol import (
     text,
 )
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 
 
 @given(requests)
@@ -77,6 +78,43 @@ text_requests = st.one_of(
     st.just(ev.GetHelp()),
     st.builds(ev.Quit, st.just("") | stripped),
 )
+rooms = word.map(lambda w: "#" + w)
+nicks = word.filter(lambda w: not w.startswith("#"))
+moderation_requests = st.one_of(
+    st.builds(mod.SetTopic, st.none() | st.just("") | stripped, st.none() | rooms).filter(
+        lambda r: r.room or not (r.text or "").startswith("#")
+    ),
+    st.builds(mod.Kick, nicks, st.none() | rooms, st.just("") | stripped),
+    st.builds(mod.SetMode, st.sampled_from(sorted(mod.MODES)), nicks, st.none() | rooms),
+    st.builds(mod.SetMode, st.none() | st.sampled_from(["+i", "-m"]), st.none(), rooms),
+    st.builds(mod.Invite, nicks, st.none() | rooms),
+    st.builds(mod.Disconnect, nicks, st.just("") | stripped),
+)
+
+
+@given(moderation_requests)
+def test_text_round_trips_moderation_commands(request):
+    assert text.parse_request(text.format_request(request), registered=True) == request
+
+
+@pytest.mark.parametrize(
+    ("line", "wanted"),
+    [
+        ("/topic", mod.SetTopic()),
+        ("/topic #dev release friday", mod.SetTopic("release friday", "#dev")),
+        ("/notopic", mod.SetTopic("")),
+        ("/kick carol spam, again", mod.Kick("carol", reason="spam, again")),
+        ("/ban", mod.SetMode("+b")),
+        ("/ban #dev *!*@x.cloak", mod.SetMode("+b", "*!*@x.cloak", "#dev")),
+        ("/unban $a:mallory", mod.SetMode("-b", "$a:mallory")),
+        ("/voice carol", mod.SetMode("+v", "carol")),
+        ("/mode #dev +i", mod.SetMode("+i", room="#dev")),
+        ("/invite carol #dev", mod.Invite("carol", "#dev")),
+        ("/disconnect mallory flooding", mod.Disconnect("mallory", "flooding")),
+    ],
+)
+def test_moderation_commands_as_typed(line, wanted):
+    assert text.parse_request(line, registered=True) == wanted
 
 
 @given(text_requests)

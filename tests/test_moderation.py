@@ -260,6 +260,4 @@ def test_rooms_that_do_not_exist_or_modes_unknown_are_errors(dev):
     ]
     assert errors(chat.apply(bob, mod.SetMode("+z"), T)) == [(Code.BAD_REQUEST, None)]
     assert errors(chat.apply(bob, mod.SetMode("+o"), T)) == [(Code.BAD_REQUEST, None)]
-    assert errors(chat.apply(bob, mod.SetMode("-b", "nobody!*@*"), T)) == [
-        (Code.BAD_REQUEST, None)
-    ]
+    assert errors(chat.apply(bob, mod.SetMode("-b", "nobody!*@*"), T)) == [(Code.BAD_REQUEST, None)]

@@ -10,6 +10,7 @@ from wire_strategies import events
 
 from trio_chat.client.render import nick_colour, render
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol import text, wording
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
@@ -29,6 +30,38 @@ WORDED = [
         f"{AT} * welcome, alice! you are in #lobby with bob (2 online); /help lists the commands",
     ),
     (ev.Members(T, "#dev", ("alice", "bob")), f"{AT} * in #dev (2): alice, bob"),
+    (
+        ev.Members(T, "#dev", ("alice", "bob", "carol"), "hi", ("bob",), ("carol",)),
+        f"{AT} * in #dev (3): alice, @bob, +carol\n{AT} * topic of #dev: hi",
+    ),
+    (
+        mod.TopicChanged(T, "#dev", 6, "bob", "release friday"),
+        f"{AT} * bob set the topic of #dev: release friday",
+    ),
+    (mod.TopicChanged(T, "#dev", 7, "bob", ""), f"{AT} * bob cleared the topic of #dev"),
+    (
+        mod.Kicked(T, "#dev", 8, "bob", "carol", "spam"),
+        f"{AT} * carol was kicked from #dev by bob (spam)",
+    ),
+    (
+        mod.ModeChanged(T, "#dev", 9, "bob", "+o", "carol"),
+        f"{AT} * bob gives operator status to carol in #dev",
+    ),
+    (
+        mod.ModeChanged(T, "#dev", 10, "bob", "+b", "$a:mallory"),
+        f"{AT} * bob bans $a:mallory in #dev",
+    ),
+    (mod.ModeChanged(T, "#dev", 11, "bob", "+i"), f"{AT} * bob made #dev invite-only"),
+    (
+        mod.ModeChanged(T, "#dev", 12, "", "+o", "alice"),
+        f"{AT} * the server gives operator status to alice in #dev",
+    ),
+    (mod.Invited(T, "#dev", "bob"), f"{AT} * bob invites you to #dev: /join #dev"),
+    (
+        mod.RoomState(T, "#dev", "", None, None, "im", "alice", ("bob",), (), ("x!*@*",)),
+        f"{AT} * #dev has no topic\n{AT} * #dev: modes +im, owner alice, operators: bob\n"
+        f"{AT} * #dev: bans: x!*@*",
+    ),
     (ev.Rooms(T, (ev.RoomInfo("#dev", 2),)), f"{AT} * rooms: #dev (2)"),
     (ev.Help(T, ("/who", "/quit")), f"{AT} * commands:\n{AT} *   /who\n{AT} *   /quit"),
     (ev.Notice(T, "server restarting"), f"{AT} * server restarting"),

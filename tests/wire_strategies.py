@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from trio_chat.protocol import CLOSED, NEED_DATA, ServerConnection, jsonl
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.rules import MAX_INT
 
 
@@ -37,6 +38,8 @@ def _value(hint: object) -> st.SearchStrategy[object]:
         return st.none() | wire_ints
     if hint is datetime:
         return times
+    if hint == datetime | None:
+        return st.none() | times
     if hint == tuple[ev.RoomEvent, ...]:
         return st.lists(room_events, max_size=3).map(tuple)
     if hint == tuple[ev.Private, ...]:
@@ -57,7 +60,17 @@ def built(cls: type) -> st.SearchStrategy[typing.Any]:
 
 
 room_events = st.one_of(
-    built(cls) for cls in (ev.Message, ev.Action, ev.Joined, ev.Left, ev.NickChanged)
+    built(cls)
+    for cls in (
+        ev.Message,
+        ev.Action,
+        ev.Joined,
+        ev.Left,
+        ev.NickChanged,
+        mod.TopicChanged,
+        mod.Kicked,
+        mod.ModeChanged,
+    )
 )
 requests = st.one_of(built(cls) for cls in ev.REQUEST_TYPES.values())
 events = st.one_of(built(cls) for cls in ev.EVENT_TYPES.values())

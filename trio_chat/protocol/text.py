@@ -11,6 +11,7 @@ import re
 import shlex
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol import wording
 from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.rules import MAX_INT
@@ -29,6 +30,18 @@ COMMANDS: tuple[str, ...] = (
     "/register PASSWORD    protect your nickname with a password",
     '/password OLD NEW     change that password ("quote" one with spaces)',
     "/quit [reason]        leave the chat",
+    "/topic [#room] [TEXT]        show or (operators) set the room's topic",
+    "/notopic [#room]             clear the topic (operators)",
+    "/kick [#room] NICK [reason]  remove NICK from the room (operators)",
+    "/ban [#room] [NICK|MASK]     ban NICK, nick!user@host or $a:ACCOUNT; alone: list",
+    "/unban [#room] NICK|MASK     lift the bans that hold NICK, or that MASK",
+    "/op [#room] NICK             make NICK an operator of the room (operators)",
+    "/deop [#room] NICK           take NICK's operator status (operators)",
+    "/voice [#room] NICK          let NICK speak in a moderated room (operators)",
+    "/devoice [#room] NICK        take NICK's voice (operators)",
+    "/mode [#room] [+i|-i|+m|-m]  invite-only or moderated; alone: the room's settings",
+    "/invite NICK [#room]         let NICK join an invite-only room",
+    "/disconnect NICK [reason]    end NICK's connection (server operators)",
     "//text                say a line that starts with /",
 )
 
@@ -86,7 +99,58 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
             return ev.Register(_password(rest))
         case "password":
             return ev.SetPassword(*_passwords(rest))
+        case _ if name in MODERATION_COMMANDS:
+            return _moderation(name, rest)
     raise CommandError(f"unknown command /{name}; /help lists the commands", Code.UNKNOWN_COMMAND)
+
+
+# The commands that change one mode of a room's member, and that change.
+MEMBER_MODES = {"op": "+o", "deop": "-o", "voice": "+v", "devoice": "-v", "unban": "-b"}
+MODERATION_COMMANDS = {"topic", "notopic", "kick", "ban", "mode", "invite", "disconnect"}
+MODERATION_COMMANDS |= set(MEMBER_MODES)
+
+
+def _moderation(name: str, rest: str) -> ev.Request:
+    """A moderation command: most take a room first, when it starts with #."""
+    room, rest = _room_first(rest) if name not in ("invite", "disconnect") else (None, rest)
+    match name:
+        case "topic":
+            return mod.SetTopic(rest or None, room)
+        case "notopic":
+            return mod.SetTopic("", room)
+        case "kick":
+            nick, reason = [*rest.split(maxsplit=1), ""][:2]
+            return mod.Kick(_need(nick, "/kick [#room] NICK [reason]"), room, reason.strip())
+        case "ban":
+            return mod.SetMode("+b", _one_word(rest, "/ban [#room] [NICK|MASK]") or None, room)
+        case "mode":
+            words = rest.split()
+            if len(words) > 2:
+                raise CommandError("usage: /mode [#room] [+i|-i|+m|-m]")
+            mode, target = [*words, None, None][:2]
+            return mod.SetMode(mode, target, room)
+        case "invite":
+            nick, where = [*rest.split(maxsplit=1), "", ""][:2]
+            usage = "/invite NICK [#room]"
+            return mod.Invite(_need(nick, usage), _one_word(where, usage) or None)
+        case "disconnect":
+            nick, reason = [*rest.split(maxsplit=1), ""][:2]
+            return mod.Disconnect(_need(nick, "/disconnect NICK [reason]"), reason.strip())
+    usage = f"/{name} [#room] {'NICK|MASK' if name == 'unban' else 'NICK'}"
+    return mod.SetMode(MEMBER_MODES[name], _need(_one_word(rest, usage), usage), room)
+
+
+def _room_first(rest: str) -> tuple[str | None, str]:
+    if not rest.startswith("#"):
+        return None, rest
+    room, rest = [*rest.split(maxsplit=1), ""][:2]
+    return room, rest.strip()
+
+
+def _one_word(rest: str, usage: str) -> str:
+    if len(rest.split()) > 1:
+        raise CommandError(f"usage: {usage}")
+    return rest
 
 
 _DIGITS_RE = re.compile(r"[0-9]{1,16}")  # ASCII only: "²".isdigit() too
@@ -195,7 +259,26 @@ def format_request(request: ev.Request) -> str:
             return "/help"
         case ev.Quit(reason):
             return f"/quit {reason}" if reason else "/quit"
+        case mod.SetTopic(topic, room):
+            return _words("/notopic" if topic == "" else "/topic", room, topic)
+        case mod.Kick(nick, room, reason):
+            return _words("/kick", room, nick, reason)
+        case mod.SetMode("+b", target, room):
+            return _words("/ban", room, target)
+        case mod.SetMode(str(mode), str(target), room) if mode in MEMBER_MODES.values():
+            command = next(c for c, m in MEMBER_MODES.items() if m == mode)
+            return _words(f"/{command}", room, target)
+        case mod.SetMode(mode, target, room):
+            return _words("/mode", room, mode, target)
+        case mod.Invite(nick, room):
+            return _words("/invite", nick, room)
+        case mod.Disconnect(nick, reason):
+            return _words("/disconnect", nick, reason)
     raise ValueError(f"text mode has no line for {request!r}")
+
+
+def _words(*words: str | None) -> str:
+    return " ".join(w for w in words if w)
 
 
 def format_event(event: ev.Event) -> bytes:

@@ -28,6 +28,8 @@ import math
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
+from trio_chat.protocol.moderation_wording import moderation_lines
 from trio_chat.protocol.rules import LOBBY
 
 Fragment = tuple[str, str]
@@ -94,13 +96,20 @@ def lines(event: ev.Event) -> list[Line]:
             return [[t, ("notice", f"* {nick} left {room} ({reason})")]]
         case ev.NickChanged(room=room, old=old, new=new):
             return [[t, ("notice", f"* {old} is now known as {new} ({room})")]]
-        case ev.Welcome(nick=nick, room=room, members=members, online=online):
+        case ev.Welcome(nick=nick, room=room, members=members, online=online, topic=topic):
             others = [m for m in members if m != nick]
             company = f"with {', '.join(others)}" if others else "alone"
             welcome = f"* welcome, {nick}! you are in {room} {company} ({online} online)"
-            return [[t, ("notice", f"{welcome}; /help lists the commands")]]
-        case ev.Members(room=room, nicks=nicks):
-            return [[t, ("notice", f"* in {room} ({len(nicks)}): {', '.join(nicks)}")]]
+            return [
+                [t, ("notice", f"{welcome}; /help lists the commands")],
+                *_topic(t, room, topic),
+            ]
+        case ev.Members(room=room, nicks=nicks, topic=topic, ops=ops, voiced=voiced):
+            listing = ", ".join(_marked(nicks, ops, voiced))
+            return [
+                [t, ("notice", f"* in {room} ({len(nicks)}): {listing}")],
+                *_topic(t, room, topic),
+            ]
         case ev.Rooms(rooms=rooms):
             listing = ", ".join(f"{r.name} ({r.members})" for r in rooms)
             return [[t, ("notice", f"* rooms: {listing or 'none'}")]]
@@ -124,7 +133,23 @@ def lines(event: ev.Event) -> list[Line]:
             return [[("error", f"! {message}")]]
         case ev.Bye(reason=reason):
             return [[t, ("notice", f"* disconnected: {reason}")]]
+        case (
+            mod.TopicChanged() | mod.Kicked() | mod.ModeChanged() | mod.Invited() | mod.RoomState()
+        ):
+            return [[t, ("notice", f"* {line}")] for line in moderation_lines(event)]
     return []  # pings are for programs; text mode relies on TCP keepalive
+
+
+def _marked(nicks: tuple[str, ...], ops: tuple[str, ...], voiced: tuple[str, ...]) -> list[str]:
+    """Nicknames as IRC shows them: ``@`` for an operator, ``+`` for voice."""
+    if not (ops or voiced):
+        return list(nicks)
+    o, v = set(ops), set(voiced)
+    return [("@" if n in o else "+" if n in v else "") + n for n in nicks]
+
+
+def _topic(t: Fragment, room: str, topic: str) -> list[Line]:
+    return [[t, ("notice", f"* topic of {room}: {topic}")]] if topic else []
 
 
 def _replayed(past: tuple[ev.Event, ...]) -> list[Line]:
