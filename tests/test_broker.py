@@ -21,6 +21,7 @@ from trio_chat.cluster.assemble import Cluster, assemble
 from trio_chat.cluster.broker import BACK_NOTICE, OUTAGE_NOTICE
 from trio_chat.cluster.replica import LOST_REASON
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.server.front import ChatLost
 from trio_chat.testing import JsonClient, MemoryListener, TextClient
@@ -339,8 +340,9 @@ async def test_a_client_of_a_dead_server_takes_its_nickname_back_on_another_at_o
 async def test_after_a_random_conversation_every_servers_copy_of_the_chat_is_the_same(
     nursery, redis_server
 ):
-    """Joins, parts, messages, renames, private messages and quits from
-    clients spread over three servers: the copies must agree exactly."""
+    """Joins, parts, messages, renames, private messages, quits and
+    moderation from clients spread over three servers: the copies must
+    agree exactly."""
     rng = random.Random(11)
     with trio.fail_after(TIMEOUT):
         servers = [await start(nursery, redis_server, flood_rate=0) for _ in range(3)]
@@ -349,11 +351,12 @@ async def test_after_a_random_conversation_every_servers_copy_of_the_chat_is_the
         for step in range(300):
             i = rng.randrange(12)
             client = clients[i]
-            match rng.randrange(6):
+            room = f"#r{rng.randrange(4)}"
+            match rng.randrange(10):
                 case 0:
-                    await client.send(ev.Join(f"#r{rng.randrange(4)}"))
+                    await client.send(ev.Join(room))
                 case 1:
-                    await client.send(ev.Part(f"#r{rng.randrange(4)}"))
+                    await client.send(ev.Part(room))
                 case 2:
                     await client.send(ev.Say(f"step {step}"))
                 case 3:
@@ -365,6 +368,15 @@ async def test_after_a_random_conversation_every_servers_copy_of_the_chat_is_the
                     await client.send(ev.Quit())
                     nicks[i] = f"v{step}"
                     clients[i] = await servers[rng.randrange(3)].json(nicks[i])
+                case 6:
+                    await client.send(mod.SetTopic(f"topic {step}", room))
+                case 7:
+                    await client.send(mod.Kick(rng.choice(nicks), room))
+                case 8:
+                    change = rng.choice(["+i", "-i", "+m", "-m", "+o", "+v", "-o", "+b", "-b"])
+                    await client.send(mod.SetMode(change, rng.choice(nicks), room))
+                case 9:
+                    await client.send(mod.Invite(rng.choice(nicks), room))
         watchers = [await server.json(f"w{n}") for n, server in enumerate(servers)]
         # once each server delivers this, its copy has applied all that came before
         await clients[0].send(ev.Say("the end", room="#lobby"))

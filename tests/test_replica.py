@@ -24,6 +24,7 @@ from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost
 from trio_chat.cluster.replica import LOST_REASON, Replica
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 
 T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -252,6 +253,7 @@ def test_entries_keep_their_time_from_the_log():
     "command",
     [
         Enter("bob", identified=True, resume=(ev.RoomSeq("#dev", 7),)),
+        Enter("carol", user="json", host="0a1b2c3d4e5f.cloak"),
         Ask(ev.Join("#dev", after=3)),
         Ask(ev.Tell("ann", "a\u200db")),
         Leave("quit: bye"),
@@ -334,6 +336,48 @@ def test_a_server_that_starts_from_a_snapshot_goes_on_like_the_others(two):
         }
     # carol sees her own server's events only
     assert [m.nick for m in c.chat.rooms["#dev"].recipients] == ["carol"]
+
+
+def test_moderation_goes_through_the_log_and_snapshots_alike(two):
+    log, a, b = two
+    alice, bob, carol = a.connect(1), b.connect(1), b.connect(2)
+    log.append(alice, Enter("alice"))
+    log.append(alice, Account("alice", b"s", b"h", 2, 1, 1))
+    log.append(bob, Enter("bob", host="b0b.cloak"))
+    log.append(carol, Enter("carol", host="ca401.cloak"))
+    log.append(alice, Ask(ev.Join("#dev")))  # alice owns it
+    log.append(bob, Ask(ev.Join("#dev")))
+    log.append(carol, Ask(ev.Join("#dev")))
+    log.append(alice, Ask(mod.SetTopic("release friday")))
+    log.append(alice, Ask(mod.SetMode("+v", "bob")))
+    log.append(alice, Ask(mod.SetMode("+m")))
+    log.append(alice, Ask(mod.SetMode("+b", "carol")))  # a guest on server b: by its cloak
+    done = log.append(alice, Ask(mod.Kick("carol", reason="spam")))
+    assert [nicks for e, nicks in delivered(done["b"]) if isinstance(e, mod.Kicked)] == [
+        ["bob", "carol"]
+    ]
+    log.append(alice, Ask(mod.SetMode("+i")))
+    log.append(alice, Ask(mod.Invite("carol")))
+    assert a.chat.rooms["#dev"].bans == b.chat.rooms["#dev"].bans == ["*!*@ca401.cloak"]
+
+    c = Server("c")
+    snapshot.load(snapshot.dump(a.replica, a.index, []), c.replica, c.index)
+    log.servers = (a, b, c)
+    log.append(alice, Ask(ev.Part("#dev")))
+    done = log.append(carol, Ask(ev.Join("#dev")))  # invited, but banned
+    assert [e.code for e in events_of(done["b"], ev.Error)] == [Code.BANNED]
+    copies = [json.loads(snapshot.dump(x.replica, x.index, [])) for x in (a, b, c)]
+    assert copies[0] == copies[1] == copies[2]
+    for server in (a, b, c):
+        room = server.chat.rooms["#dev"]
+        assert (room.topic, room.modes, room.owner, room.nicks) == (
+            "release friday",
+            "im",
+            "alice",
+            ("bob",),
+        )
+        assert [m.nick for m in room.voiced] == ["bob"]
+        assert server.chat.saved["#dev"].bans == ("*!*@ca401.cloak",)
 
 
 def test_a_snapshot_no_server_wrote_is_refused():

@@ -263,7 +263,9 @@ async def _serve_until_signalled(
                     await trio.aclose_forcefully(listener)
                 raise
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
-            server = ChatServer(limits, store, accounts, front=front)
+            # cloaks, and bans of them, outlive restarts with a database
+            cloak_key = kept.cloak_key if isinstance(kept, SqliteStore) else None
+            server = ChatServer(limits, store, accounts, front=front, cloak_key=cloak_key)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
                 await server.serve(listeners)

@@ -136,7 +136,8 @@ class Broker:
         origin = self._origin()
         self._origins[member] = origin
         self.replica.local[origin] = member
-        await self._propose_and_wait(origin, Enter(nick, identified, tuple(resume), key))
+        command = Enter(nick, identified, tuple(resume), key, member.user, member.host)
+        await self._propose_and_wait(origin, command)
         if not member.present:  # refused: a later try is a new connection to the log
             del self._origins[member]
             self.replica.local.pop(origin, None)

@@ -30,12 +30,15 @@ class BadEntry(ValueError):
 @dataclass(frozen=True, slots=True)
 class Enter:
     """Take ``nick``; ``identified``: its password was checked by the origin;
-    ``key``: of the client's reconnect token."""
+    ``key``: of the client's reconnect token; ``user`` and ``host``: what ban
+    masks see of the member (``host`` is the origin's cloak of its address)."""
 
     nick: str
     identified: bool = False
     resume: tuple[ev.RoomSeq, ...] = ()
     key: str | None = None
+    user: str = "user"
+    host: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +93,9 @@ def encode(origin: str, command: Command) -> dict[bytes, bytes]:
     """The fields of the XADD that appends ``command``."""
     body: dict[str, object] = {"o": origin}
     match command:
-        case Enter(nick, identified, resume, key):
+        case Enter(nick, identified, resume, key, user, host):
             body |= {"k": "enter", "hello": jsonl.to_json(ev.Hello(nick, None, resume))}
-            body |= {"identified": identified, "key": key}
+            body |= {"identified": identified, "key": key, "user": user, "host": host}
         case Ask(request):
             body |= {"k": "ask", "request": jsonl.to_json(request)}
         case Leave(reason):
@@ -120,7 +123,10 @@ def _command(body: dict[str, object]) -> Command:
             if not isinstance(hello, ev.Hello):
                 raise BadEntry("enter without a hello")
             key = body.get("key")
-            return Enter(hello.nick, body["identified"] is True, hello.resume, _text(key))
+            user, host = str(body.get("user", "user")), str(body.get("host", "unknown"))
+            return Enter(
+                hello.nick, body["identified"] is True, hello.resume, _text(key), user, host
+            )
         case "ask":
             return Ask(jsonl.from_json(body["request"], ev.REQUEST_TYPES))
         case "leave":

@@ -74,9 +74,10 @@ class Replica:
         member = self.local.get(origin) or self.remote.get(origin)
         effects: list[Effect] = []
         match entry.command:
-            case Enter(nick, identified, resume, key):
+            case Enter(nick, identified, resume, key, user, host):
                 if member is None:  # another server's (or ours, whose connection is gone)
                     member = self.remote[origin] = Member(ELSEWHERE)
+                member.user, member.host = user, host
                 effects = self.chat.enter(
                     member, nick, time, identified=identified, resume=resume, key=key
                 )

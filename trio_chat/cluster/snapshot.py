@@ -4,8 +4,10 @@ A server that joins loads the latest snapshot and applies the log from the
 snapshot's place on, instead of the whole log since the first server
 started. It holds what the entries before it built up: who is connected to
 which server (by origin), each room with its members in order and its
-numbers, where the numbering of rooms goes on, and the registered
-nicknames. Nothing else of the chat outlives an entry.
+numbers and its moderation (topic, modes, bans, operators, voice,
+invitations), the saved settings of owned rooms, where the numbering of
+rooms goes on, and the registered nicknames. Nothing else of the chat
+outlives an entry.
 
 Sans-IO: a replica in, bytes out, and back.
 """
@@ -15,15 +17,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trio_chat.chat import Member
+from trio_chat.chat import Member, RoomSettings
+from trio_chat.chat.moderation import restore
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE, Room
 from trio_chat.cluster.entries import Account
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.skeleton import skeleton
+from trio_chat.server.store import settings_from_json, settings_json
 
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # version 1 had no moderation: its rooms have none
 
 
 class BadSnapshot(ValueError):
@@ -39,13 +44,22 @@ def dump(replica: Replica, numbering: RoomIndex, accounts: list[Account]) -> byt
         "version": VERSION,
         "position": replica.position.decode(),
         "members": [
-            [origins[m], m.nick, m.account, m.key, [r.name for r in m.rooms.values()]]
+            [
+                origins[m],
+                m.nick,
+                m.account,
+                m.key,
+                [r.name for r in m.rooms.values()],
+                m.user,
+                m.host,
+            ]
             for m in chat.members.values()
         ],
         "rooms": [
-            [r.name, r.seq, r.chat_seq, [origins[m] for m in r.members]]
+            [r.name, r.seq, r.chat_seq, [origins[m] for m in r.members], _moderation(r, origins)]
             for r in chat.rooms.values()
         ],
+        "saved": {room: settings_json(s) for room, s in chat.saved.items()},
         "numbering": [floor, quiet, chatty],
         "accounts": [[a.nick, a.salt.hex(), a.hash.hex(), a.n, a.r, a.p] for a in accounts],
     }
@@ -57,7 +71,7 @@ def load(data: bytes, replica: Replica, numbering: RoomIndex) -> list[Account]:
     returns the registered accounts, for the server's Accounts."""
     try:
         state = json.loads(data)
-        if state["version"] != VERSION:
+        if state["version"] not in READS:
             raise BadSnapshot(f"snapshot version {state['version']!r}")
         return _load(state, replica, numbering)
     except (KeyError, TypeError, ValueError) as exc:
@@ -67,21 +81,26 @@ def load(data: bytes, replica: Replica, numbering: RoomIndex) -> list[Account]:
 def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list[Account]:
     chat = replica.chat
     members: dict[str, Member] = {}
-    for origin, nick, account, key, _ in state["members"]:
+    for origin, nick, account, key, _, *mask in state["members"]:
         member = members[str(origin)] = Member(ELSEWHERE)
         member.nick, member.present = str(nick), True
         member.account, member.key = account and str(account), key and str(key)
+        if mask:
+            member.user, member.host = str(mask[0]), str(mask[1])
         chat.members[fold(member.nick)] = member
         chat.looks[skeleton(member.nick)] = member
-    for name, seq, chat_seq, origins in state["rooms"]:
+    for name, seq, chat_seq, origins, *moderation in state["rooms"]:
         room = chat.rooms[fold(name)] = Room(str(name), int(seq))
         room.chat_seq = int(chat_seq)
         for origin in origins:
             room.add(members[origin])
-    for origin, *_, rooms in state["members"]:
+        if moderation:
+            _load_moderation(room, moderation[0], members)
+    for origin, _, _, _, rooms, *_ in state["members"]:
         member = members[origin]
         for name in rooms:
             member.rooms[fold(name)] = chat.rooms[fold(name)]
+    chat.saved = {str(r): settings_from_json(s) for r, s in state.get("saved", {}).items()}
     replica.remote.update(members)
     replica.position = str(state["position"]).encode()
     floor, quiet, chatty = state["numbering"]
@@ -90,6 +109,28 @@ def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list
         Account(str(nick), bytes.fromhex(salt), bytes.fromhex(hash), int(n), int(r), int(p))
         for nick, salt, hash, n, r, p in state["accounts"]
     ]
+
+
+def _moderation(room: Room, origins: dict[Member, str]) -> dict[str, Any]:
+    settings = RoomSettings(
+        room.owner or "", room.topic, room.topic_by, room.topic_time, room.modes, tuple(room.bans)
+    )
+    return {
+        "settings": settings_json(settings),
+        "owned": room.owner is not None,
+        "ops": [origins[m] for m in room.members if m in room.ops],
+        "voiced": [origins[m] for m in room.members if m in room.voiced],
+        "invited": list(room.invited),
+    }
+
+
+def _load_moderation(room: Room, state: dict[str, Any], members: dict[str, Member]) -> None:
+    settings = settings_from_json(state["settings"])
+    restore(room, settings)
+    room.owner = settings.owner if state["owned"] is True else None
+    room.ops = {members[o] for o in state["ops"]}
+    room.voiced = {members[o] for o in state["voiced"]}
+    room.invited = dict.fromkeys(str(nick) for nick in state["invited"])
 
 
 def _pairs(items: list[Any]) -> list[tuple[str, int]]:
