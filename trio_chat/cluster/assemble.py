@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from trio_chat.cluster.broker import Broker, connect
 from trio_chat.cluster.redis_store import RedisStore
+from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 
@@ -27,6 +28,11 @@ def assemble(
         lease=limits.lease,
         rooms=limits.history_rooms,
         max_rooms=limits.max_rooms,
+        moderation={
+            "max_bans": limits.max_bans,
+            "max_owned_rooms": limits.max_owned_rooms,
+            "operator": sorted(fold(nick) for nick in limits.operator),
+        },
     )
     accounts = broker.accounts = Accounts(save=broker.save, hashing=limits.hash_workers)
     store = RedisStore(

@@ -81,10 +81,14 @@ class Broker:
         lease: float = 15.0,
         rooms: int = 10_000,
         max_rooms: int = 20,
+        moderation: dict[str, object] | None = None,
     ) -> None:
+        """``moderation``: the limits of moderation (``max_bans``,
+        ``max_owned_rooms``, ``operator``), which every copy must share too."""
         self.redis = redis
         # What every copy of the chat must agree on, or they would number alike no more.
-        self.settings = {"history_rooms": rooms, "max_rooms": max_rooms}
+        self.settings: dict[str, object] = {"history_rooms": rooms, "max_rooms": max_rooms}
+        self.settings |= moderation or {}
         self.lease = lease
         self.keeper = Keeper(redis, Keys(prefix), lease)
         self.numbering = RoomIndex(rooms)
@@ -103,6 +107,11 @@ class Broker:
     @property
     def instance(self) -> str:
         return self.keeper.instance
+
+    @property
+    def cloak_key(self) -> bytes | None:
+        """Of members' cloaks: the chat's, shared by its servers (once joined)."""
+        return self.keeper.cloak_key
 
     def last_seq(self, room: str) -> int:
         """Where ``room``'s numbering goes on from, as the log has it so far."""

@@ -3,7 +3,8 @@
 Keys, all under one prefix: ``log`` (the Stream of entries), ``epoch`` (made
 once by the first server: if it changes, Redis lost its data), ``settings``
 (the limits every copy of the chat must share, set by the first server),
-``snapshot``
+``cloak`` (the key of members' cloaks, made by the first server, so that
+every server cloaks an address alike), ``snapshot``
 (a hash: position and state), ``servers`` (the set of server ids) and
 ``server:ID`` (each server's lease: its position in the log, expiring after
 the lease unless renewed).
@@ -78,6 +79,10 @@ class Keys:
         return f"{self.prefix}settings"
 
     @property
+    def cloak(self) -> str:
+        return f"{self.prefix}cloak"
+
+    @property
     def snapshot(self) -> str:
         return f"{self.prefix}snapshot"
 
@@ -96,9 +101,10 @@ class Keeper:
         self.lease_ms = int(lease * 1000)
         self.instance = secrets.token_hex(4)
         self._epoch: bytes | None = None
+        self.cloak_key: bytes | None = None  # once joined
         self._snapshot = redis.register_script(SNAPSHOT_SCRIPT)
 
-    async def join(self, settings: dict[str, int]) -> bytes | None:
+    async def join(self, settings: dict[str, object]) -> bytes | None:
         """Take a lease; returns the latest snapshot's state, if any.
 
         ``settings`` must be the chat's (the first server's). The lease holds
@@ -108,6 +114,8 @@ class Keeper:
         redis, keys = self.redis, self.keys
         await redis.set(keys.epoch, secrets.token_hex(8), condition=coredis.PureToken.NX)
         self._epoch = await redis.get(keys.epoch)
+        await redis.set(keys.cloak, secrets.token_hex(32), condition=coredis.PureToken.NX)
+        self.cloak_key = await redis.get(keys.cloak)
         ours = json.dumps(settings, sort_keys=True)
         await redis.set(keys.settings, ours, condition=coredis.PureToken.NX)
         theirs = await redis.get(keys.settings)

@@ -179,7 +179,7 @@ class ChatServer:
             accounts=self.accounts,
             limits=limits,
             address=address,
-            host=cloak(group, self.cloak_key),
+            host=cloak(group, self.front.cloak_key or self.cloak_key),
             accounts_only=guests_full,
         )
         self.sessions.add(session)

@@ -5,7 +5,8 @@ address group (its IPv4 address, or IPv6 network of ``--ipv6-prefix``; see
 ``addresses.py``) under a key of the server's, then ``.cloak``: the same
 address gives the same cloak, and the cloak gives the address to no one.
 With ``--db FILE`` the key is kept in the database, so cloaks (and bans of
-them) outlive restarts; otherwise it is new at each start.
+them) outlive restarts; in broker mode it is kept in Redis, shared by the
+servers of the chat; otherwise it is new at each start.
 """
 
 from __future__ import annotations

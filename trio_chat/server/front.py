@@ -33,6 +33,12 @@ class Front(Protocol):
     chat: Chat
     pump: Pump
 
+    @property
+    def cloak_key(self) -> bytes | None:
+        """The key of members' cloaks when the front has one (broker mode:
+        the chat's, so that all its servers cloak alike); else None."""
+        ...
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Whatever the front does in the background, until cancelled."""
         ...
@@ -77,6 +83,8 @@ class Front(Protocol):
 
 class LocalFront:
     """One server alone: the chat is asked at once, in the order of calls."""
+
+    cloak_key = None
 
     def __init__(self, chat: Chat, pump: Pump) -> None:
         self.chat = chat
