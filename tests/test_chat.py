@@ -146,7 +146,7 @@ async def test_rooms_join_part_who_and_rooms(start_chat):
     alice = await login(listener, "alice")
     bob = await login(listener, "bob")
     await alice.send_line("/join #dev")
-    await alice.expect(r"\* in #dev \(1\): alice$")
+    await alice.expect(r"\* in #dev \(1\): @alice$")  # the first is its operator
     await alice.expect(r"\* alice joined #dev$")
     await bob.send_line("/join #dev")
     await alice.expect(r"\* bob joined #dev$")

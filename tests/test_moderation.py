@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from trio_chat.chat import Chat, Close, Deliver, Member, RoomSettings, SaveRoom
-from trio_chat.chat.moderation import matches
+from trio_chat.chat.masks import matches
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code

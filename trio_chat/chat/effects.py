@@ -8,11 +8,13 @@ the order, and a member is closed after its last event.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
@@ -98,6 +100,19 @@ class RoomSettings:
     topic_time: datetime | None = None
     modes: str = ""  # the letters set, of "im"
     bans: tuple[str, ...] = ()
+
+
+def settings_json(settings: RoomSettings) -> str:
+    """A room's settings as a durable store keeps them (snapshots too)."""
+    s = settings
+    time = None if s.topic_time is None else jsonl.iso_time(s.topic_time)
+    return json.dumps([s.owner, s.topic, s.topic_by, time, s.modes, list(s.bans)])
+
+
+def settings_from_json(text: str) -> RoomSettings:
+    owner, topic, by, time, modes, bans = json.loads(text)
+    when = None if time is None else datetime.fromisoformat(time)
+    return RoomSettings(str(owner), str(topic), by and str(by), when, str(modes), tuple(bans))
 
 
 @dataclass(slots=True)

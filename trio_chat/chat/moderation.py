@@ -14,24 +14,22 @@ holds what was saved, so the chat restores a room from it synchronously.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.chat.effects import Deliver, Effect, RoomSettings, SaveRoom
+from trio_chat.chat.masks import ACCOUNT_MASK, is_mask, mask_problem, matches
 from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
-from trio_chat.protocol.rules import LOBBY, fold, nick_problem
+from trio_chat.protocol.rules import LOBBY, fold
 
 if TYPE_CHECKING:
     from trio_chat.chat.chat import Chat
 
-ACCOUNT_MASK = "$a:"
-MASK_MAX = 100  # characters of a ban mask
 INVITES_KEPT = 100  # invitations a room holds at once; the oldest go first
 MODE_NAMES = {"i": "invite-only", "m": "moderated"}
 MODERATION = (mod.SetTopic, mod.Kick, mod.SetMode, mod.Invite, mod.Disconnect)
@@ -53,41 +51,6 @@ def privileged(chat: Chat, room: Room, member: Member) -> bool:
 
 def is_operator(chat: Chat, room: Room, member: Member) -> bool:
     return member in room.ops or privileged(chat, room, member)
-
-
-# -------------------------------------------------------------------- masks
-
-
-def mask_of(member: Member) -> str:
-    return f"{member.nick}!{member.user}@{member.host}"
-
-
-def matches(mask: str, member: Member) -> bool:
-    """Whether ban ``mask`` (``nick!user@host`` with ``*`` and ``?``, or
-    ``$a:ACCOUNT``) matches ``member``, ignoring case."""
-    if mask[: len(ACCOUNT_MASK)].lower() == ACCOUNT_MASK:
-        return member.account is not None and member.account == fold(mask[len(ACCOUNT_MASK) :])
-    return _pattern(fold(mask)).fullmatch(fold(mask_of(member))) is not None
-
-
-@functools.lru_cache(maxsize=1024)
-def _pattern(mask: str) -> re.Pattern[str]:
-    # Runs of * are one: a mask cannot make matching slower than its length.
-    mask = re.sub(r"\*+", "*", mask)
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def is_mask(target: str) -> bool:
-    return "!" in target or "@" in target or target.lower().startswith(ACCOUNT_MASK)
-
-
-def mask_problem(mask: str) -> str | None:
-    if not mask or len(mask) > MASK_MAX or any(c.isspace() for c in mask):
-        return f"a mask is 1 to {MASK_MAX} characters with no spaces"
-    if mask.lower().startswith(ACCOUNT_MASK) and nick_problem(mask[len(ACCOUNT_MASK) :]):
-        return "$a: is followed by a registered nickname"
-    return None
 
 
 def banned(room: Room, member: Member) -> bool:

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from trio_chat.chat import Member, RoomSettings
+from trio_chat.chat.effects import settings_from_json, settings_json
 from trio_chat.chat.moderation import restore
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE, Room
@@ -25,7 +26,6 @@ from trio_chat.cluster.entries import Account
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.skeleton import skeleton
-from trio_chat.server.store import settings_from_json, settings_json
 
 VERSION = 2
 READS = (1, 2)  # version 1 had no moderation: its rooms have none

@@ -19,13 +19,14 @@ from typing import TypeVar
 import trio
 
 from trio_chat.chat import PrivateRecord, RoomSettings, Stored
+from trio_chat.chat.effects import settings_from_json, settings_json
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 from trio_chat.server import retention
 from trio_chat.server.accounts import Credential
-from trio_chat.server.store import CHAT, select_room_events, settings_from_json, settings_json
+from trio_chat.server.store import CHAT, select_room_events
 
 T = TypeVar("T")
 

@@ -9,16 +9,13 @@ follow it neither overlap nor leave a gap.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Protocol
 
 from trio_chat.chat.effects import PrivateRecord, RoomSettings, Stored
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
 from trio_chat.server.config import Limits
 
@@ -65,19 +62,6 @@ def select_room_events(
         return sorted((e for e in below if e.seq > after), key=lambda e: e.seq)[:limit]
     chat: list[ev.RoomEvent] = [e for e in below if isinstance(e, CHAT)]
     return chat[:limit][::-1]
-
-
-def settings_json(settings: RoomSettings) -> str:
-    """A room's settings as a durable store keeps them (snapshots too)."""
-    s = settings
-    time = None if s.topic_time is None else jsonl.iso_time(s.topic_time)
-    return json.dumps([s.owner, s.topic, s.topic_by, time, s.modes, list(s.bans)])
-
-
-def settings_from_json(text: str) -> RoomSettings:
-    owner, topic, by, time, modes, bans = json.loads(text)
-    when = None if time is None else datetime.fromisoformat(time)
-    return RoomSettings(str(owner), str(topic), by and str(by), when, str(modes), tuple(bans))
 
 
 class MemoryStore:

@@ -1,0 +1,48 @@
+"""Ban masks: ``nick!user@host`` with ``*`` and ``?``, or ``$a:ACCOUNT``.
+
+A member's own mask is its nickname, its ``user`` (an IRC username, or the
+mode's name) and its ``host``, a cloak of its address made by the server.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from trio_chat.chat.rooms import Member
+from trio_chat.protocol.rules import fold, nick_problem
+
+ACCOUNT_MASK = "$a:"
+MASK_MAX = 100  # characters of a ban mask
+
+
+def mask_of(member: Member) -> str:
+    return f"{member.nick}!{member.user}@{member.host}"
+
+
+def matches(mask: str, member: Member) -> bool:
+    """Whether ban ``mask`` (``nick!user@host`` with ``*`` and ``?``, or
+    ``$a:ACCOUNT``) matches ``member``, ignoring case."""
+    if mask[: len(ACCOUNT_MASK)].lower() == ACCOUNT_MASK:
+        return member.account is not None and member.account == fold(mask[len(ACCOUNT_MASK) :])
+    return _pattern(fold(mask)).fullmatch(fold(mask_of(member))) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(mask: str) -> re.Pattern[str]:
+    # Runs of * are one: a mask cannot make matching slower than its length.
+    mask = re.sub(r"\*+", "*", mask)
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def is_mask(target: str) -> bool:
+    return "!" in target or "@" in target or target.lower().startswith(ACCOUNT_MASK)
+
+
+def mask_problem(mask: str) -> str | None:
+    if not mask or len(mask) > MASK_MAX or any(c.isspace() for c in mask):
+        return f"a mask is 1 to {MASK_MAX} characters with no spaces"
+    if mask.lower().startswith(ACCOUNT_MASK) and nick_problem(mask[len(ACCOUNT_MASK) :]):
+        return "$a: is followed by a registered nickname"
+    return None
