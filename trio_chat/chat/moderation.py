@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from trio_chat.chat.chat import Chat
 
 INVITES_KEPT = 100  # invitations a room holds at once; the oldest go first
-MODE_NAMES = {"i": "invite-only", "m": "moderated"}
+FLAGS = "im"  # the modes without a target, in the order RoomState lists them
 MODERATION = (mod.SetTopic, mod.Kick, mod.SetMode, mod.Invite, mod.Disconnect)
 
 
@@ -77,10 +77,10 @@ def refusal(chat: Chat, name: str, member: Member, now: datetime) -> ev.Error | 
     if privileged(chat, room, member):
         return None
     if banned(room, member):
-        return _error(now, Code.BANNED, f"you are banned from {room.name}", room.name)
+        return ev.Error(now, Code.BANNED, f"you are banned from {room.name}", room.name)
     if "i" in room.modes and fold(member.nick) not in room.invited:
         message = f"{room.name} is invite-only: an operator must /invite you"
-        return _error(now, Code.INVITE_ONLY, message, room.name)
+        return ev.Error(now, Code.INVITE_ONLY, message, room.name)
     return None
 
 
@@ -89,10 +89,10 @@ def speech_refusal(chat: Chat, room: Room, member: Member, now: datetime) -> ev.
     if not (room.bans or room.modes) or is_operator(chat, room, member):
         return None
     if banned(room, member):
-        return _error(now, Code.BANNED, f"you are banned from speaking in {room.name}", room.name)
+        return ev.Error(now, Code.BANNED, f"you are banned from speaking in {room.name}", room.name)
     if "m" in room.modes and member not in room.voiced:
         message = f"{room.name} is moderated: only operators and voiced members speak"
-        return _error(now, Code.MODERATED, message, room.name)
+        return ev.Error(now, Code.MODERATED, message, room.name)
     return None
 
 
@@ -189,7 +189,7 @@ def apply(chat: Chat, member: Member, request: ev.Request, now: datetime) -> lis
 def state(chat: Chat, room: Room, member: Member, now: datetime) -> mod.RoomState:
     """``room``'s settings as ``member`` may see them (bans for operators only)."""
     bans = tuple(room.bans) if is_operator(chat, room, member) else ()
-    modes = "".join(m for m in "im" if m in room.modes)
+    modes = "".join(m for m in FLAGS if m in room.modes)
     return mod.RoomState(
         now,
         room.name,
@@ -236,10 +236,10 @@ class _Change:
         if change not in mod.MODES:
             modes = ", ".join(sorted(mod.MODES))
             return self.fail(Code.BAD_REQUEST, f"unknown mode {change}; one of {modes}")
-        if letter in MODE_NAMES:
+        if letter in FLAGS:
             if (letter in room.modes) == (sign == "+"):
                 return self.unchanged()
-            room.modes = "".join(m for m in "im" if (m in room.modes) != (m == letter))
+            room.modes = "".join(m for m in FLAGS if (m in room.modes) != (m == letter))
             return [*self.announce(change, None), *_save(self.chat, room)]
         if target is None:
             return self.fail(Code.BAD_REQUEST, f"mode {change} needs a nickname")
@@ -364,15 +364,7 @@ def _save(chat: Chat, room: Room) -> list[Effect]:
     return [SaveRoom(room.name, settings)]
 
 
-def _unchanged(member: Member, room: Room, now: datetime) -> list[Effect]:
-    return [Deliver(ev.Notice(now, f"nothing to change: {room.name} is so already"), (member,))]
-
-
-def _error(now: datetime, code: Code, message: str, subject: str | None = None) -> ev.Error:
-    return ev.Error(now, code, message, subject)
-
-
 def _fail(
     member: Member, now: datetime, code: Code, message: str, subject: str | None = None
 ) -> list[Effect]:
-    return [Deliver(_error(now, code, message, subject), (member,))]
+    return [Deliver(ev.Error(now, code, message, subject), (member,))]
