@@ -129,7 +129,15 @@ def test_before_registering_a_plain_line_is_the_nickname(nick):
 
 @pytest.mark.parametrize(
     ("line", "code"),
-    [("/dance", Code.UNKNOWN_COMMAND), ("/msg bob", Code.BAD_REQUEST), ("/join", Code.BAD_REQUEST)],
+    [
+        ("/dance", Code.UNKNOWN_COMMAND),
+        ("/msg bob", Code.BAD_REQUEST),
+        ("/join", Code.BAD_REQUEST),
+        ("/kick", Code.BAD_REQUEST),
+        ("/disconnect ", Code.BAD_REQUEST),
+        ("/op carol dave", Code.BAD_REQUEST),
+        ("/mode #dev +o carol dave", Code.BAD_REQUEST),
+    ],
 )
 def test_text_commands_that_cannot_be_carried_out(line, code):
     with pytest.raises(text.CommandError) as caught:

@@ -119,8 +119,8 @@ def _moderation(name: str, rest: str) -> ev.Request:
         case "notopic":
             return mod.SetTopic("", room)
         case "kick":
-            nick, reason = [*rest.split(maxsplit=1), ""][:2]
-            return mod.Kick(_need(nick, "/kick [#room] NICK [reason]"), room, reason.strip())
+            nick, reason = _first_word(rest)
+            return mod.Kick(_need(nick, "/kick [#room] NICK [reason]"), room, reason)
         case "ban":
             return mod.SetMode("+b", _one_word(rest, "/ban [#room] [NICK|MASK]") or None, room)
         case "mode":
@@ -130,12 +130,12 @@ def _moderation(name: str, rest: str) -> ev.Request:
             mode, target = [*words, None, None][:2]
             return mod.SetMode(mode, target, room)
         case "invite":
-            nick, where = [*rest.split(maxsplit=1), "", ""][:2]
+            nick, where = _first_word(rest)
             usage = "/invite NICK [#room]"
             return mod.Invite(_need(nick, usage), _one_word(where, usage) or None)
         case "disconnect":
-            nick, reason = [*rest.split(maxsplit=1), ""][:2]
-            return mod.Disconnect(_need(nick, "/disconnect NICK [reason]"), reason.strip())
+            nick, reason = _first_word(rest)
+            return mod.Disconnect(_need(nick, "/disconnect NICK [reason]"), reason)
     usage = f"/{name} [#room] {'NICK|MASK' if name == 'unban' else 'NICK'}"
     return mod.SetMode(MEMBER_MODES[name], _need(_one_word(rest, usage), usage), room)
 
@@ -143,8 +143,13 @@ def _moderation(name: str, rest: str) -> ev.Request:
 def _room_first(rest: str) -> tuple[str | None, str]:
     if not rest.startswith("#"):
         return None, rest
-    room, rest = [*rest.split(maxsplit=1), ""][:2]
-    return room, rest.strip()
+    return _first_word(rest)
+
+
+def _first_word(rest: str) -> tuple[str, str]:
+    """The first word of ``rest`` and what follows it (each "" when none)."""
+    first, after = [*rest.split(maxsplit=1), "", ""][:2]
+    return first, after.strip()
 
 
 def _one_word(rest: str, usage: str) -> str:
