@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
+from datetime import UTC, datetime
 
 import trio
 
 from trio_chat import ChatServer, Limits
+from trio_chat.chat import RoomSettings
 from trio_chat.protocol import Code
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
@@ -188,4 +191,26 @@ async def test_an_owned_room_and_its_owner_outlive_a_restart(tmp_path):
         state = await alice.expect(mod.RoomState)
         assert (state.owner, state.modes, state.topic) == ("alice", "m", "kept")
         server.shutdown()
+    await store.aclose()
+
+
+async def test_a_database_from_before_moderation_keeps_settings_and_one_cloak_key(tmp_path):
+    path = str(tmp_path / "chat.db")
+    db = sqlite3.connect(path)
+    with db:  # a database made before rooms had settings
+        db.execute("CREATE TABLE rooms (room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)")
+    db.close()
+    store = await SqliteStore.open(path)
+    assert store.room_settings() == {}
+    key = store.cloak_key
+    assert len(key) == 32
+    when = datetime(2026, 11, 30, 12, 0, 0, 250000, tzinfo=UTC)
+    settings = RoomSettings("alice", "kept", "alice", when, "im", ("$a:mallory", "*!*@x.cloak"))
+    await store.save_rooms({"#dev": settings, "#ops": RoomSettings("bob")})
+    await store.save_rooms({"#ops": RoomSettings("bob", modes="m")})
+    await store.aclose()
+
+    store = await SqliteStore.open(path)
+    assert store.room_settings() == {"#dev": settings, "#ops": RoomSettings("bob", modes="m")}
+    assert store.cloak_key == key  # cloaks, and bans of them, hold across restarts
     await store.aclose()
