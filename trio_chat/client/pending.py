@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
+from trio_chat.client import moderation
 from trio_chat.client.shown import Note
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.text import format_request
@@ -39,7 +40,8 @@ class Pending:
             if len(self._queue) >= self.limit:
                 return Note(f"offline with {self.limit} lines waiting: not kept", "error")
             self._queue.append(request)
-            return Note(f"pending: {format_request(request)} (sent when connected)", "pending")
+            line = moderation.format_request(request) or format_request(request)
+            return Note(f"pending: {line} (sent when connected)", "pending")
         self._queue.append(request)
         return None
 
