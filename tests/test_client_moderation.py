@@ -1,5 +1,6 @@
 """Room moderation in the terminal client, fed the server's events: commands, the
-topic, operators' marks, kicks, and the words of each event."""
+topic, operators' marks, kicks, and the words of each event; last, against the
+server, once it moderates rooms."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
+from test_client import connected
 
 from trio_chat.client import commands
 from trio_chat.client.buffers import Buffers
@@ -17,8 +19,16 @@ from trio_chat.client.render import render
 from trio_chat.client.ui import toolbar
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
+from trio_chat.protocol import text
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
+
+# For the tests that need the server's side of room moderation (issue 14): they
+# run once the server has it, as text mode's /topic shows.
+server_moderates = pytest.mark.skipif(
+    not any(command.startswith("/topic") for command in text.COMMANDS),
+    reason="the server does not moderate rooms yet",
+)
 
 
 def plain(item: ev.Event, me: str = "alice") -> str:
@@ -259,3 +269,24 @@ def test_moderation_events_replayed_from_history_read_as_they_did_live():
     assert shown[0].endswith("* history of #dev: 2 earlier event(s)")
     assert shown[1].endswith("* bob set the topic of #dev: hi")
     assert shown[2].endswith("* carol was kicked from #dev by bob")
+
+
+@server_moderates
+async def test_an_operator_sets_the_topic_and_kicks_another_client(start_chat, nursery):
+    _, listener = await start_chat()
+    bob, bob_screen, _ = await connected(nursery, listener, "bob")
+    bob.submit("/join #dev")  # the first in the room: its operator
+    await bob_screen.expect(r"\* bob joined #dev$")
+    alice, alice_screen, _ = await connected(nursery, listener, "alice")
+    alice.submit("/join #dev")
+    await bob_screen.expect(r"\* alice joined #dev$")
+
+    bob.submit("/topic release friday")
+    await alice_screen.expect(r"\* bob set the topic of #dev: release friday$")
+    assert alice.topics["#dev"] == "release friday"
+    bob.submit("/voice alice")
+    await alice_screen.expect(r"\* bob gives voice to alice in #dev$")
+    assert alice.mirror.marked("#dev") == ["@bob", "+alice"]
+    bob.submit("/kick alice spam")
+    await alice_screen.expect(r"\* alice was kicked from #dev by bob \(spam\)$")
+    assert alice.rooms == {"#lobby": "#lobby"}

@@ -8,6 +8,7 @@ import {
   Recall,
   clock,
   makeToken,
+  memberList,
   nickClass,
   retryText,
   shouldReconnect,
@@ -159,6 +160,21 @@ function lineElement(l) {
   return li;
 }
 
+// "@" for an operator, "+" for a voiced member, read out by a screen reader as words.
+const MARK_NAMES = { "@": "operator", "+": "voiced" };
+
+function memberElement({ nick, mark }) {
+  const li = el("li", nickClass(nick));
+  if (mark) {
+    const sign = el("span", "mark", mark);
+    sign.title = MARK_NAMES[mark];
+    li.append(sign);
+    li.setAttribute("aria-label", `${nick}, ${MARK_NAMES[mark]}`);
+  }
+  li.append(nick);
+  return li;
+}
+
 function renderRooms() {
   const ul = $("rooms").querySelector("ul");
   const buffers = chat.list();
@@ -212,9 +228,11 @@ function render() {
   renderRooms();
   renderMessages(buffer);
   $("room-title").textContent = buffer?.name ?? "";
-  const members = buffer?.kind === "room" ? [...buffer.members] : [];
-  members.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
-  $("members").querySelector("ul").replaceChildren(...members.map((n) => el("li", nickClass(n), n)));
+  const topic = buffer?.kind === "room" ? buffer.topic : "";
+  $("topic").textContent = topic;
+  $("topic").hidden = !topic;
+  const members = buffer?.kind === "room" ? memberList(buffer) : [];
+  $("members").querySelector("ul").replaceChildren(...members.map(memberElement));
   const unread = chat.list().reduce((sum, b) => sum + b.unread, 0);
   document.title = `${unread ? `(${unread}) ` : ""}${buffer ? `${buffer.name} — ` : ""}trio-chat`;
 }
