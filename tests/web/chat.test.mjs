@@ -281,7 +281,7 @@ describe("moderation", () => {
     assert.deepEqual(send("/topic"), { type: "topic", room: "#dev" });
     assert.deepEqual(send("/topic #ops  all  hands "), { type: "topic", text: "all  hands", room: "#ops" });
     assert.deepEqual(send("/notopic"), { type: "topic", text: "", room: "#dev" });
-    assert.deepEqual(send("/kick bob spam, again"), { type: "kick", nick: "bob", reason: "spam, again", room: "#dev" });
+    assert.deepEqual(send("/kick bob spam,  again"), { type: "kick", nick: "bob", reason: "spam,  again", room: "#dev" });
     assert.deepEqual(send("/ban"), { type: "mode", mode: "+b", room: "#dev" });
     assert.deepEqual(send("/ban $a:mallory"), { type: "mode", mode: "+b", target: "$a:mallory", room: "#dev" });
     assert.deepEqual(send("/unban #ops *!*@cloak"), { type: "mode", mode: "-b", target: "*!*@cloak", room: "#ops" });
@@ -299,10 +299,11 @@ describe("moderation", () => {
 
   test("a moderation command lacking its arguments shows how to use it", () => {
     assert.deepEqual(parseLine("/kick", room), { error: "usage: /kick [#room] NICK [reason]" });
-    assert.deepEqual(parseLine("/devoice", room), { error: "usage: /voice, /devoice [#room] NICK" });
-    assert.deepEqual(parseLine("/mode +x", room), { error: "usage: /mode [#room] [+i|-i|+m|-m]" });
-    assert.deepEqual(parseLine("/invite dave ops", room), { error: "usage: /invite NICK [#room]" });
-    assert.deepEqual(parseLine("/notopic now", room), { error: "usage: /notopic [#room]" });
+    assert.deepEqual(parseLine("/devoice", room), { error: "usage: /devoice [#room] NICK" });
+    assert.deepEqual(parseLine("/mode +o bob now", room), { error: "usage: /mode [#room] [+i|-i|+m|-m]" });
+    assert.deepEqual(parseLine("/invite dave #ops now", room), { error: "usage: /invite NICK [#room]" });
+    assert.deepEqual(parseLine("/ban a b", room), { error: "usage: /ban [#room] [NICK|MASK]" });
+    assert.deepEqual(parseLine("/disconnect", room), { error: "usage: /disconnect NICK [reason]" });
     const help = HELP.join("\n");
     for (const name of ["/topic", "/notopic", "/kick", "/ban", "/unban", "/deop", "/devoice", "/mode", "/invite", "/disconnect"]) {
       assert.ok(help.includes(name), name);
@@ -325,9 +326,9 @@ describe("moderation", () => {
     assert.deepEqual(lines(mode(2, "bob", "+b", "$a:mallory")), ["* bob bans $a:mallory in #dev"]);
     assert.deepEqual(lines(mode(2, "bob", "-b", "$a:mallory")), ["* bob lifts the ban on $a:mallory in #dev"]);
     assert.deepEqual(lines(mode(2, "bob", "+i")), ["* bob made #dev invite-only"]);
-    assert.deepEqual(lines(mode(2, "bob", "-i")), ["* bob made #dev no longer invite-only"]);
+    assert.deepEqual(lines(mode(2, "bob", "-i")), ["* bob made #dev open to all"]);
     assert.deepEqual(lines(mode(2, "bob", "+m")), ["* bob made #dev moderated"]);
-    assert.deepEqual(lines(mode(2, "bob", "-m")), ["* bob made #dev no longer moderated"]);
+    assert.deepEqual(lines(mode(2, "bob", "-m")), ["* bob made #dev open to all speakers"]);
     assert.deepEqual(lines({ type: "invited", time: T, room: "#dev", nick: "bob" }), [
       "* bob invites you to #dev: /join #dev",
     ]);
@@ -335,17 +336,21 @@ describe("moderation", () => {
       type: "room", time: T, room: "#dev", topic: "release friday", topic_by: "bob", topic_time: T,
       modes: "im", owner: "bob", ops: ["bob"], voiced: ["carol"], bans: ["$a:mallory", "*!*@cloak"],
     };
+    const at = new Date(T);
+    const when = `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, "0")}-${String(at.getDate()).padStart(2, "0")} ${clock(at)}`;
     assert.deepEqual(lines(state), [
-      "* topic of #dev: release friday (set by bob)",
-      "* modes of #dev: +im; owner: bob",
-      "* operators of #dev: bob",
-      "* voiced in #dev: carol",
-      "* bans in #dev: $a:mallory, *!*@cloak",
+      `* topic of #dev: release friday (set by bob at ${when})`,
+      "* #dev: modes +im, owner bob, operators: bob",
+      "* #dev: voiced: carol",
+      "* #dev: bans: $a:mallory, *!*@cloak",
     ]);
     const bare = { ...state, topic: "", topic_by: null, modes: "", owner: null, ops: [], voiced: [], bans: [] };
-    assert.deepEqual(lines(bare), ["* #dev has no topic", "* modes of #dev: none; owner: none"]);
-    const who = { type: "members", time: T, room: "#dev", nicks: ["bob", "carol", "alice"], ops: ["BOB"], voiced: ["carol"] };
-    assert.deepEqual(lines(who), ["* in #dev (3): @bob, +carol, alice"]);
+    assert.deepEqual(lines(bare), ["* #dev has no topic", "* #dev: modes none, owner none, operators: none"]);
+    const who = {
+      type: "members", time: T, room: "#dev", nicks: ["bob", "carol", "alice"], topic: "hi", ops: ["BOB"], voiced: ["carol"],
+    };
+    assert.deepEqual(lines(who), ["* in #dev (3): @bob, +carol, alice", "* topic of #dev: hi"]);
+    assert.deepEqual(lines({ ...welcome("alice"), topic: "hi" }).at(-1), "* topic of #lobby: hi");
     assert.deepEqual(lines({ type: "members", time: T, room: "#x", nicks: ["bob"] }), ["* in #x (1): bob"]);
   });
 
@@ -399,7 +404,7 @@ describe("moderation", () => {
       type: "room", time: T, room: "#dev", topic: "", topic_by: null, topic_time: null,
       modes: "i", owner: null, ops: [], voiced: [], bans: [],
     });
-    assert.deepEqual(texts(chat.currentBuffer()).slice(-2), ["* #dev has no topic", "* modes of #dev: +i; owner: none"]);
+    assert.deepEqual(texts(chat.currentBuffer()).slice(-2), ["* #dev has no topic", "* #dev: modes +i, owner none, operators: none"]);
     assert.deepEqual(chat.list().map((b) => b.name), ["#lobby", "#dev"]);
   });
 });

@@ -77,7 +77,10 @@ def parse(line: str) -> Command | None:
     if name == "/clear":
         return Clear()
     try:
-        request = moderation.parse(line) or text.parse_request(line, registered=True)
+        request: ev.Request | None = None
+        if name not in _SERVER_NAMES:  # a moderation command text mode does not know yet
+            request = moderation.parse(line)
+        request = request or text.parse_request(line, registered=True)
     except text.CommandError as exc:
         return Invalid(exc.message)
     if request is None:

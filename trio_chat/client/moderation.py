@@ -1,10 +1,11 @@
 """Room moderation in the client: its commands, its words, and the marks of operators.
 
-The commands read as text mode reads them (docs/protocol.md); the client
-builds the requests itself and sends them in JSON mode. The words are those
-of text mode for the same events, for the lines ``protocol.wording`` has none
-for. ``marked`` puts ``@`` before an operator and ``+`` before a voiced member,
-as IRC clients do.
+The client reads typed lines and words events through text mode
+(``protocol.text``, ``protocol.wording``). Until text mode knows room
+moderation, this module stands in for it, with the same commands and the same
+words: ``parse`` and ``format_request`` for the commands, ``lines`` for the
+events, ``marked`` for ``@`` before an operator and ``+`` before a voiced member
+in a list of members. Where text mode has them, its own are used.
 """
 
 from __future__ import annotations
@@ -18,69 +19,57 @@ from trio_chat.protocol.rules import fold
 from trio_chat.protocol.text import CommandError
 
 COMMANDS: tuple[str, ...] = (
-    "/topic [#room] [TEXT]          set the room's topic (no text: show it)",
-    "/notopic [#room]               clear the topic",
-    "/kick [#room] NICK [reason]    put NICK out of the room",
-    "/ban [#room] [NICK|MASK]       ban from the room (none: list the bans)",
-    "/unban [#room] NICK|MASK       lift a ban",
-    "/op, /deop [#room] NICK        give or take operator status",
-    "/voice, /devoice [#room] NICK  let NICK speak in a +m room, or not",
-    "/mode [#room] [+i|-i|+m|-m]    invite-only, moderated (none: show the room)",
-    "/invite NICK [#room]           let NICK join an invite-only room",
-    "/disconnect NICK [reason]      end NICK's connection (server operators)",
+    "/topic [#room] [TEXT]        show or (operators) set the room's topic",
+    "/notopic [#room]             clear the topic (operators)",
+    "/kick [#room] NICK [reason]  remove NICK from the room (operators)",
+    "/ban [#room] [NICK|MASK]     ban NICK, nick!user@host or $a:ACCOUNT; alone: list",
+    "/unban [#room] NICK|MASK     lift the bans that hold NICK, or that MASK",
+    "/op [#room] NICK             make NICK an operator of the room (operators)",
+    "/deop [#room] NICK           take NICK's operator status (operators)",
+    "/voice [#room] NICK          let NICK speak in a moderated room (operators)",
+    "/devoice [#room] NICK        take NICK's voice (operators)",
+    "/mode [#room] [+i|-i|+m|-m]  invite-only or moderated; alone: the room's settings",
+    "/invite NICK [#room]         let NICK join an invite-only room",
+    "/disconnect NICK [reason]    end NICK's connection (server operators)",
 )
-NAMES: tuple[str, ...] = (
-    "/topic",
-    "/notopic",
-    "/kick",
-    "/ban",
-    "/unban",
-    "/op",
-    "/deop",
-    "/voice",
-    "/devoice",
-    "/mode",
-    "/invite",
-    "/disconnect",
-)
+NAMES: tuple[str, ...] = tuple(c.split()[0] for c in COMMANDS)
 _GIVE = {"/op": "+o", "/deop": "-o", "/voice": "+v", "/devoice": "-v", "/unban": "-b"}
-_ROOM_MODES = ("+i", "-i", "+m", "-m")
 
 
-def parse(line: str) -> mod.SetTopic | mod.Kick | mod.SetMode | mod.Invite | mod.Disconnect | None:
+def parse(line: str) -> ev.Request | None:
     """The request a moderation command asks for; None if ``line`` is no such command.
 
     Raises CommandError, with its usage, for one that lacks its arguments.
+    The server checks the rest: a mode it does not know, a room that is none.
     """
     name, rest = [*line.split(maxsplit=1), "", ""][:2] if line.startswith("/") else ("", "")
     name = name.lower()
     if name not in NAMES:
         return None
+    room = None
+    if rest.startswith("#") and name not in ("/invite", "/disconnect"):
+        room, rest = [*rest.split(maxsplit=1), ""][:2]
+    first, after = [*rest.split(maxsplit=1), "", ""][:2]
     words = rest.split()
-    room = words.pop(0) if words and words[0].startswith("#") and name != "/invite" else None
-    match name, words:
-        case "/topic", _:
-            text = rest.strip()[len(room) :].strip() if room else rest.strip()
-            return mod.SetTopic(text or None, room)
-        case "/notopic", []:
+    match name:
+        case "/topic":
+            return mod.SetTopic(rest.strip() or None, room)
+        case "/notopic":
             return mod.SetTopic("", room)
-        case "/kick", [nick, *reason]:
-            return mod.Kick(nick, room, " ".join(reason))
-        case "/ban", [] | [_]:
-            return mod.SetMode("+b", words[0] if words else None, room)
-        case (("/unban" | "/op" | "/deop" | "/voice" | "/devoice"), [nick]):
-            return mod.SetMode(_GIVE[name], nick, room)
-        case "/mode", []:
-            return mod.SetMode(None, room=room)
-        case "/mode", [change] if change in _ROOM_MODES:
-            return mod.SetMode(change, room=room)
-        case "/invite", [nick]:
-            return mod.Invite(nick)
-        case "/invite", [nick, invited_to] if invited_to.startswith("#"):
-            return mod.Invite(nick, invited_to)
-        case "/disconnect", [nick, *reason]:
-            return mod.Disconnect(nick, " ".join(reason))
-    raise CommandError(f"usage: {_usage(name)}")
+        case "/kick" if first:
+            return mod.Kick(first, room, after.strip())
+        case "/disconnect" if first:
+            return mod.Disconnect(first, after.strip())
+        case "/ban" if len(words) <= 1:
+            return mod.SetMode("+b", first or None, room)
+        case "/mode" if len(words) <= 2:
+            return mod.SetMode(first or None, words[1] if len(words) == 2 else None, room)
+        case "/invite" if 1 <= len(words) <= 2:
+            return mod.Invite(first, after.strip() or None)
+        case "/unban" | "/op" | "/deop" | "/voice" | "/devoice" if len(words) == 1:
+            return mod.SetMode(_GIVE[name], first, room)
+    usage = next(c for c in COMMANDS if c.startswith(name + " ")).split("  ")[0]
+    raise CommandError(f"usage: {usage}")
 
 
 def format_request(request: ev.Request) -> str | None:
@@ -104,12 +93,6 @@ def format_request(request: ev.Request) -> str | None:
     return " ".join(word for word in words if word)
 
 
-def _usage(name: str) -> str:
-    names = {"/deop": "/op", "/devoice": "/voice"}
-    shown = names.get(name, name)
-    return next(c for c in COMMANDS if c.startswith(shown)).split("  ")[0]
-
-
 def marked(nicks: Iterable[str], ops: Collection[str], voiced: Collection[str]) -> list[str]:
     """``nicks`` with ``@`` before operators and ``+`` before the voiced (an
     operator who is voiced too shows ``@``); ``ops`` and ``voiced`` as the server
@@ -130,9 +113,9 @@ _CHANGES = {
 }
 _ROOM_CHANGED = {
     "+i": "invite-only",
-    "-i": "no longer invite-only",
+    "-i": "open to all",
     "+m": "moderated",
-    "-m": "no longer moderated",
+    "-m": "open to all speakers",
 }
 
 
@@ -155,7 +138,7 @@ def _said(event: ev.Event) -> list[str]:
             who = nick or "the server"
             if mode in _ROOM_CHANGED:
                 return [f"{who} made {room} {_ROOM_CHANGED[mode]}"]
-            change = _CHANGES.get(mode, f"sets {mode} {{}} in").format(target or "")
+            change = _CHANGES.get(mode, f"set mode {mode} on {{}} in").format(target or "")
             return [f"{who} {change} {room}"]
         case mod.Invited(room=room, nick=nick):
             return [f"{nick} invites you to {room}: /join {room}"]
@@ -167,17 +150,16 @@ def _said(event: ev.Event) -> list[str]:
 def _state(state: mod.RoomState) -> list[str]:
     room = state.room
     if state.topic:
-        by = f" (set by {state.topic_by})" if state.topic_by else ""
+        when = f" at {state.topic_time.astimezone():%Y-%m-%d %H:%M}" if state.topic_time else ""
+        by = f" (set by {state.topic_by}{when})" if state.topic_by else ""
         said = [f"topic of {room}: {state.topic}{by}"]
     else:
         said = [f"{room} has no topic"]
     modes = f"+{state.modes}" if state.modes else "none"
-    owner = state.owner or "none"
-    said.append(f"modes of {room}: {modes}; owner: {owner}")
-    if state.ops:
-        said.append(f"operators of {room}: {', '.join(state.ops)}")
+    operators = ", ".join(state.ops) or "none"
+    said.append(f"{room}: modes {modes}, owner {state.owner or 'none'}, operators: {operators}")
     if state.voiced:
-        said.append(f"voiced in {room}: {', '.join(state.voiced)}")
+        said.append(f"{room}: voiced: {', '.join(state.voiced)}")
     if state.bans:
-        said.append(f"bans in {room}: {', '.join(state.bans)}")
+        said.append(f"{room}: bans: {', '.join(state.bans)}")
     return said

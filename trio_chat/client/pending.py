@@ -40,8 +40,7 @@ class Pending:
             if len(self._queue) >= self.limit:
                 return Note(f"offline with {self.limit} lines waiting: not kept", "error")
             self._queue.append(request)
-            line = moderation.format_request(request) or format_request(request)
-            return Note(f"pending: {line} (sent when connected)", "pending")
+            return Note(f"pending: {_typed(request)} (sent when connected)", "pending")
         self._queue.append(request)
         return None
 
@@ -65,3 +64,11 @@ class Pending:
         if self._queue:
             return Note(f"sending {len(self._queue)} pending line(s)", "pending")
         return None
+
+
+def _typed(request: ev.Request) -> str:
+    """The line a person would type for ``request``."""
+    try:
+        return format_request(request)
+    except ValueError:  # one text mode does not know yet
+        return moderation.format_request(request) or type(request).TYPE

@@ -151,12 +151,16 @@ def _timed(item: ev.Event) -> list[tuple[datetime, wording.Line]]:
 
 
 def _worded(event: ev.Event) -> list[wording.Line]:
-    """``wording``'s lines, with ``@`` and ``+`` before operators and voiced members
-    in a list of members; ``moderation``'s for the events ``wording`` has no words for."""
-    if isinstance(event, ev.Members) and (event.ops or event.voiced):
+    """``wording``'s lines, or ``moderation``'s for the events it has no words for;
+    ``@`` and ``+`` before operators and voiced members in a list of members."""
+    if isinstance(event, ev.Members) and not _WORDING_MARKS and (event.ops or event.voiced):
         nicks = tuple(moderation.marked(event.nicks, event.ops, event.voiced))
         event = dataclasses.replace(event, nicks=nicks)
     return wording.lines(event) or moderation.lines(event)
+
+
+# Whether ``wording`` marks operators in a list of members itself.
+_WORDING_MARKS = "@op" in str(wording.lines(ev.Members(ev.now(), "#x", ("op",), ops=("op",))))
 
 
 def _said(event: ev.Event) -> bool:

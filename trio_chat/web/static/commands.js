@@ -18,16 +18,18 @@ export const HELP = [
   '/password OLD NEW     change that password ("quote" one with spaces)',
   "/quit [reason]        leave the chat",
   "//text                say a line that starts with /",
-  "/topic [#room] [TEXT]          set the room's topic (no text: show it)",
-  "/notopic [#room]               clear the topic",
-  "/kick [#room] NICK [reason]    put NICK out of the room",
-  "/ban [#room] [NICK|MASK]       ban from the room (none: list the bans)",
-  "/unban [#room] NICK|MASK       lift a ban",
-  "/op, /deop [#room] NICK        give or take operator status",
-  "/voice, /devoice [#room] NICK  let NICK speak in a +m room, or not",
-  "/mode [#room] [+i|-i|+m|-m]    invite-only, moderated (none: show the room)",
-  "/invite NICK [#room]           let NICK join an invite-only room",
-  "/disconnect NICK [reason]      end NICK's connection (server operators)",
+  "/topic [#room] [TEXT]        show or (operators) set the room's topic",
+  "/notopic [#room]             clear the topic (operators)",
+  "/kick [#room] NICK [reason]  remove NICK from the room (operators)",
+  "/ban [#room] [NICK|MASK]     ban NICK, nick!user@host or $a:ACCOUNT; alone: list",
+  "/unban [#room] NICK|MASK     lift the bans that hold NICK, or that MASK",
+  "/op [#room] NICK             make NICK an operator of the room (operators)",
+  "/deop [#room] NICK           take NICK's operator status (operators)",
+  "/voice [#room] NICK          let NICK speak in a moderated room (operators)",
+  "/devoice [#room] NICK        take NICK's voice (operators)",
+  "/mode [#room] [+i|-i|+m|-m]  invite-only or moderated; alone: the room's settings",
+  "/invite NICK [#room]         let NICK join an invite-only room",
+  "/disconnect NICK [reason]    end NICK's connection (server operators)",
   "/help                 this list, and the keys",
   "/clear                clear this buffer",
   "keys:",
@@ -113,53 +115,43 @@ export function parseLine(line, buffer) {
 }
 
 const GIVE = { op: "+o", deop: "-o", voice: "+v", devoice: "-v", unban: "-b" };
-const GIVE_USAGE = {
-  op: "/op, /deop [#room] NICK",
-  deop: "/op, /deop [#room] NICK",
-  voice: "/voice, /devoice [#room] NICK",
-  devoice: "/voice, /devoice [#room] NICK",
-  unban: "/unban [#room] NICK|MASK",
-};
-const ROOM_MODES = new Set(["+i", "-i", "+m", "-m"]);
 
-// The moderation commands, as the server's text mode reads them; a room left
-// out is the buffer shown's. Returns a request, { error }, or null for no such command.
+// The moderation commands, as the server's text mode reads them; the server
+// checks the rest (a mode it does not know, a room that is none). Returns a
+// request (its room, when one is named), { error }, or null for no such command.
 function moderation(name, rest) {
+  const usageOf = () => usage(HELP.find((h) => h.startsWith(`/${name} `)).split("  ")[0]);
+  let room;
+  if (rest.startsWith("#") && name !== "invite" && name !== "disconnect") {
+    [room, rest] = /^(\S+)\s*([\s\S]*)$/.exec(rest).slice(1);
+  }
   const words = rest.split(/\s+/).filter(Boolean);
-  const room = name !== "invite" && words[0]?.startsWith("#") ? words.shift() : undefined;
+  const after = rest.replace(/^\S+\s*/, "").trim(); // what follows the first word
   const request = (fields) => (room ? { ...fields, room } : fields);
   switch (name) {
-    case "topic": {
-      const text = (room ? rest.slice(room.length) : rest).trim();
-      return request(text ? { type: "topic", text } : { type: "topic" });
-    }
+    case "topic":
+      return request(rest ? { type: "topic", text: rest } : { type: "topic" });
     case "notopic":
-      return words.length ? usage("/notopic [#room]") : request({ type: "topic", text: "" });
+      return request({ type: "topic", text: "" });
     case "kick":
-      if (!words.length) return usage("/kick [#room] NICK [reason]");
-      return request({ type: "kick", nick: words[0], reason: words.slice(1).join(" ") });
+      return words.length ? request({ type: "kick", nick: words[0], reason: after }) : usageOf();
+    case "disconnect":
+      return words.length ? { type: "disconnect", nick: words[0], reason: after } : usageOf();
     case "ban":
-      if (words.length > 1) return usage("/ban [#room] [NICK|MASK]");
+      if (words.length > 1) return usageOf();
       return request(words.length ? { type: "mode", mode: "+b", target: words[0] } : { type: "mode", mode: "+b" });
+    case "mode":
+      if (words.length > 2) return usageOf();
+      return request({ type: "mode", ...(words[0] && { mode: words[0] }), ...(words[1] && { target: words[1] }) });
+    case "invite":
+      if (words.length < 1 || words.length > 2) return usageOf();
+      return words[1] ? { type: "invite", nick: words[0], room: words[1] } : { type: "invite", nick: words[0] };
     case "unban":
     case "op":
     case "deop":
     case "voice":
     case "devoice":
-      if (words.length !== 1) return usage(GIVE_USAGE[name]);
-      return request({ type: "mode", mode: GIVE[name], target: words[0] });
-    case "mode":
-      if (!words.length) return request({ type: "mode" });
-      if (words.length > 1 || !ROOM_MODES.has(words[0])) return usage("/mode [#room] [+i|-i|+m|-m]");
-      return request({ type: "mode", mode: words[0] });
-    case "invite":
-      if (words.length < 1 || words.length > 2 || (words[1] && !words[1].startsWith("#"))) {
-        return usage("/invite NICK [#room]");
-      }
-      return words[1] ? { type: "invite", nick: words[0], room: words[1] } : { type: "invite", nick: words[0] };
-    case "disconnect":
-      if (!words.length) return usage("/disconnect NICK [reason]");
-      return { type: "disconnect", nick: words[0], reason: words.slice(1).join(" ") };
+      return words.length === 1 ? request({ type: "mode", mode: GIVE[name], target: words[0] }) : usageOf();
     default:
       return null;
   }

@@ -97,6 +97,7 @@ export function eventLines(event, me) {
   const t = parseTime(event.time) ?? new Date();
   const notice = (text) => [line("notice", t, text)];
   const roomNotice = (text) => [line("notice", t, text, { seq: event.seq })];
+  const topicLine = ({ room, topic }) => (topic ? notice(`* topic of ${room}: ${topic}`) : []);
   switch (event.type) {
     case "message":
     case "action":
@@ -133,11 +134,11 @@ export function eventLines(event, me) {
       const others = event.members.filter((m) => m !== event.nick);
       const company = others.length ? `with ${others.join(", ")}` : "alone";
       const welcome = `* welcome, ${event.nick}! you are in ${event.room} ${company}`;
-      return notice(`${welcome} (${event.online} online); /help lists the commands`);
+      return [...notice(`${welcome} (${event.online} online); /help lists the commands`), ...topicLine(event)];
     }
     case "members": {
       const nicks = event.nicks.map((n) => mark(n, event.ops, event.voiced) + n);
-      return notice(`* in ${event.room} (${nicks.length}): ${nicks.join(", ")}`);
+      return [...notice(`* in ${event.room} (${nicks.length}): ${nicks.join(", ")}`), ...topicLine(event)];
     }
     case "topic":
       return roomNotice(event.topic
@@ -197,9 +198,9 @@ const CHANGES = {
 };
 const ROOM_CHANGES = {
   "+i": "invite-only",
-  "-i": "no longer invite-only",
+  "-i": "open to all",
   "+m": "moderated",
-  "-m": "no longer moderated",
+  "-m": "open to all speakers",
 };
 
 // The words of one mode change; "the server" when no one made it (an owner
@@ -207,18 +208,21 @@ const ROOM_CHANGES = {
 function modeText({ nick, mode, target, room }) {
   const who = nick || "the server";
   if (ROOM_CHANGES[mode]) return `${who} made ${room} ${ROOM_CHANGES[mode]}`;
-  return `${who} ${CHANGES[mode] ?? `sets ${mode}`} ${target ?? ""} in ${room}`;
+  return `${who} ${CHANGES[mode] ?? `set mode ${mode} on`} ${target ?? ""} in ${room}`;
 }
 
 // A room's state, in answer to /topic or /mode without a change: one line each.
 function roomState(state) {
   const { room } = state;
-  const by = state.topic_by ? ` (set by ${state.topic_by})` : "";
+  const time = parseTime(state.topic_time);
+  const when = time ? ` at ${dayKey(time)} ${clock(time)}` : "";
+  const by = state.topic_by ? ` (set by ${state.topic_by}${when})` : "";
   const said = [state.topic ? `topic of ${room}: ${state.topic}${by}` : `${room} has no topic`];
-  said.push(`modes of ${room}: ${state.modes ? `+${state.modes}` : "none"}; owner: ${state.owner ?? "none"}`);
-  if (state.ops?.length) said.push(`operators of ${room}: ${state.ops.join(", ")}`);
-  if (state.voiced?.length) said.push(`voiced in ${room}: ${state.voiced.join(", ")}`);
-  if (state.bans?.length) said.push(`bans in ${room}: ${state.bans.join(", ")}`);
+  const modes = state.modes ? `+${state.modes}` : "none";
+  const ops = state.ops?.length ? state.ops.join(", ") : "none";
+  said.push(`${room}: modes ${modes}, owner ${state.owner ?? "none"}, operators: ${ops}`);
+  if (state.voiced?.length) said.push(`${room}: voiced: ${state.voiced.join(", ")}`);
+  if (state.bans?.length) said.push(`${room}: bans: ${state.bans.join(", ")}`);
   return said;
 }
 
