@@ -241,16 +241,20 @@ async def test_a_topic_operator_status_and_a_kick_are_shown_on_the_page(open_pag
         seq = await page.script(LAST_SEQ)
 
         dev = {"room": "#dev"}
-        await feed(
-            page, type="topic", **dev, seq=seq + 1, nick="bob", topic="release <b>friday</b>"
-        )
+        topic = "release <b>friday</b>: https://example.org/plan"
+        await feed(page, type="topic", **dev, seq=seq + 1, nick="bob", topic=topic)
         await feed(page, type="mode", **dev, seq=seq + 2, nick="bob", mode="+o", target="kim")
-        await wait_for(page, TOPIC, "release <b>friday</b>")
+        await wait_for(page, TOPIC, topic)
         assert await page.is_shown("#topic")
+        links = 'return Array.from(document.querySelectorAll("#topic *"), (a) => a.outerHTML);'
+        assert await page.script(links) == [
+            '<a href="https://example.org/plan" rel="noopener noreferrer" target="_blank">'
+            "https://example.org/plan</a>"
+        ]
         await wait_for(page, MEMBERS, ["@kim"])
         notices = await page.script(NOTICES)
         assert notices[-2:] == [
-            "* bob set the topic of #dev: release <b>friday</b>",
+            f"* bob set the topic of #dev: {topic}",
             "* bob gives operator status to kim in #dev",
         ]
 

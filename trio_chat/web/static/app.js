@@ -144,20 +144,24 @@ function lineElement(l) {
   }
   if (l.kind === "action") li.append("~ ");
   li.append(el("span", `nick ${nickClass(l.nick)}`, l.nick), l.kind === "action" ? " " : ": ");
-  const text = el("span", "text");
-  for (const part of splitLinks(l.text)) {
+  li.append(linked(el("span", "text"), l.text));
+  return li;
+}
+
+// The node given, holding the text given, its http and https addresses as links.
+function linked(node, text) {
+  for (const part of splitLinks(text)) {
     if (part.text !== undefined) {
-      text.append(document.createTextNode(part.text));
+      node.append(document.createTextNode(part.text));
       continue;
     }
     const a = el("a", null, part.url);
     a.href = part.url;
     a.rel = "noopener noreferrer";
     a.target = "_blank";
-    text.append(a);
+    node.append(a);
   }
-  li.append(text);
-  return li;
+  return node;
 }
 
 // "@" for an operator, "+" for a voiced member, read out by a screen reader as words.
@@ -229,8 +233,12 @@ function render() {
   renderMessages(buffer);
   $("room-title").textContent = buffer?.name ?? "";
   const topic = buffer?.kind === "room" ? buffer.topic : "";
-  $("topic").textContent = topic;
-  $("topic").hidden = !topic;
+  const topicLine = $("topic");
+  if (topicLine.textContent !== topic) {
+    topicLine.replaceChildren();
+    linked(topicLine, topic);
+  }
+  topicLine.hidden = !topic;
   const members = buffer?.kind === "room" ? memberList(buffer) : [];
   $("members").querySelector("ul").replaceChildren(...members.map(memberElement));
   const unread = chat.list().reduce((sum, b) => sum + b.unread, 0);
