@@ -28,8 +28,7 @@ _SERVER_NAMES = {c.split()[0] for c in text.COMMANDS}
 HELP: tuple[str, ...] = (
     "commands:",
     *(c for c in text.COMMANDS if not c.startswith("/help")),
-    # those text mode lists already are not listed twice
-    *(c for c in moderation.COMMANDS if c.split()[0].rstrip(",") not in _SERVER_NAMES),
+    *(c for c in moderation.COMMANDS if c.split()[0] not in _SERVER_NAMES),  # not twice
     *CLIENT_COMMANDS,
     "keys:",
     *KEYS,

@@ -80,7 +80,7 @@ class RoomMirror:
                 self.nick = nick
                 self.rooms = {fold(room): room}
                 self.members, self.topics, self.ops, self.voiced = {}, {}, {}, {}
-                self._moderation(room, members, event.topic, event.ops, event.voiced)
+                self._take_room(room, members, event.topic, event.ops, event.voiced)
             case ev.Members(room=room, nicks=nicks):
                 key = fold(room)
                 if key in self._joins:  # joined, or switched to a room already joined
@@ -88,7 +88,7 @@ class RoomMirror:
                     self.rooms.pop(key, None)
                     self.rooms[key] = room
                 if key in self.rooms or key in self._rejoining:  # else /who of another room
-                    self._moderation(room, nicks, event.topic, event.ops, event.voiced)
+                    self._take_room(room, nicks, event.topic, event.ops, event.voiced)
             case ev.Joined(room=room, nick=nick):
                 key = fold(room)
                 if fold(nick) == me and key not in self.rooms:
@@ -139,7 +139,7 @@ class RoomMirror:
                 else:
                     marks.discard(fold(target))
 
-    def _moderation(
+    def _take_room(
         self, room: str, nicks: Iterable[str], topic: str, ops: Iterable[str], voiced: Iterable[str]
     ) -> None:
         """Take in a room's members, topic, operators and voiced members at once."""

@@ -13,6 +13,7 @@ const MAX_RESUME = 100;
 const MAX_LINES = 2000; // per buffer, so a long day does not slow the page down
 const PASSWORD_ERRORS = new Set(["password_required", "bad_password"]);
 const ROOM_EVENTS = new Set(["message", "action", "joined", "left", "nick_changed", "topic", "kicked", "mode"]);
+const COUNTED = new Set(["message", "action", "private"]);
 const MARKS = { "+o": "ops", "-o": "ops", "+v": "voiced", "-v": "voiced" };
 const RANKS = { "@": 0, "+": 1, "": 2 };
 
@@ -25,7 +26,6 @@ export function memberList(buffer) {
 }
 
 const without = (nicks, nick) => nicks.filter((n) => fold(n) !== fold(nick));
-const COUNTED = new Set(["message", "action", "private"]);
 
 export class ChatState {
   constructor(nick = "") {
