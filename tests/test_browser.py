@@ -6,6 +6,7 @@ second), and uses nicknames of its own.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import trio
 from browser_harness import Page, ServerProcess, chromium_or_skip, start_chromium
 from selenium.webdriver.remote.webdriver import WebDriver
+from test_client_moderation import server_moderates
 
 TEST_TIMEOUT = 90
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
@@ -193,3 +195,97 @@ async def test_screenshots_on_a_desktop_and_a_phone(open_page, chat_server):
             assert png_size(path) == (width, height)
         assert await page.script("return document.documentElement.scrollWidth") <= 360
         await tess.stream.aclose()
+
+
+# Keeps the page's WebSocket where a test can reach it, to hand the page events
+# the server does not send yet. Run before the page connects (on login).
+KEEP_SOCKET = """
+const Real = window.WebSocket;
+window.WebSocket = class extends Real {
+    constructor(...args) { super(...args); window.pageSocket = this; }
+};
+"""
+LAST_SEQ = """
+const lines = document.querySelectorAll("#messages li[data-seq]");
+return Math.max(0, ...Array.from(lines, (li) => +li.dataset.seq));
+"""
+TITLE = 'return document.getElementById("room-title").textContent'
+TOPIC = 'return document.getElementById("topic").textContent'
+MEMBERS = 'return Array.from(document.querySelectorAll("#members li"), (li) => li.textContent);'
+NOTICES = """
+const texts = document.querySelectorAll("#messages li.notice .text");
+return Array.from(texts, (text) => text.textContent);
+"""
+
+
+async def wait_for(page: Page, script: str, expected: object) -> None:
+    """Until ``script`` returns ``expected``."""
+    await page.wait_until(lambda d: d.execute_script(script) == expected, f"{expected!r}")
+
+
+async def feed(page: Page, **event: object) -> None:
+    """Hand the page ``event`` as if the server had sent it."""
+    data = json.dumps(json.dumps({"time": "2026-11-30T09:00:00Z", **event}))
+    await page.script(f"pageSocket.dispatchEvent(new MessageEvent('message', {{data: {data}}}))")
+
+
+async def test_a_topic_operator_status_and_a_kick_are_shown_on_the_page(open_page, chat_server):
+    with trio.fail_after(TEST_TIMEOUT):
+        page = await open_page(chat_server.page_url)
+        await page.script(KEEP_SOCKET)
+        await page.login("kim")
+        await page.say("/join #dev")
+        await wait_for(page, TITLE, "#dev")
+        assert not await page.is_shown("#topic")
+        await page.wait_until(lambda d: d.execute_script(LAST_SEQ) > 0, "kim's join")
+        seq = await page.script(LAST_SEQ)
+
+        dev = {"room": "#dev"}
+        topic = "release <b>friday</b>: https://example.org/plan"
+        await feed(page, type="topic", **dev, seq=seq + 1, nick="bob", topic=topic)
+        await feed(page, type="mode", **dev, seq=seq + 2, nick="bob", mode="+o", target="kim")
+        await wait_for(page, TOPIC, topic)
+        assert await page.is_shown("#topic")
+        links = 'return Array.from(document.querySelectorAll("#topic *"), (a) => a.outerHTML);'
+        assert await page.script(links) == [
+            '<a href="https://example.org/plan" rel="noopener noreferrer" target="_blank">'
+            "https://example.org/plan</a>"
+        ]
+        await wait_for(page, MEMBERS, ["@kim"])
+        notices = await page.script(NOTICES)
+        assert notices[-2:] == [
+            f"* bob set the topic of #dev: {topic}",
+            "* bob gives operator status to kim in #dev",
+        ]
+
+        await feed(page, type="kicked", **dev, seq=seq + 3, nick="bob", target="kim", reason="spam")
+        await wait_for(page, TITLE, "#lobby")
+        assert not await page.is_shown("#topic")
+        assert (await page.script(NOTICES))[-1] == "* kim was kicked from #dev by bob (spam)"
+        rooms = (
+            'return Array.from(document.querySelectorAll("#rooms button"), (b) => b.textContent);'
+        )
+        assert await page.script(rooms) == ["#lobby"]
+
+
+@server_moderates
+async def test_an_operator_sets_the_topic_and_kicks_a_page_from_the_room(open_page, chat_server):
+    with trio.fail_after(TEST_TIMEOUT):
+        bob = await chat_server.tcp_user("bob")
+        await bob.send_line("/join #dev")  # the first in the room: its operator
+        await bob.expect(r"bob joined #dev$")
+        page = await open_page(chat_server.page_url)
+        await page.login("kim")
+        await page.say("/join #dev")
+        await bob.expect(r"kim joined #dev$")
+
+        await bob.send_line("/topic #dev release friday")
+        await wait_for(
+            page, 'return document.getElementById("topic").textContent', "release friday"
+        )
+        await bob.send_line("/voice #dev kim")
+        await wait_for(page, MEMBERS, ["@bob", "+kim"])
+        await bob.send_line("/kick #dev kim spam")
+        await wait_for(page, TITLE, "#lobby")
+        assert (await page.script(NOTICES))[-1] == "* kim was kicked from #dev by bob (spam)"
+        await bob.stream.aclose()

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import {
   Backoff,
   ChatState,
+  HELP,
   MAX_PENDING,
   Recall,
   clock,
@@ -13,6 +14,8 @@ import {
   eventLines,
   lineText,
   makeToken,
+  mark,
+  memberList,
   mentions,
   nickClass,
   parseLine,
@@ -253,6 +256,156 @@ describe("buffers", () => {
     assert.deepEqual(online().receive({ type: "ping", time: T, token: "05a5" }).send, [
       { type: "pong", token: "05a5" },
     ]);
+  });
+});
+
+// alice in #lobby and #dev, where bob is an operator and carol voiced; #dev shown.
+function inDev() {
+  const chat = online();
+  chat.submit("/join #dev");
+  chat.receive({
+    type: "members", time: T, room: "#dev", nicks: ["carol", "bob", "alice"],
+    topic: "release friday", ops: ["bob"], voiced: ["carol"],
+  });
+  chat.receive(joined("#dev", 1, "alice"));
+  return chat;
+}
+
+const ev = (type, seq, fields) => ({ type, time: T, room: "#dev", seq, ...fields });
+const kicked = (seq, nick, target, reason = "") => ev("kicked", seq, { nick, target, reason });
+const mode = (seq, nick, change, target = null) => ev("mode", seq, { nick, mode: change, target });
+
+describe("moderation", () => {
+  test("the moderation commands become their requests, for the room shown unless one is named", () => {
+    const send = (line, buffer = room) => parseLine(line, buffer).send;
+    assert.deepEqual(send("/topic"), { type: "topic", room: "#dev" });
+    assert.deepEqual(send("/topic #ops  all  hands "), { type: "topic", text: "all  hands", room: "#ops" });
+    assert.deepEqual(send("/notopic"), { type: "topic", text: "", room: "#dev" });
+    assert.deepEqual(send("/kick bob spam,  again"), { type: "kick", nick: "bob", reason: "spam,  again", room: "#dev" });
+    assert.deepEqual(send("/ban"), { type: "mode", mode: "+b", room: "#dev" });
+    assert.deepEqual(send("/ban $a:mallory"), { type: "mode", mode: "+b", target: "$a:mallory", room: "#dev" });
+    assert.deepEqual(send("/unban #ops *!*@cloak"), { type: "mode", mode: "-b", target: "*!*@cloak", room: "#ops" });
+    assert.deepEqual(send("/OP carol"), { type: "mode", mode: "+o", target: "carol", room: "#dev" });
+    assert.deepEqual(send("/deop carol").mode, "-o");
+    assert.deepEqual(send("/voice carol").mode, "+v");
+    assert.deepEqual(send("/devoice carol").mode, "-v");
+    assert.deepEqual(send("/mode"), { type: "mode", room: "#dev" });
+    assert.deepEqual(send("/mode #ops +m"), { type: "mode", mode: "+m", room: "#ops" });
+    assert.deepEqual(send("/invite dave"), { type: "invite", nick: "dave", room: "#dev" });
+    assert.deepEqual(send("/invite dave #ops"), { type: "invite", nick: "dave", room: "#ops" });
+    assert.deepEqual(send("/disconnect mallory flooding"), { type: "disconnect", nick: "mallory", reason: "flooding" });
+    assert.deepEqual(send("/kick bob", bob), { type: "kick", nick: "bob", reason: "" });
+  });
+
+  test("a moderation command lacking its arguments shows how to use it", () => {
+    assert.deepEqual(parseLine("/kick", room), { error: "usage: /kick [#room] NICK [reason]" });
+    assert.deepEqual(parseLine("/devoice", room), { error: "usage: /devoice [#room] NICK" });
+    assert.deepEqual(parseLine("/mode +o bob now", room), { error: "usage: /mode [#room] [+i|-i|+m|-m]" });
+    assert.deepEqual(parseLine("/invite dave #ops now", room), { error: "usage: /invite NICK [#room]" });
+    assert.deepEqual(parseLine("/ban a b", room), { error: "usage: /ban [#room] [NICK|MASK]" });
+    assert.deepEqual(parseLine("/disconnect", room), { error: "usage: /disconnect NICK [reason]" });
+    const help = HELP.join("\n");
+    for (const name of ["/topic", "/notopic", "/kick", "/ban", "/unban", "/deop", "/devoice", "/mode", "/invite", "/disconnect"]) {
+      assert.ok(help.includes(name), name);
+    }
+  });
+
+  test("each event reads as on the terminal", () => {
+    const lines = (e) => eventLines(e, "alice").map(lineText);
+    assert.deepEqual(lines(ev("topic", 2, { nick: "bob", topic: "release friday" })), [
+      "* bob set the topic of #dev: release friday",
+    ]);
+    assert.deepEqual(lines(ev("topic", 2, { nick: "bob", topic: "" })), ["* bob cleared the topic of #dev"]);
+    assert.deepEqual(lines(kicked(2, "bob", "carol", "spam")), ["* carol was kicked from #dev by bob (spam)"]);
+    assert.deepEqual(lines(kicked(2, "bob", "carol")), ["* carol was kicked from #dev by bob"]);
+    assert.deepEqual(lines(mode(2, "bob", "+o", "carol")), ["* bob gives operator status to carol in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "-o", "carol")), ["* bob takes operator status from carol in #dev"]);
+    assert.deepEqual(lines(mode(2, "", "+o", "alice")), ["* the server gives operator status to alice in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "+v", "carol")), ["* bob gives voice to carol in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "-v", "carol")), ["* bob takes voice from carol in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "+b", "$a:mallory")), ["* bob bans $a:mallory in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "-b", "$a:mallory")), ["* bob lifts the ban on $a:mallory in #dev"]);
+    assert.deepEqual(lines(mode(2, "bob", "+i")), ["* bob made #dev invite-only"]);
+    assert.deepEqual(lines(mode(2, "bob", "-i")), ["* bob made #dev open to all"]);
+    assert.deepEqual(lines(mode(2, "bob", "+m")), ["* bob made #dev moderated"]);
+    assert.deepEqual(lines(mode(2, "bob", "-m")), ["* bob made #dev open to all speakers"]);
+    assert.deepEqual(lines({ type: "invited", time: T, room: "#dev", nick: "bob" }), [
+      "* bob invites you to #dev: /join #dev",
+    ]);
+    const state = {
+      type: "room", time: T, room: "#dev", topic: "release friday", topic_by: "bob", topic_time: T,
+      modes: "im", owner: "bob", ops: ["bob"], voiced: ["carol"], bans: ["$a:mallory", "*!*@cloak"],
+    };
+    const at = new Date(T);
+    const when = `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, "0")}-${String(at.getDate()).padStart(2, "0")} ${clock(at)}`;
+    assert.deepEqual(lines(state), [
+      `* topic of #dev: release friday (set by bob at ${when})`,
+      "* #dev: modes +im, owner bob, operators: bob",
+      "* #dev: voiced: carol",
+      "* #dev: bans: $a:mallory, *!*@cloak",
+    ]);
+    const bare = { ...state, topic: "", topic_by: null, modes: "", owner: null, ops: [], voiced: [], bans: [] };
+    assert.deepEqual(lines(bare), ["* #dev has no topic", "* #dev: modes none, owner none, operators: none"]);
+    const who = {
+      type: "members", time: T, room: "#dev", nicks: ["bob", "carol", "alice"], topic: "hi", ops: ["BOB"], voiced: ["carol"],
+    };
+    assert.deepEqual(lines(who), ["* in #dev (3): @bob, +carol, alice", "* topic of #dev: hi"]);
+    assert.deepEqual(lines({ ...welcome("alice"), topic: "hi" }).at(-1), "* topic of #lobby: hi");
+    assert.deepEqual(lines({ type: "members", time: T, room: "#x", nicks: ["bob"] }), ["* in #x (1): bob"]);
+  });
+
+  test("the topic of a room follows its changes", () => {
+    const chat = inDev();
+    assert.equal(chat.currentBuffer().topic, "release friday");
+    chat.receive(ev("topic", 2, { nick: "bob", topic: "ship it" }));
+    assert.equal(chat.currentBuffer().topic, "ship it");
+    assert.deepEqual(texts(chat.currentBuffer()).at(-1), "* bob set the topic of #dev: ship it");
+    chat.receive(ev("topic", 3, { nick: "bob", topic: "" }));
+    assert.equal(chat.currentBuffer().topic, "");
+  });
+
+  test("the member list puts operators first, then the voiced, each marked", () => {
+    const chat = inDev();
+    const list = () => memberList(chat.currentBuffer()).map((m) => m.mark + m.nick);
+    assert.deepEqual(list(), ["@bob", "+carol", "alice"]);
+    chat.receive(mode(2, "bob", "+o", "alice"));
+    chat.receive(mode(3, "bob", "-v", "carol"));
+    chat.receive(mode(4, "bob", "+m"));
+    assert.deepEqual(list(), ["@alice", "@bob", "carol"]);
+    chat.receive({ type: "nick_changed", time: T, room: "#dev", seq: 5, old: "bob", new: "robert" });
+    chat.receive(mode(6, "alice", "+v", "carol"));
+    assert.deepEqual(list(), ["@alice", "@robert", "+carol"]);
+    chat.receive(left("#dev", 7, "robert", "quit"));
+    chat.receive(joined("#dev", 8, "robert"));
+    assert.deepEqual(list(), ["@alice", "+carol", "robert"]);
+    assert.equal(mark("ALICE", ["alice"], ["alice"]), "@");
+  });
+
+  test("a kick removes its target; being kicked closes the room as parting does", () => {
+    const chat = inDev();
+    chat.receive(kicked(2, "bob", "carol", "spam"));
+    assert.deepEqual(chat.currentBuffer().members, ["bob", "alice"]);
+    assert.deepEqual(chat.currentBuffer().voiced, []);
+    assert.equal(texts(chat.currentBuffer()).at(-1), "* carol was kicked from #dev by bob (spam)");
+    chat.receive(kicked(3, "bob", "ALICE", "bye"));
+    assert.equal(chat.buffers.has("#dev"), false);
+    assert.equal(chat.current, "#lobby");
+    assert.equal(texts(chat.currentBuffer()).at(-1), "* ALICE was kicked from #dev by bob (bye)");
+    assert.equal(chat.seq.has("#dev"), false); // not resumed after a reconnect
+    assert.deepEqual(chat.hello("t".repeat(32)).resume, [{ room: "#lobby", seq: 5 }]);
+  });
+
+  test("an invitation and a room's state are shown in the buffer shown", () => {
+    const chat = inDev();
+    chat.selectIndex(0);
+    chat.receive({ type: "invited", time: T, room: "#secret", nick: "bob" });
+    assert.equal(texts(chat.currentBuffer()).at(-1), "* bob invites you to #secret: /join #secret");
+    chat.receive({
+      type: "room", time: T, room: "#dev", topic: "", topic_by: null, topic_time: null,
+      modes: "i", owner: null, ops: [], voiced: [], bans: [],
+    });
+    assert.deepEqual(texts(chat.currentBuffer()).slice(-2), ["* #dev has no topic", "* #dev: modes +i, owner none, operators: none"]);
+    assert.deepEqual(chat.list().map((b) => b.name), ["#lobby", "#dev"]);
   });
 });
 

@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from trio_chat.client.mirror import room_left
 from trio_chat.client.shown import Note, Shown
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.rules import fold
 
 MAX_LINES = 1000  # scrollback kept per buffer
@@ -134,8 +136,8 @@ class Buffers:
                 return Routed(self._joined(room))
             case ev.Members(room=room) if fold(room) in rooms:  # the answer to a join
                 return Routed(self._joined(room))
-            case ev.Left(room=room, nick=nick) if fold(nick) == fold(me):
-                if (left := self.find(room)) is not None:
+            case ev.Left() | mod.Kicked() if (gone := room_left(item, me)) is not None:
+                if (left := self.find(gone)) is not None:  # parted or kicked
                     self.close(left)
                 return Routed(self.current)
             case (
@@ -195,7 +197,8 @@ class Buffers:
 
     def aim(self, request: ev.Request) -> ev.Request | Note:
         """``request`` aimed at the buffer in view: a plain line is said in its
-        room, or written to its person; a bare /part, /who or /history is for it."""
+        room, or written to its person; a bare /part, /who, /history or moderation
+        command (/topic, /kick, /op ...) is for it."""
         room, nick = self.current.room, self.current.nick
         match request:
             case ev.Say(text=text, room=None) if nick:
@@ -210,6 +213,10 @@ class Buffers:
                 | ev.Part(room=None)
                 | ev.Who(room=None)
                 | ev.GetHistory(room=None, nick=None)
+                | mod.SetTopic(room=None)
+                | mod.Kick(room=None)
+                | mod.SetMode(room=None)
+                | mod.Invite(room=None)
             ) if room:
                 return dataclasses.replace(request, room=room)
             case ev.Join(room=joined) if (known := self.find(joined)) is not None:

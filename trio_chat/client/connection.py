@@ -150,6 +150,11 @@ class ChatClient:
         self.mirror.members = members
 
     @property
+    def topics(self) -> dict[str, str]:
+        """Folded room -> its topic ("" for none)."""
+        return self.mirror.topics
+
+    @property
     def room(self) -> str | None:
         """The current room: where a plain line goes."""
         return self.mirror.room

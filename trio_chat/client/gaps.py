@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from trio_chat.client.mirror import room_left
 from trio_chat.client.shown import Note, Shown
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
@@ -61,8 +62,8 @@ class GapRepair:
                 return Repair(show=(Note(f"missed earlier in {room}:"), event), absorbed=True)
             case ev.RoomEvent():
                 repair = self._check_seq(event)
-                if isinstance(event, ev.Left) and fold(event.nick) == fold(me):
-                    self.seq.pop(fold(event.room), None)  # a room left is not resumed
+                if (left := room_left(event, me)) is not None:
+                    self.seq.pop(fold(left), None)  # a room left is not resumed
                 return repair
         return Repair()
 

@@ -35,12 +35,13 @@ from trio_chat.client.completion import ChatCompleter
 from trio_chat.client.connection import ChatClient, ClearScreen, Note, Servers, Shown, State
 from trio_chat.client.paste import pasted_lines
 from trio_chat.client.render import STYLE, Days, render, split_lines, to_ansi
-from trio_chat.protocol.rules import fold
+from trio_chat.protocol.rules import fold, sanitize
 
 
 def toolbar(client: ChatClient, buffers: Buffers | None = None) -> FormattedText:
     """The bottom line: connection state, nickname, room, how many are there,
-    and with ``buffers`` the windows (see ``windows``).
+    and with ``buffers`` the windows (see ``windows``); above it, the topic
+    of the room in view, when it has one.
 
     "here" counts the room in view; "online", in the welcome, the whole server.
     """
@@ -63,7 +64,11 @@ def toolbar(client: ChatClient, buffers: Buffers | None = None) -> FormattedText
         where = f" {buffers.current.name} "
     pending = f"| {len(client.pending)} pending " if client.pending else ""
     line = [state, ("", f"| {client.nick} |{where}{pending}")]
-    return FormattedText(line + windows(buffers) if buffers is not None else line)
+    if buffers is not None:
+        line += windows(buffers)
+    if room and (topic := client.topics.get(fold(room))):
+        line = [("class:toolbar.topic", f" {sanitize(topic)} "), ("", "\n"), *line]
+    return FormattedText(line)
 
 
 def windows(buffers: Buffers) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ import {
   Recall,
   clock,
   makeToken,
+  memberList,
   nickClass,
   retryText,
   shouldReconnect,
@@ -143,19 +144,38 @@ function lineElement(l) {
   }
   if (l.kind === "action") li.append("~ ");
   li.append(el("span", `nick ${nickClass(l.nick)}`, l.nick), l.kind === "action" ? " " : ": ");
-  const text = el("span", "text");
-  for (const part of splitLinks(l.text)) {
+  li.append(linked(el("span", "text"), l.text));
+  return li;
+}
+
+// The node given, holding the text given, its http and https addresses as links.
+function linked(node, text) {
+  for (const part of splitLinks(text)) {
     if (part.text !== undefined) {
-      text.append(document.createTextNode(part.text));
+      node.append(document.createTextNode(part.text));
       continue;
     }
     const a = el("a", null, part.url);
     a.href = part.url;
     a.rel = "noopener noreferrer";
     a.target = "_blank";
-    text.append(a);
+    node.append(a);
   }
-  li.append(text);
+  return node;
+}
+
+// "@" for an operator, "+" for a voiced member, read out by a screen reader as words.
+const MARK_NAMES = { "@": "operator", "+": "voiced" };
+
+function memberElement({ nick, mark }) {
+  const li = el("li", nickClass(nick));
+  if (mark) {
+    const sign = el("span", "mark", mark);
+    sign.title = MARK_NAMES[mark];
+    li.append(sign);
+    li.setAttribute("aria-label", `${nick}, ${MARK_NAMES[mark]}`);
+  }
+  li.append(nick);
   return li;
 }
 
@@ -212,9 +232,15 @@ function render() {
   renderRooms();
   renderMessages(buffer);
   $("room-title").textContent = buffer?.name ?? "";
-  const members = buffer?.kind === "room" ? [...buffer.members] : [];
-  members.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
-  $("members").querySelector("ul").replaceChildren(...members.map((n) => el("li", nickClass(n), n)));
+  const topic = buffer?.kind === "room" ? buffer.topic : "";
+  const topicLine = $("topic");
+  if (topicLine.textContent !== topic) {
+    topicLine.replaceChildren();
+    linked(topicLine, topic);
+  }
+  topicLine.hidden = !topic;
+  const members = buffer?.kind === "room" ? memberList(buffer) : [];
+  $("members").querySelector("ul").replaceChildren(...members.map(memberElement));
   const unread = chat.list().reduce((sum, b) => sum + b.unread, 0);
   document.title = `${unread ? `(${unread}) ` : ""}${buffer ? `${buffer.name} — ` : ""}trio-chat`;
 }

@@ -6,7 +6,7 @@
 import { holdsPassword } from "./commands.js";
 
 export { HELP, holdsPassword, parseLine, shellWords } from "./commands.js";
-export { ChatState, HISTORY_PAGE, MAX_PENDING } from "./state.js";
+export { ChatState, HISTORY_PAGE, MAX_PENDING, memberList } from "./state.js";
 export {
   clock,
   crc32,
@@ -15,6 +15,7 @@ export {
   eventLines,
   fold,
   lineText,
+  mark,
   mentions,
   nickClass,
   parseTime,

@@ -18,6 +18,18 @@ export const HELP = [
   '/password OLD NEW     change that password ("quote" one with spaces)',
   "/quit [reason]        leave the chat",
   "//text                say a line that starts with /",
+  "/topic [#room] [TEXT]        show or (operators) set the room's topic",
+  "/notopic [#room]             clear the topic (operators)",
+  "/kick [#room] NICK [reason]  remove NICK from the room (operators)",
+  "/ban [#room] [NICK|MASK]     ban NICK, nick!user@host or $a:ACCOUNT; alone: list",
+  "/unban [#room] NICK|MASK     lift the bans that hold NICK, or that MASK",
+  "/op [#room] NICK             make NICK an operator of the room (operators)",
+  "/deop [#room] NICK           take NICK's operator status (operators)",
+  "/voice [#room] NICK          let NICK speak in a moderated room (operators)",
+  "/devoice [#room] NICK        take NICK's voice (operators)",
+  "/mode [#room] [+i|-i|+m|-m]  invite-only or moderated; alone: the room's settings",
+  "/invite NICK [#room]         let NICK join an invite-only room",
+  "/disconnect NICK [reason]    end NICK's connection (server operators)",
   "/help                 this list, and the keys",
   "/clear                clear this buffer",
   "keys:",
@@ -92,8 +104,56 @@ export function parseLine(line, buffer) {
       if (words.length !== 2) return usage(`/password OLD NEW; ${QUOTING}`);
       return { send: { type: "password", old: words[0], new: words[1] } };
     }
+    default: {
+      const request = moderation(name, rest);
+      if (request === null) return { error: `unknown command /${name}; /help lists the commands` };
+      if (request.error) return request;
+      // A room's command without a room is for the room shown.
+      return { send: request.room || request.type === "disconnect" ? request : withRoom(request, buffer) };
+    }
+  }
+}
+
+const GIVE = { op: "+o", deop: "-o", voice: "+v", devoice: "-v", unban: "-b" };
+
+// The moderation commands, as the server's text mode reads them; the server
+// checks the rest (a mode it does not know, a room that is none). Returns a
+// request (its room, when one is named), { error }, or null for no such command.
+function moderation(name, rest) {
+  const usageOf = () => usage(HELP.find((h) => h.startsWith(`/${name} `)).split("  ")[0]);
+  let room;
+  if (rest.startsWith("#") && name !== "invite" && name !== "disconnect") {
+    [room, rest] = /^(\S+)\s*([\s\S]*)$/.exec(rest).slice(1);
+  }
+  const words = rest.split(/\s+/).filter(Boolean);
+  const after = rest.replace(/^\S+\s*/, "").trim(); // what follows the first word
+  const request = (fields) => (room ? { ...fields, room } : fields);
+  switch (name) {
+    case "topic":
+      return request(rest ? { type: "topic", text: rest } : { type: "topic" });
+    case "notopic":
+      return request({ type: "topic", text: "" });
+    case "kick":
+      return words.length ? request({ type: "kick", nick: words[0], reason: after }) : usageOf();
+    case "disconnect":
+      return words.length ? { type: "disconnect", nick: words[0], reason: after } : usageOf();
+    case "ban":
+      if (words.length > 1) return usageOf();
+      return request(words.length ? { type: "mode", mode: "+b", target: words[0] } : { type: "mode", mode: "+b" });
+    case "mode":
+      if (words.length > 2) return usageOf();
+      return request({ type: "mode", ...(words[0] && { mode: words[0] }), ...(words[1] && { target: words[1] }) });
+    case "invite":
+      if (words.length < 1 || words.length > 2) return usageOf();
+      return words[1] ? { type: "invite", nick: words[0], room: words[1] } : { type: "invite", nick: words[0] };
+    case "unban":
+    case "op":
+    case "deop":
+    case "voice":
+    case "devoice":
+      return words.length === 1 ? request({ type: "mode", mode: GIVE[name], target: words[0] }) : usageOf();
     default:
-      return { error: `unknown command /${name}; /help lists the commands` };
+      return null;
   }
 }
 

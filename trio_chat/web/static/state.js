@@ -5,15 +5,27 @@
 // of trio_chat/client/mirror.py, gaps.py and pending.py.
 
 import { HELP, parseLine } from "./commands.js";
-import { dayKey, dayText, eventLines, fold, line, mentions, replayed } from "./words.js";
+import { dayKey, dayText, eventLines, fold, line, mark, mentions, replayed } from "./words.js";
 
 export const MAX_PENDING = 20; // as the terminal: fits within the server's flood burst
 export const HISTORY_PAGE = 500; // the most events the server returns at once
 const MAX_RESUME = 100;
 const MAX_LINES = 2000; // per buffer, so a long day does not slow the page down
 const PASSWORD_ERRORS = new Set(["password_required", "bad_password"]);
-const ROOM_EVENTS = new Set(["message", "action", "joined", "left", "nick_changed"]);
+const ROOM_EVENTS = new Set(["message", "action", "joined", "left", "nick_changed", "topic", "kicked", "mode"]);
 const COUNTED = new Set(["message", "action", "private"]);
+const MARKS = { "+o": "ops", "-o": "ops", "+v": "voiced", "-v": "voiced" };
+const RANKS = { "@": 0, "+": 1, "": 2 };
+
+// The members of a room buffer for the list beside it: operators first, then
+// voiced members, then the others, each group by name; each with its mark.
+export function memberList(buffer) {
+  const members = buffer.members.map((nick) => ({ nick, mark: mark(nick, buffer.ops, buffer.voiced) }));
+  const byName = (a, b) => a.nick.localeCompare(b.nick, undefined, { sensitivity: "base" });
+  return members.sort((a, b) => RANKS[a.mark] - RANKS[b.mark] || byName(a, b));
+}
+
+const without = (nicks, nick) => nicks.filter((n) => fold(n) !== fold(nick));
 
 export class ChatState {
   constructor(nick = "") {
@@ -68,6 +80,7 @@ export class ChatState {
       const name = kind === "room" ? target : `@${target}`;
       buffer = { key, kind, target, name, lines: [], unread: 0, mention: false, rev: 0 };
       Object.assign(buffer, { members: [], joined: false, lastDay: null });
+      Object.assign(buffer, { topic: "", ops: [], voiced: [] });
       this.buffers.set(key, buffer);
     }
     return buffer;
@@ -238,7 +251,7 @@ export class ChatState {
     const resumed = new Set(this.rejoining);
     Object.assign(this, { nick: event.nick, connected: true, welcomed: true });
     const lobby = this.buffer("room", event.room);
-    Object.assign(lobby, { members: [...event.members], joined: true });
+    Object.assign(lobby, { members: [...event.members], joined: true, ...moderation(event) });
     this.add(lobby, eventLines(event, this.nick));
     if (!this.buffers.has(this.current)) this.select(lobby.key);
     if (again) {
@@ -265,7 +278,7 @@ export class ChatState {
       const current = this.joining.get(key);
       this.joining.delete(key);
       const buffer = this.buffer("room", event.room);
-      Object.assign(buffer, { members: [...event.nicks], joined: true });
+      Object.assign(buffer, { members: [...event.nicks], joined: true, ...moderation(event) });
       if (current) {
         this.add(buffer, eventLines(event, this.nick));
         this.select(key);
@@ -273,7 +286,7 @@ export class ChatState {
       return;
     }
     const buffer = this.buffers.get(key);
-    if (buffer?.joined) buffer.members = [...event.nicks];
+    if (buffer?.joined) Object.assign(buffer, { members: [...event.nicks], ...moderation(event) });
     if (!this.rejoining.has(key)) this.show(event); // else: a resumed room, not a /who
   }
 
@@ -304,8 +317,10 @@ export class ChatState {
         if (!buffer.members.some((n) => fold(n) === fold(event.nick))) buffer.members.push(event.nick);
         break;
       case "left":
-        buffer.members = buffer.members.filter((n) => fold(n) !== fold(event.nick));
-        if (own && event.reason === "part") {
+      case "kicked": {
+        const gone = event.type === "kicked" ? event.target : event.nick;
+        for (const field of ["members", "ops", "voiced"]) buffer[field] = without(buffer[field], gone);
+        if (fold(gone) === me && (event.type === "kicked" || event.reason === "part")) {
           this.seq.delete(key); // a room left is not resumed
           this.close(key);
           const now = this.currentBuffer();
@@ -313,10 +328,22 @@ export class ChatState {
           return;
         }
         break;
+      }
       case "nick_changed":
-        buffer.members = buffer.members.map((n) => (fold(n) === fold(event.old) ? event.new : n));
+        for (const field of ["members", "ops", "voiced"]) {
+          buffer[field] = buffer[field].map((n) => (fold(n) === fold(event.old) ? event.new : n));
+        }
         if (own) this.nick = event.new;
         break;
+      case "topic":
+        buffer.topic = event.topic;
+        break;
+      case "mode": {
+        const field = MARKS[event.mode];
+        if (field) buffer[field] = without(buffer[field], event.target);
+        if (field && event.mode[0] === "+") buffer[field].push(event.target);
+        break;
+      }
     }
     this.add(buffer, lines);
   }
@@ -357,4 +384,9 @@ export class ChatState {
       out.send.push(this.track({ ...asked, after: reached, limit }));
     }
   }
+}
+
+// What a welcome or a list of members says of moderation (an older server says nothing).
+function moderation(event) {
+  return { topic: event.topic ?? "", ops: [...(event.ops ?? [])], voiced: [...(event.voiced ?? [])] };
 }

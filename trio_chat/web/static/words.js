@@ -96,6 +96,8 @@ export function line(kind, time, text, extra = {}) {
 export function eventLines(event, me) {
   const t = parseTime(event.time) ?? new Date();
   const notice = (text) => [line("notice", t, text)];
+  const roomNotice = (text) => [line("notice", t, text, { seq: event.seq })];
+  const topicLine = ({ room, topic }) => (topic ? notice(`* topic of ${room}: ${topic}`) : []);
   switch (event.type) {
     case "message":
     case "action":
@@ -132,10 +134,26 @@ export function eventLines(event, me) {
       const others = event.members.filter((m) => m !== event.nick);
       const company = others.length ? `with ${others.join(", ")}` : "alone";
       const welcome = `* welcome, ${event.nick}! you are in ${event.room} ${company}`;
-      return notice(`${welcome} (${event.online} online); /help lists the commands`);
+      return [...notice(`${welcome} (${event.online} online); /help lists the commands`), ...topicLine(event)];
     }
-    case "members":
-      return notice(`* in ${event.room} (${event.nicks.length}): ${event.nicks.join(", ")}`);
+    case "members": {
+      const nicks = event.nicks.map((n) => mark(n, event.ops, event.voiced) + n);
+      return [...notice(`* in ${event.room} (${nicks.length}): ${nicks.join(", ")}`), ...topicLine(event)];
+    }
+    case "topic":
+      return roomNotice(event.topic
+        ? `* ${event.nick} set the topic of ${event.room}: ${event.topic}`
+        : `* ${event.nick} cleared the topic of ${event.room}`);
+    case "kicked": {
+      const why = event.reason ? ` (${event.reason})` : "";
+      return roomNotice(`* ${event.target} was kicked from ${event.room} by ${event.nick}${why}`);
+    }
+    case "mode":
+      return roomNotice(`* ${modeText(event)}`);
+    case "invited":
+      return notice(`* ${event.nick} invites you to ${event.room}: /join ${event.room}`);
+    case "room":
+      return roomState(event).map((text) => line("notice", t, `* ${text}`));
     case "rooms": {
       const listing = event.rooms.map((r) => `${r.name} (${r.members})`).join(", ");
       return notice(`* rooms: ${listing || "none"}`);
@@ -161,6 +179,51 @@ export function eventLines(event, me) {
     default:
       return []; // ping and pong are for programs
   }
+}
+
+// "@" before an operator, "+" before a voiced member, "" for the others;
+// ops and voiced as the server spells them (absent from an older server).
+export function mark(nick, ops = [], voiced = []) {
+  const has = (nicks) => nicks.some((n) => fold(n) === fold(nick));
+  return has(ops) ? "@" : has(voiced) ? "+" : "";
+}
+
+const CHANGES = {
+  "+o": "gives operator status to",
+  "-o": "takes operator status from",
+  "+v": "gives voice to",
+  "-v": "takes voice from",
+  "+b": "bans",
+  "-b": "lifts the ban on",
+};
+const ROOM_CHANGES = {
+  "+i": "invite-only",
+  "-i": "open to all",
+  "+m": "moderated",
+  "-m": "open to all speakers",
+};
+
+// The words of one mode change; "the server" when no one made it (an owner
+// given operator status on joining).
+function modeText({ nick, mode, target, room }) {
+  const who = nick || "the server";
+  if (ROOM_CHANGES[mode]) return `${who} made ${room} ${ROOM_CHANGES[mode]}`;
+  return `${who} ${CHANGES[mode] ?? `set mode ${mode} on`} ${target ?? ""} in ${room}`;
+}
+
+// A room's state, in answer to /topic or /mode without a change: one line each.
+function roomState(state) {
+  const { room } = state;
+  const time = parseTime(state.topic_time);
+  const when = time ? ` at ${dayKey(time)} ${clock(time)}` : "";
+  const by = state.topic_by ? ` (set by ${state.topic_by}${when})` : "";
+  const said = [state.topic ? `topic of ${room}: ${state.topic}${by}` : `${room} has no topic`];
+  const modes = state.modes ? `+${state.modes}` : "none";
+  const ops = state.ops?.length ? state.ops.join(", ") : "none";
+  said.push(`${room}: modes ${modes}, owner ${state.owner ?? "none"}, operators: ${ops}`);
+  if (state.voiced?.length) said.push(`${room}: voiced: ${state.voiced.join(", ")}`);
+  if (state.bans?.length) said.push(`${room}: bans: ${state.bans.join(", ")}`);
+  return said;
 }
 
 // Joins and leaves are no messages: a replay holding any is counted in events.
