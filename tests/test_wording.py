@@ -164,3 +164,8 @@ def test_the_client_makes_what_a_server_sends_safe_to_show():
 def test_a_replay_counts_messages_or_else_events(past, count):
     head = text.format_event(ev.History(T, "#dev", past)).decode().split("\n")[0]
     assert head.endswith(f"* history of #dev: {count}")
+
+
+def test_marks_of_operators_and_the_voiced_ignore_case():
+    who = ev.Members(T, "#dev", ("Bob", "carol", "dave"), "", ("bob", "dave"), ("CAROL", "Dave"))
+    assert text.format_event(who) == f"{AT} * in #dev (3): @Bob, +carol, @dave\n".encode()

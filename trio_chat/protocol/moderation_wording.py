@@ -38,7 +38,7 @@ def moderation_lines(event: ev.Event) -> list[str]:
             verb, what = CHANGES.get(mode, (f"set mode {mode} on", ""))
             if what:
                 return [f"{who} {verb} {room} {what}"]
-            return [f"{who} {verb} {target} in {room}"]
+            return [f"{who} {verb} {target or ''} in {room}"]
         case mod.Invited(room=room, nick=nick):
             return [f"{nick} invites you to {room}: /join {room}"]
         case mod.RoomState() as state:

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.moderation_wording import moderation_lines
-from trio_chat.protocol.rules import LOBBY
+from trio_chat.protocol.rules import LOBBY, fold
 
 Fragment = tuple[str, str]
 Line = list[Fragment]
@@ -105,7 +106,7 @@ def lines(event: ev.Event) -> list[Line]:
                 *_topic(t, room, topic),
             ]
         case ev.Members(room=room, nicks=nicks, topic=topic, ops=ops, voiced=voiced):
-            listing = ", ".join(_marked(nicks, ops, voiced))
+            listing = ", ".join(marked(nicks, ops, voiced))
             return [
                 [t, ("notice", f"* in {room} ({len(nicks)}): {listing}")],
                 *_topic(t, room, topic),
@@ -140,12 +141,15 @@ def lines(event: ev.Event) -> list[Line]:
     return []  # pings are for programs; text mode relies on TCP keepalive
 
 
-def _marked(nicks: tuple[str, ...], ops: tuple[str, ...], voiced: tuple[str, ...]) -> list[str]:
-    """Nicknames as IRC shows them: ``@`` for an operator, ``+`` for voice."""
-    if not (ops or voiced):
+def marked(nicks: Iterable[str], ops: Collection[str], voiced: Collection[str]) -> list[str]:
+    """Nicknames as IRC shows them: ``@`` before an operator, ``+`` before the
+    voiced (an operator who is voiced too shows ``@``), ignoring case."""
+    if not (ops or voiced):  # most rooms: no nickname to fold
         return list(nicks)
-    o, v = set(ops), set(voiced)
-    return [("@" if n in o else "+" if n in v else "") + n for n in nicks]
+    op_keys, voiced_keys = {fold(n) for n in ops}, {fold(n) for n in voiced}
+    return [
+        ("@" if fold(n) in op_keys else "+" if fold(n) in voiced_keys else "") + n for n in nicks
+    ]
 
 
 def _topic(t: Fragment, room: str, topic: str) -> list[Line]:
