@@ -15,7 +15,6 @@ import pytest
 import trio
 from browser_harness import Page, ServerProcess, chromium_or_skip, start_chromium
 from selenium.webdriver.remote.webdriver import WebDriver
-from test_client_moderation import server_moderates
 
 TEST_TIMEOUT = 90
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
@@ -268,7 +267,6 @@ async def test_a_topic_operator_status_and_a_kick_are_shown_on_the_page(open_pag
         assert await page.script(rooms) == ["#lobby"]
 
 
-@server_moderates
 async def test_an_operator_sets_the_topic_and_kicks_a_page_from_the_room(open_page, chat_server):
     with trio.fail_after(TEST_TIMEOUT):
         bob = await chat_server.tcp_user("bob")

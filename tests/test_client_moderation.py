@@ -1,6 +1,6 @@
 """Room moderation in the terminal client, fed the server's events: commands, the
 topic, operators' marks, kicks, and the words of each event; last, against the
-server, once it moderates rooms."""
+server."""
 
 from __future__ import annotations
 
@@ -19,16 +19,8 @@ from trio_chat.client.render import render
 from trio_chat.client.ui import toolbar
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol import text
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
-
-# For the tests that need the server's side of room moderation (issue 14): they
-# run once the server has it, as text mode's /topic shows.
-server_moderates = pytest.mark.skipif(
-    not any(command.startswith("/topic") for command in text.COMMANDS),
-    reason="the server does not moderate rooms yet",
-)
 
 
 def plain(item: ev.Event, me: str = "alice") -> str:
@@ -271,7 +263,6 @@ def test_moderation_events_replayed_from_history_read_as_they_did_live():
     assert shown[2].endswith("* carol was kicked from #dev by bob")
 
 
-@server_moderates
 async def test_an_operator_sets_the_topic_and_kicks_another_client(start_chat, nursery):
     _, listener = await start_chat()
     bob, bob_screen, _ = await connected(nursery, listener, "bob")

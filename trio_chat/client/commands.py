@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from trio_chat.client import moderation
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import text
 
@@ -24,20 +23,15 @@ KEYS: tuple[str, ...] = (
     "Ctrl-D, Ctrl-C        leave, like /quit",
     "paste                 several lines: each is sent as a message of its own",
 )
-_SERVER_NAMES = {c.split()[0] for c in text.COMMANDS}
 HELP: tuple[str, ...] = (
     "commands:",
     *(c for c in text.COMMANDS if not c.startswith("/help")),
-    *(c for c in moderation.COMMANDS if c.split()[0] not in _SERVER_NAMES),  # not twice
     *CLIENT_COMMANDS,
     "keys:",
     *KEYS,
 )
 COMMAND_NAMES: tuple[str, ...] = tuple(
-    sorted(
-        {c.split()[0] for c in (*text.COMMANDS, *CLIENT_COMMANDS) if not c.startswith("//")}
-        | set(moderation.NAMES)
-    )
+    sorted({c.split()[0] for c in (*text.COMMANDS, *CLIENT_COMMANDS) if not c.startswith("//")})
 )
 
 
@@ -76,10 +70,7 @@ def parse(line: str) -> Command | None:
     if name == "/clear":
         return Clear()
     try:
-        request: ev.Request | None = None
-        if name not in _SERVER_NAMES:  # a moderation command text mode does not know yet
-            request = moderation.parse(line)
-        request = request or text.parse_request(line, registered=True)
+        request = text.parse_request(line, registered=True)
     except text.CommandError as exc:
         return Invalid(exc.message)
     if request is None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from trio_chat.client.moderation import marked
 from trio_chat.protocol import Code
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.rules import MAX_RESUME, fold
+from trio_chat.protocol.wording import marked
 
 JOIN_ERRORS = (Code.ROOM_INVALID, Code.TOO_MANY_ROOMS, Code.BANNED, Code.INVITE_ONLY)
 # Joins sent and not answered yet. The server answers each at once, so this

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from trio_chat.client import moderation
 from trio_chat.client.shown import Note
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.text import format_request
@@ -40,7 +39,7 @@ class Pending:
             if len(self._queue) >= self.limit:
                 return Note(f"offline with {self.limit} lines waiting: not kept", "error")
             self._queue.append(request)
-            return Note(f"pending: {_typed(request)} (sent when connected)", "pending")
+            return Note(f"pending: {format_request(request)} (sent when connected)", "pending")
         self._queue.append(request)
         return None
 
@@ -64,11 +63,3 @@ class Pending:
         if self._queue:
             return Note(f"sending {len(self._queue)} pending line(s)", "pending")
         return None
-
-
-def _typed(request: ev.Request) -> str:
-    """The line a person would type for ``request``."""
-    try:
-        return format_request(request)
-    except ValueError:  # one text mode does not know yet
-        return moderation.format_request(request) or type(request).TYPE

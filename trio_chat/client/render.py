@@ -1,17 +1,14 @@
 """Events and the client's own notes, as styled lines for the terminal.
 
-The words are ``protocol.wording``'s, the same that text mode sends (and
-``client.moderation``'s for room moderation); this module adds only the
-terminal's part: ``@`` and ``+`` before operators and voiced members,
-colours, a colour per nickname, the user's own messages in bold, replayed
-lines indented, and a time on every line. Everything that came from the
-network passes through ``sanitize`` here, so a control character can never
-act on the terminal, whatever the server sent.
+The words are ``protocol.wording``'s, the same that text mode sends; this
+module adds only the terminal's part: colours, a colour per nickname, the
+user's own messages in bold, replayed lines indented, and a time on every
+line. Everything that came from the network passes through ``sanitize`` here, so a
+control character can never act on the terminal, whatever the server sent.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zlib
 from datetime import date, datetime
@@ -23,7 +20,6 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.renderer import print_formatted_text
 from prompt_toolkit.styles import Style
 
-from trio_chat.client import moderation
 from trio_chat.client.connection import Note
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import wording
@@ -143,24 +139,11 @@ def _lines(
 
 def _timed(item: ev.Event) -> list[tuple[datetime, wording.Line]]:
     """``item``'s lines, each with the time of the event it words (a replay holds many)."""
-    worded = _worded(item)
+    worded = wording.lines(item)
     if not isinstance(item, ev.History | ev.PrivateHistory):
         return [(item.time, line) for line in worded]
-    past = [(e.time, [("history", ""), *line]) for e in item.events for line in _worded(e)]
+    past = [(e.time, [("history", ""), *line]) for e in item.events for line in wording.lines(e)]
     return [(item.time, worded[0]), *past]
-
-
-def _worded(event: ev.Event) -> list[wording.Line]:
-    """``wording``'s lines, or ``moderation``'s for the events it has no words for;
-    ``@`` and ``+`` before operators and voiced members in a list of members."""
-    if isinstance(event, ev.Members) and not _WORDING_MARKS and (event.ops or event.voiced):
-        nicks = tuple(moderation.marked(event.nicks, event.ops, event.voiced))
-        event = dataclasses.replace(event, nicks=nicks)
-    return wording.lines(event) or moderation.lines(event)
-
-
-# Whether ``wording`` marks operators in a list of members itself.
-_WORDING_MARKS = "@op" in str(wording.lines(ev.Members(ev.now(), "#x", ("op",), ops=("op",))))
 
 
 def _said(event: ev.Event) -> bool:
