@@ -9,6 +9,7 @@ import trio_chat
 from trio_chat import BotError, Message, Private, Refused
 from trio_chat.bot import Bot
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import moderation as mod
 from trio_chat.testing import REPLY_TIMEOUT, JsonClient, MemoryListener, TextClient
 
 
@@ -78,6 +79,36 @@ async def test_join_say_and_msg_reach_another_client_and_come_back(start_chat):
     # Leaving the block says goodbye.
     gone = await bob.expect(ev.Left)
     assert (gone.nick, gone.room) == ("newbot", "#lobby")
+
+
+async def test_a_kicked_bot_is_out_of_the_room_even_after_a_drop(start_chat, autojump_clock):
+    _, listener = await start_chat()
+    bob = await JsonClient.connect(listener)
+    await bob.login("bob")
+    await bob.send(ev.Join("#dev"))  # the first in the room: its operator
+    connector = Connector(listener)
+    async with trio_chat.connect("memory", nick="bot", connect=connector) as chat:
+        await chat.join("#dev")
+        await bob.send(mod.Kick("bot", "#dev", "spam"))
+        kick = await next_of(chat, mod.Kicked, target="bot")
+        assert (kick.room, kick.reason) == ("#dev", "spam")
+        assert chat.rooms == ["#lobby"]
+        assert chat.members("#dev") == []
+        await bob.expect(mod.Kicked)
+
+        await connector.cut()
+        await chat.say("#lobby", "back")  # sent once reconnected, after any rejoining
+        seen = []
+        while not isinstance(event := await bob.receive(), ev.Message):
+            seen.append(event)
+        assert event.text == "back"
+        assert [(e.room, e.nick) for e in seen if isinstance(e, ev.Joined)] == [("#lobby", "bot")]
+        assert chat.rooms == ["#lobby"]
+
+        await bob.send(mod.SetMode("+b", "bot", "#dev"))
+        await bob.expect(mod.ModeChanged)
+        with pytest.raises(BotError, match="banned"):
+            await chat.join("#dev")
 
 
 async def test_a_refused_join_or_nickname_raises_and_the_bot_carries_on(start_chat):

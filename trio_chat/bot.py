@@ -107,7 +107,7 @@ class Bot:
 
     @property
     def rooms(self) -> list[str]:
-        """The rooms the bot is in."""
+        """The rooms the bot is in; one it parts or is kicked from is gone."""
         return list(self._client.rooms.values())
 
     def members(self, room: str) -> list[str]:
