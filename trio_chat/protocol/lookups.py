@@ -1,0 +1,56 @@
+"""Questions about who is online, as IRC clients ask them (WHOIS, ISON,
+USERHOST, LUSERS), and their answers. Any mode may ask them; these classes
+register themselves with the codecs as ``events`` does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from trio_chat.protocol.events import Event, Request
+
+
+@dataclass(frozen=True, slots=True)
+class Whois(Request):
+    """About one member."""
+
+    TYPE: ClassVar[str] = "whois"
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ison(Request):
+    """Which of ``nicks`` are online."""
+
+    TYPE: ClassVar[str] = "ison"
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CountUsers(Request):
+    TYPE: ClassVar[str] = "lusers"
+
+
+@dataclass(frozen=True, slots=True)
+class WhoisReply(Event):
+    """``nick`` as the chat spells it, its account when identified, and its rooms."""
+
+    TYPE: ClassVar[str] = "whois"
+    nick: str
+    account: str | None
+    rooms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Online(Event):
+    """Those of the nicknames asked about who are online, as the chat spells them."""
+
+    TYPE: ClassVar[str] = "online"
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserCount(Event):
+    TYPE: ClassVar[str] = "lusers"
+    users: int
+    rooms: int
