@@ -14,14 +14,17 @@ it the session. However it ends, the chat is told exactly once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import trio
 
 from trio_chat.chat import Member
 from trio_chat.protocol import BLANK, CLOSED, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
+from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
 from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import token_key, token_problem
 from trio_chat.server.accounts import Accounts
@@ -64,6 +67,7 @@ class Session:
         limits: Limits,
         address: str = "unknown",
         accounts_only: bool = False,
+        codec: Callable[..., ServerCodec] = ServerConnection,
     ) -> None:
         self.stream = stream
         self.front = front
@@ -71,13 +75,14 @@ class Session:
         self.accounts = accounts
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
-        self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
+        self.conn = codec(max_line_bytes=limits.max_line_bytes)
         self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(
             max_events=limits.outbox_size,
             max_bytes=limits.outbox_bytes,
             encode=self.conn.encoder,
             send_now=self._send_now,
+            keep=self.conn.keep,
         )
         self.member = Member(self.outbox)
         self.passwords = Passwords(
@@ -134,7 +139,8 @@ class Session:
     # ----------------------------------------------------------------- reading
 
     async def _read_loop(self) -> None:
-        self.pump.tell(self.member, ev.Notice(ev.now(), GREETING))
+        if self.conn.greets:
+            self.pump.tell(self.member, ev.Notice(ev.now(), GREETING))
         with trio.move_on_after(self.limits.handshake_timeout):
             while not self.member.present:
                 if not await self._next_request():
@@ -175,6 +181,10 @@ class Session:
                 await self.passwords.register(self.front, password.strip())
             case ev.SetPassword(old, new) if self.member.present:
                 await self.passwords.change(old.strip(), new.strip())
+            case SaslPlain(account, password):
+                await authenticate(self, account, password)
+            case ev.Event():  # the connection's own answer (IRC's CAP, PING...)
+                self.pump.tell(self.member, event)
             case ev.Request():
                 self.front.apply(self.member, event)
         return True
@@ -253,3 +263,14 @@ class Session:
                 if self._last_heard < sent:
                     self.stop("ping timeout")
                     return
+
+
+async def authenticate(session: Session, account: str, password: str) -> None:
+    """SASL PLAIN (IRC): ``account``'s password checked as a sign-in's is."""
+    conn = session.conn
+    assert isinstance(conn, IrcServerConnection)
+    if not session.accounts.is_registered(account):
+        message = f'"{account}" is not a registered nickname'
+        session.pump.tell(session.member, ev.Error(ev.now(), Code.BAD_PASSWORD, message))
+    elif await session.passwords.check(account, password.strip()):
+        session.pump.tell(session.member, conn.logged_in(account, password, ev.now()))
