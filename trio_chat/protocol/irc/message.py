@@ -62,7 +62,7 @@ def parse(line: bytes) -> Message | InputError | None:
     if text.startswith(":"):
         source, _, text = text[1:].partition(" ")
     head, sep, trailing = text.partition(" :")
-    words = head.split()
+    words = [w for w in head.split(" ") if w]  # IRC separates with spaces alone
     if not words:
         return None
     if not sep and text.startswith(":"):  # ":trailing" with no command before it
@@ -72,7 +72,7 @@ def parse(line: bytes) -> Message | InputError | None:
 
 
 def _command_of(line: bytes) -> str:
-    words = line.split(b" :", 1)[0].split()
+    words = [w for w in line.split(b" :", 1)[0].split(b" ") if w]
     if words and words[0].startswith(b":"):
         words = words[1:]
     return words[0].decode(errors="replace").upper()[:32] if words else ""
@@ -114,8 +114,8 @@ def line(
     """One line to send: ``tags`` already written (``k=v;k2``), or "".
 
     The last parameter is written as a trailing one whenever it must be (it
-    is empty, holds a space or starts with a colon), and for the text of a
-    message, which clients expect so.
+    is empty, holds a space or starts with a colon), and where it is a text
+    (a message, most numerics), as clients are used to.
     """
     parts = [f"@{tags}"] if tags else []
     if source:
@@ -124,10 +124,18 @@ def line(
     if params:
         *middle, last = params
         parts += middle
-        if not last or " " in last or last.startswith(":") or command in _TEXT_COMMANDS:
+        if not last or " " in last or last.startswith(":") or _trailing(command):
             last = f":{last}"
         parts.append(last)
     return (" ".join(parts) + "\r\n").encode()
 
 
-_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "ERROR"})
+_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "KICK", "TOPIC", "ERROR"})
+# Numerics whose last parameter is a word (a mode, a time), not a text.
+_WORD_NUMERICS = frozenset({"004", "221", "324", "333", "341", "367"})
+
+
+def _trailing(command: str) -> bool:
+    if command.isdigit():
+        return command not in _WORD_NUMERICS
+    return command in _TEXT_COMMANDS
