@@ -41,9 +41,7 @@ def codes(effects) -> list[str]:
     ]
 
 
-def error(
-    member: Member, code: Code, message: str, subject: str | None = None
-) -> list[Deliver]:
+def error(member: Member, code: Code, message: str, subject: str | None = None) -> list[Deliver]:
     return [Deliver(ev.Error(T, code, message, subject), (member,))]
 
 

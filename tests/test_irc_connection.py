@@ -58,7 +58,9 @@ def test_cap_negotiation_holds_registration_until_cap_end():
     assert feed(conn, "CAP REQ :server-time away-notify") == [
         ":trio-chat CAP * NAK :server-time away-notify"
     ]
-    assert feed(conn, "CAP LIST")[0].endswith(("server-time echo-message", "echo-message server-time"))
+    assert feed(conn, "CAP LIST")[0].endswith(
+        ("server-time echo-message", "echo-message server-time")
+    )
     assert feed(conn, "CAP END") == [ev.Hello("alice")]
 
 
@@ -70,9 +72,7 @@ def test_commands_before_registration_are_refused():
 
 def test_pass_gives_the_password_or_the_account_and_password():
     conn = IrcServerConnection()
-    assert feed(conn, "PASS secret", "NICK alice", "USER u 0 * :A") == [
-        ev.Hello("alice", "secret")
-    ]
+    assert feed(conn, "PASS secret", "NICK alice", "USER u 0 * :A") == [ev.Hello("alice", "secret")]
     conn = IrcServerConnection()
     assert feed(conn, "PASS carol:secret", "NICK alice", "USER u 0 * :A") == [
         ev.Hello("carol", "secret")

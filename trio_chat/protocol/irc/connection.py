@@ -240,11 +240,12 @@ class IrcServerConnection:
         if self._registered:
             self.reply(now, rpl.ERR_ALREADYREGISTERED, "You may not reregister")
             return
-        account, sep, password = p[0].partition(":")
+        given = " ".join(p)  # a password with spaces, sent without its colon
+        account, sep, password = given.partition(":")
         if sep and account:
             self._pass_account, self._password = account, sanitize_secret(password)
         else:
-            self._pass_account, self._password = None, sanitize_secret(p[0])
+            self._pass_account, self._password = None, sanitize_secret(given)
 
     def _nick(self, p: tuple[str, ...], now: datetime) -> None:
         if not p or not p[0]:
