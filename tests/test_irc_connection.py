@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from trio_chat.protocol import NEED_DATA
+from trio_chat.protocol import NEED_DATA, lookups
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
@@ -87,7 +86,8 @@ def test_sasl_plain_is_checked_then_the_account_becomes_the_nickname():
     assert feed(conn, f"AUTHENTICATE {token}") == [SaslPlain("carol", "sesame")]
     answer = conn.logged_in("carol", "sesame", T)
     assert isinstance(answer, Lines)
-    assert b" 903 " in answer.data and b" 900 " in answer.data
+    assert b" 900 " in answer.data
+    assert b" 903 " in answer.data
     assert feed(conn, "CAP END") == [ev.Hello("carol", "sesame")]
 
 
@@ -169,7 +169,7 @@ def test_the_welcome_burst_ends_with_the_lobby_joined():
     lines = shown(conn, ev.Welcome(T, "alice", "#lobby", ("bob", "alice"), 2, ops=("bob",)))
     numerics = [line.split()[1] for line in lines]
     assert numerics[:4] == ["001", "002", "003", "004"]
-    assert "005" in numerics and "251" in numerics and "422" in numerics
+    assert {"005", "251", "422"} <= set(numerics)
     assert lines[-3:] == [
         ":alice!alice@trio-chat JOIN #lobby",
         ":trio-chat 353 alice = #lobby :@bob alice",
@@ -208,7 +208,8 @@ def test_a_rename_or_quit_seen_in_several_rooms_is_one_line():
     assert [conn.keep(e) for e in quits] == [True, False]
     assert shown(conn, quits[0]) == [":robert!robert@trio-chat QUIT :Quit: bye"]
     own = ev.NickChanged(T, "#lobby", 5, "alice", "alicia")
-    assert conn.keep(own) and conn.nick == "alicia"
+    assert conn.keep(own)
+    assert conn.nick == "alicia"
 
 
 def test_long_messages_are_split_never_cut():
@@ -252,7 +253,8 @@ def test_history_on_joining_is_a_batch_of_timed_messages():
     conn = registered("alice", "batch", "server-time")
     past = (ev.Message(T, "#dev", 1, "bob", "earlier"),)
     lines = shown(conn, ev.History(T, "#dev", past))
-    assert lines[0].startswith(":trio-chat BATCH +") and lines[0].endswith(" chathistory #dev")
+    assert lines[0].startswith(":trio-chat BATCH +")
+    assert lines[0].endswith(" chathistory #dev")
     ref = lines[0].split()[2][1:]
     assert lines[1].startswith(f"@time=2026-11-30T12:00:00.123Z;batch={ref} :bob!")
     assert lines[2] == f":trio-chat BATCH -{ref}"

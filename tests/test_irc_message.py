@@ -67,7 +67,8 @@ def test_any_bytes_give_a_message_nothing_or_an_error(data):
     got = parse(data.replace(b"\n", b""))
     assert got is None or isinstance(got, Message | InputError)
     if isinstance(got, Message):
-        assert got.command and got.command == got.command.upper()
+        assert got.command
+        assert got.command == got.command.upper()
 
 
 words = st.text(
@@ -90,4 +91,4 @@ def test_what_is_written_reads_back(command, middle, last, tags):
     assert isinstance(got, Message)
     assert got.params == (*middle, last)
     assert got.source == "srv"
-    assert dict(got.tags) == {k: v for k, v in tags.items()}
+    assert dict(got.tags) == dict(tags)

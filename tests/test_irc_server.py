@@ -48,7 +48,7 @@ async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):
     await alice.expect("JOIN", "#dev")
     await bob.send_line("/part #dev")
     left = await alice.expect("PART", "#dev")
-    assert left.source is not None and left.source.startswith("bob!")
+    assert left.source == "bob!bob@trio-chat"
 
 
 async def test_the_sender_sees_its_own_message_only_with_echo_message(start_both):
