@@ -10,7 +10,7 @@ from wire_strategies import events
 
 from trio_chat.client.render import nick_colour, render
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import text, wording
+from trio_chat.protocol import lookups, text, wording
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
 AT = T.astimezone().strftime("[%H:%M:%S]")
@@ -43,6 +43,9 @@ WORDED = [
         f"{AT} * private messages with bob: 1 earlier message(s)\n"
         f"{AT} [private] bob -> alice: psst",
     ),
+    (lookups.WhoisReply(T, "bob", "bob", ("#dev",)), f"{AT} * bob (registered) is in #dev"),
+    (lookups.Online(T, ("bob",)), f"{AT} * online: bob"),
+    (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
 ]
 
 

@@ -28,6 +28,7 @@ import math
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups
 from trio_chat.protocol.rules import LOBBY
 
 Fragment = tuple[str, str]
@@ -124,6 +125,13 @@ def lines(event: ev.Event) -> list[Line]:
             return [[("error", f"! {message}")]]
         case ev.Bye(reason=reason):
             return [[t, ("notice", f"* disconnected: {reason}")]]
+        case lookups.WhoisReply(nick=nick, account=account, rooms=rooms):
+            who = f"* {nick}{' (registered)' if account else ''}"
+            return [[t, ("notice", f"{who} is in {', '.join(rooms) or 'no room'}")]]
+        case lookups.Online(nicks=nicks):
+            return [[t, ("notice", f"* online: {', '.join(nicks) or 'none of them'}")]]
+        case lookups.UserCount(users=users, rooms=rooms):
+            return [[t, ("notice", f"* {users} online in {rooms} rooms")]]
     return []  # pings are for programs; text mode relies on TCP keepalive
 
 
