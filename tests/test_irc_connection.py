@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from trio_chat.protocol import NEED_DATA, lookups
+from trio_chat.protocol import NEED_DATA, lookups, notices
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
@@ -134,6 +134,17 @@ def test_commands_become_the_chats_requests():
         mod.SetMode("+o", "bob", "#a"),
         mod.Invite("bob", "#a"),
         mod.Disconnect("bob", "bye"),
+    ]
+
+
+def test_notices_are_notices_to_the_chat():
+    conn = registered()
+    assert feed(conn, "NOTICE #lobby :built", "NOTICE bob :done") == [
+        notices.SayNotice("built", "#lobby"),
+        notices.TellNotice("bob", "done"),
+    ]
+    assert shown(conn, notices.NoticeMessage(T, "#lobby", 3, "bot", "built")) == [
+        ":bot!bot@trio-chat NOTICE #lobby :built"
     ]
 
 

@@ -51,6 +51,21 @@ async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):
     assert left.source == "bob!bob@trio-chat"
 
 
+async def test_a_notice_is_a_notice_for_irc_and_a_message_for_text(start_both):
+    text, irc = await start_both()
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice")
+    bot = await IrcClient.connect(irc)
+    await bot.register("bot")
+    bob = await TextClient.connect(text)
+    await bob.login("bob")
+    await bot.send("NOTICE #lobby :build passed", "NOTICE bob :your build passed")
+    notice = await alice.expect("NOTICE", "#lobby")
+    assert notice.params[1] == "build passed"
+    await bob.expect(r"bot: build passed$")
+    await bob.expect(r"\[private\] bot -> bob: your build passed$")
+
+
 async def test_the_sender_sees_its_own_message_only_with_echo_message(start_both):
     _, irc = await start_both()
     plain = await IrcClient.connect(irc)

@@ -10,7 +10,7 @@ from wire_strategies import events
 
 from trio_chat.client.render import nick_colour, render
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups, text, wording
+from trio_chat.protocol import lookups, notices, text, wording
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
 AT = T.astimezone().strftime("[%H:%M:%S]")
@@ -46,6 +46,8 @@ WORDED = [
     (lookups.WhoisReply(T, "bob", "bob", ("#dev",)), f"{AT} * bob (registered) is in #dev"),
     (lookups.Online(T, ("bob",)), f"{AT} * online: bob"),
     (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
+    (notices.NoticeMessage(T, "#dev", 1, "bot", "built"), f"{AT} #dev bot: built"),
+    (notices.PrivateNotice(T, "bot", "alice", "done"), f"{AT} [private] bot -> alice: done"),
 ]
 
 

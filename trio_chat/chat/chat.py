@@ -26,6 +26,7 @@ from trio_chat.chat.effects import Close, Deliver, Effect, FetchHistory, FetchPr
 from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups as asked
+from trio_chat.protocol import notices
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
 from trio_chat.protocol.skeleton import skeleton
@@ -155,7 +156,7 @@ class Chat:
                     return [Deliver(target, (member,))]
                 target.seq += 1
                 target.chat_seq = target.seq
-                kind = ev.Message if isinstance(request, ev.Say) else ev.Action
+                kind = _SAID[type(request)]
                 event = kind(now, target.name, target.seq, member.nick, text)
                 return [Deliver(event, target.recipients, event, member)]
             case ev.Tell(nick, text):
@@ -164,7 +165,7 @@ class Chat:
                 other = self.members.get(fold(nick))
                 if other is None:
                     return _fail(member, Code.NO_SUCH_NICK, f'no one is called "{nick}"', now, nick)
-                private = ev.Private(now, member.nick, other.nick, text)
+                private = _PRIVATE[type(request)](now, member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
                 record = PrivateRecord(private, member.account, other.account)
                 return [Deliver(private, to, record, member)]
@@ -347,6 +348,18 @@ class Chat:
         if request.before is not None:
             below = min(below, request.before)
         return [FetchHistory(target.name, member, count, below, request.after)]
+
+
+# What each way of saying something makes (a notice is a message no program answers).
+_SAID: dict[type[ev.Request], type[ev.Message] | type[ev.Action]] = {
+    ev.Say: ev.Message,
+    ev.Act: ev.Action,
+    notices.SayNotice: notices.NoticeMessage,
+}
+_PRIVATE: dict[type[ev.Request], type[ev.Private]] = {
+    ev.Tell: ev.Private,
+    notices.TellNotice: notices.PrivateNotice,
+}
 
 
 def _reply(member: Member, event: ev.Event) -> list[Effect]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups
+from trio_chat.protocol import lookups, notices
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.rules import fold
@@ -54,11 +54,13 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
             if not notice:
                 conn.reply(now, rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
             return
-        conn.request(ev.Act(text, target) if action else ev.Say(text, target))
+        say = ev.Act if action else notices.SayNotice if notice else ev.Say
+        conn.request(say(text, target))
     else:
         if notice:
             conn.quiet.add(fold(target))
-        conn.request(ev.Tell(target, f"* {text}" if action else text))
+        tell = notices.TellNotice if notice else ev.Tell
+        conn.request(tell(target, f"* {text}" if action else text))
 
 
 def _join(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:

@@ -192,7 +192,7 @@ class IrcServerConnection:
             self.reply(now, rpl.ERR_NOTREGISTERED, "You have not registered")
             return
         need = NEEDS.get(name, 0)
-        if len(p) < need or (need and not p[0]):
+        if len(p) < need or not all(p[:need]):
             self.reply(now, rpl.ERR_NEEDMOREPARAMS, name, "Not enough parameters")
             return
         registering = _REGISTRATION.get(name)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups
+from trio_chat.protocol import lookups, notices
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import numerics as rpl
@@ -95,11 +95,13 @@ class IrcEncoder:
         text = e.text
         if replayed and not self.flavour[0]:
             text = f"[{e.time:%H:%M}] {text}"
-        return _privmsg(rpl.hostmask(e.nick), e.room, text, tags, isinstance(e, ev.Action))
+        command = "NOTICE" if isinstance(e, notices.NoticeMessage) else "PRIVMSG"
+        action = isinstance(e, ev.Action)
+        return _said(command, rpl.hostmask(e.nick), e.room, text, tags=tags, action=action)
 
     def __call__(self, e: ev.Event) -> bytes:
         kind = type(e)
-        if kind is ev.Message or kind is ev.Action:
+        if kind is ev.Message or kind is ev.Action or kind is notices.NoticeMessage:
             return self._said(e)  # type: ignore[arg-type]
         match e:
             case ev.Joined(room=room, nick=nick):
@@ -125,7 +127,9 @@ class IrcEncoder:
                 params = (room, mode, target) if target else (room, mode)
                 return line("MODE", *params, source=source, tags=self._tags(e.time))
             case ev.Private(sender=sender, target=target, text=text):
-                return _privmsg(rpl.hostmask(sender), target, text, self._tags(e.time), False)
+                command = "NOTICE" if isinstance(e, notices.PrivateNotice) else "PRIVMSG"
+                tags = self._tags(e.time)
+                return _said(command, rpl.hostmask(sender), target, text, tags=tags)
         return self._personal(e)
 
     # -------------------------------------------------- this client's alone
@@ -359,9 +363,11 @@ def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
     return "@" if nick in ops else "+" if nick in voiced else ""
 
 
-def _privmsg(source: str, target: str, text: str, tags: str, action: bool) -> bytes:
-    head = len(f":{source} PRIVMSG {target} :".encode()) + (9 if action else 0)
+def _said(
+    command: str, source: str, target: str, text: str, *, tags: str, action: bool = False
+) -> bytes:
+    head = len(f":{source} {command} {target} :".encode()) + (9 if action else 0)
     pieces = split_text(text, MAX_BODY - 2 - head)
     if action:
         pieces = [f"\x01ACTION {p}\x01" for p in pieces]
-    return b"".join(line("PRIVMSG", target, p, source=source, tags=tags) for p in pieces)
+    return b"".join(line(command, target, p, source=source, tags=tags) for p in pieces)
