@@ -173,6 +173,11 @@ def test_text_that_is_not_utf8_is_refused():
     assert event.data == b":trio-chat FAIL PRIVMSG INVALID_UTF8 :Message rejected: not UTF-8\r\n"
 
 
+def test_the_server_is_named_as_configured():
+    conn = IrcServerConnection(server="irc.example.org")
+    assert feed(conn, "PING x") == [":irc.example.org PONG irc.example.org x"]
+
+
 def test_the_welcome_burst_ends_with_the_lobby_joined():
     conn = IrcServerConnection()
     feed(conn, "NICK alice", "USER u 0 * :A")
@@ -232,18 +237,23 @@ def test_long_messages_are_split_never_cut():
     assert "".join(line.split(" :", 1)[1] for line in lines) == text
 
 
-def test_names_and_who_answer_by_the_question_asked():
+def test_names_and_who_are_answered_as_asked():
     conn = registered()
-    feed(conn, "NAMES #lobby", "WHO #lobby")
+    assert feed(conn, "NAMES #lobby", "WHO #Lobby", "WHO bo*") == [
+        ev.Who("#lobby"),
+        lookups.Find("#Lobby"),
+        lookups.Find("bo*"),
+    ]
     members = ev.Members(T, "#lobby", ("alice", "bob"), voiced=("bob",))
     assert shown(conn, members) == [
         ":trio-chat 353 alice = #lobby :alice +bob",
         ":trio-chat 366 alice #lobby :End of /NAMES list",
     ]
-    assert shown(conn, members) == [
+    rows = ("alice", "bob"), ("u", "bob"), ("Real Name", "bob"), ("#lobby", "#lobby")
+    assert shown(conn, lookups.Found(T, "#Lobby", *rows)) == [
         ":trio-chat 352 alice #lobby u trio-chat trio-chat alice H :0 Real Name",
-        ":trio-chat 352 alice #lobby bob trio-chat trio-chat bob H+ :0 bob",
-        ":trio-chat 315 alice #lobby :End of WHO list",
+        ":trio-chat 352 alice #lobby bob trio-chat trio-chat bob H :0 bob",
+        ":trio-chat 315 alice #Lobby :End of WHO list",
     ]
 
 

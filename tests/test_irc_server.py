@@ -144,14 +144,22 @@ async def test_lookups_answer_about_everyone(start_both):
     bob = await TextClient.connect(text)
     await bob.login("bob")
     await alice.send("WHOIS bob", "ISON bob nobody", "LUSERS", "USERHOST bob")
-    assert (await alice.expect("311", "alice", "bob")).params[3] == "trio-chat"
+    assert (await alice.expect("311", "alice", "bob")).params[2:] == (
+        "bob",
+        "trio-chat",
+        "*",
+        "bob",
+    )
     await alice.expect("318", "alice", "bob")
     assert (await alice.expect("303")).params == ("alice", "bob")
     assert (await alice.expect("251")).params[1].startswith("There are 2 users")
     assert (await alice.expect("302")).params == ("alice", "bob=+bob@trio-chat")
     await alice.send("WHO #lobby", "NAMES #lobby", "LIST")
     who = [await alice.expect("352"), await alice.expect("352")]
-    assert {m.params[5] for m in who} == {"alice", "bob"}
+    assert {m.params[2:8] for m in who} == {
+        ("u", "trio-chat", "trio-chat", "alice", "H", "0 Real Name"),
+        ("bob", "trio-chat", "trio-chat", "bob", "H", "0 bob"),
+    }
     await alice.expect("315", "alice", "#lobby")
     assert (await alice.expect("353")).params[-1] == "alice bob"
     assert (await alice.expect("322")).params[1:3] == ("#lobby", "2")

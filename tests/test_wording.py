@@ -43,8 +43,15 @@ WORDED = [
         f"{AT} * private messages with bob: 1 earlier message(s)\n"
         f"{AT} [private] bob -> alice: psst",
     ),
-    (lookups.WhoisReply(T, "bob", "bob", ("#dev",)), f"{AT} * bob (registered) is in #dev"),
+    (
+        lookups.WhoisReply(T, "bob", "bob", ("#dev",), "b", "Bob B"),
+        f"{AT} * bob (registered) is in #dev",
+    ),
     (lookups.Online(T, ("bob",)), f"{AT} * online: bob"),
+    (
+        lookups.Found(T, "b*", ("bob",), ("bob",), ("Bob B",), ("#dev",)),
+        f"{AT} * b*: bob (Bob B) in #dev",
+    ),
     (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
     (notices.NoticeMessage(T, "#dev", 1, "bot", "built"), f"{AT} #dev bot: built"),
     (notices.PrivateNotice(T, "bot", "alice", "done"), f"{AT} [private] bot -> alice: done"),

@@ -192,7 +192,7 @@ class Chat:
                 return self._history_request(member, request, now)
             case ev.ChangeNick(nick):
                 return self._rename(member, nick, now)
-            case asked.Whois() | asked.Ison() | asked.CountUsers():
+            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers():
                 return lookups.answer(self, member, request, now)
             case ev.Hello():
                 return _fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already", now)

@@ -56,7 +56,7 @@ class Member:
     never touches it, it only names members in the effects it returns.
     """
 
-    __slots__ = ("account", "key", "mailbox", "nick", "present", "rooms")
+    __slots__ = ("account", "key", "mailbox", "nick", "present", "realname", "rooms", "user")
 
     def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.mailbox: Mailbox = mailbox or Nowhere()
@@ -65,6 +65,9 @@ class Member:
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
         self.account: str | None = None  # the registered nickname it proved it owns
         self.key: str | None = None  # of the client's reconnect token: it may take this back
+        # What an IRC client gave in USER; others' are their nickname.
+        self.user = ""
+        self.realname = ""
 
     @property
     def current(self) -> Room | None:

@@ -68,6 +68,11 @@ class ServerCodec(Protocol):
     def registered(self) -> bool: ...
 
     @property
+    def identity(self) -> tuple[str, str] | None:
+        """The username and real name the client gave (IRC's USER), if any."""
+        ...
+
+    @property
     def keep(self) -> Callable[[ev.Event], bool] | None:
         """Which events the client receives at all (see Outbox); None: all."""
         ...
@@ -107,6 +112,7 @@ class ServerConnection:
     __slots__ = ("_lines", "mode", "password_for", "phase")
     greets = True
     keep = None
+    identity = None
 
     def __init__(self, *, max_line_bytes: int = 4096) -> None:
         self._lines = LineBuffer(max_line_bytes)

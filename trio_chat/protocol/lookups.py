@@ -1,4 +1,4 @@
-"""Questions about who is online, as IRC clients ask them (WHOIS, ISON,
+"""Questions about who is online, as IRC clients ask them (WHO, WHOIS, ISON,
 USERHOST, LUSERS), and their answers. Any mode may ask them; these classes
 register themselves with the codecs as ``events`` does."""
 
@@ -16,6 +16,15 @@ class Whois(Request):
 
     TYPE: ClassVar[str] = "whois"
     nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Find(Request):
+    """Who matches ``mask``: the members of a room ("#room"), or those whose
+    nickname matches (``*`` and ``?`` are wildcards)."""
+
+    TYPE: ClassVar[str] = "find"
+    mask: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,22 @@ class WhoisReply(Event):
     TYPE: ClassVar[str] = "whois"
     nick: str
     account: str | None
+    rooms: tuple[str, ...]
+    user: str = ""
+    realname: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Event):
+    """The answer to Find: ``mask`` as asked, and who matches it: for each,
+    its nickname, its username and real name (IRC's USER; others' are their
+    nickname), and the room it was found in or one of its rooms ("*": none)."""
+
+    TYPE: ClassVar[str] = "found"
+    mask: str
+    nicks: tuple[str, ...]
+    users: tuple[str, ...]
+    realnames: tuple[str, ...]
     rooms: tuple[str, ...]
 
 

@@ -128,6 +128,10 @@ def lines(event: ev.Event) -> list[Line]:
         case lookups.WhoisReply(nick=nick, account=account, rooms=rooms):
             who = f"* {nick}{' (registered)' if account else ''}"
             return [[t, ("notice", f"{who} is in {', '.join(rooms) or 'no room'}")]]
+        case lookups.Found(mask=mask, nicks=nicks, realnames=realnames, rooms=rooms):
+            found = zip(nicks, realnames, rooms, strict=False)  # as long as the shortest
+            listed = ", ".join(f"{nick} ({realname}) in {room}" for nick, realname, room in found)
+            return [[t, ("notice", f"* {mask}: {listed or 'no one'}")]]
         case lookups.Online(nicks=nicks):
             return [[t, ("notice", f"* online: {', '.join(nicks) or 'none of them'}")]]
         case lookups.UserCount(users=users, rooms=rooms):

@@ -16,12 +16,11 @@ from typing import Any
 import trio
 
 from trio_chat.chat import Chat
-from trio_chat.protocol import ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
-from trio_chat.protocol.irc import IrcServerConnection
 from trio_chat.protocol.text import format_event
+from trio_chat.server import irc
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.addresses import Source
 from trio_chat.server.config import Limits
@@ -39,10 +38,7 @@ MakeFront = Callable[[Chat, Pump], Front]
 # Seconds a closing connection may take to say goodbye at the transport level.
 CLOSE_TIMEOUT = 1.0
 # The wire format of a listener's connections, by its ``codec`` (none: the chat's own).
-CODECS: dict[str, Callable[..., ServerCodec]] = {
-    "chat": ServerConnection,
-    "irc": IrcServerConnection,
-}
+CODECS: dict[str, Callable[[Limits], ServerCodec] | None] = {"chat": None, "irc": irc.open_codec}
 
 
 class ChatServer:
@@ -146,10 +142,11 @@ class ChatServer:
             source = self.limits.source(address)
             if refusal := self._refusal(source):
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
+                opened = CODECS[codec]
                 refused = (
-                    format_event(refusal)
-                    if codec == "chat"
-                    else CODECS[codec]().encoder(ev.Bye(refusal.time, refusal.message))
+                    opened(self.limits).encoder(ev.Bye(refusal.time, refusal.message))
+                    if opened
+                    else format_event(refusal)
                 )
                 with trio.move_on_after(1):
                     await stream.send_all(refused)
@@ -184,7 +181,7 @@ class ChatServer:
         address: str,
         group: str,
         stream: trio.abc.Stream,
-        codec: Callable[..., ServerCodec],
+        codec: Callable[[Limits], ServerCodec] | None,
     ) -> None:
         # Past max_clients minus the reserve, only registered nicknames get in:
         # idle guests cannot keep their owners out.

@@ -24,9 +24,10 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
-from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
+from trio_chat.protocol.irc import SaslPlain
 from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import token_key, token_problem
+from trio_chat.server import irc
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.front import Front
@@ -67,7 +68,7 @@ class Session:
         limits: Limits,
         address: str = "unknown",
         accounts_only: bool = False,
-        codec: Callable[..., ServerCodec] = ServerConnection,
+        codec: Callable[[Limits], ServerCodec] | None = None,
     ) -> None:
         self.stream = stream
         self.front = front
@@ -75,7 +76,9 @@ class Session:
         self.accounts = accounts
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
-        self.conn = codec(max_line_bytes=limits.max_line_bytes)
+        self.conn = (
+            codec(limits) if codec else ServerConnection(max_line_bytes=limits.max_line_bytes)
+        )
         self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(
             max_events=limits.outbox_size,
@@ -182,7 +185,7 @@ class Session:
             case ev.SetPassword(old, new) if self.member.present:
                 await self.passwords.change(old.strip(), new.strip())
             case SaslPlain(account, password):
-                await authenticate(self, account, password)
+                await irc.authenticate(self, account, password)
             case ev.Event():  # the connection's own answer (IRC's CAP, PING...)
                 self.pump.tell(self.member, event)
             case ev.Request():
@@ -220,6 +223,7 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
         key = token_key(token) if token is not None else None
+        self.member.user, self.member.realname = self.conn.identity or (nick, nick)
         await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()
@@ -263,14 +267,3 @@ class Session:
                 if self._last_heard < sent:
                     self.stop("ping timeout")
                     return
-
-
-async def authenticate(session: Session, account: str, password: str) -> None:
-    """SASL PLAIN (IRC): ``account``'s password checked as a sign-in's is."""
-    conn = session.conn
-    assert isinstance(conn, IrcServerConnection)
-    if not session.accounts.is_registered(account):
-        message = f'"{account}" is not a registered nickname'
-        session.pump.tell(session.member, ev.Error(ev.now(), Code.BAD_PASSWORD, message))
-    elif await session.passwords.check(account, password.strip()):
-        session.pump.tell(session.member, conn.logged_in(account, password, ev.now()))

@@ -98,15 +98,7 @@ def _names(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None
 
 
 def _who(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
-    mask = p[0] if p else "*"
-    if mask.startswith("#"):
-        conn.ask("who", mask)
-        conn.request(ev.Who(mask))
-    elif "*" in mask or "?" in mask:
-        conn.reply(now, rpl.RPL_ENDOFWHO, mask, "End of WHO list")
-    else:
-        conn.ask("who", mask)
-        conn.request(lookups.Whois(mask))
+    conn.request(lookups.Find(p[0] if p else "*"))
 
 
 def _whois(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
@@ -187,7 +179,7 @@ def _oper(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
 
 
 def _ping(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
-    conn.send(now, conn.line_from_server("PONG", rpl.SERVER, p[0]))
+    conn.send(now, conn.line_from_server("PONG", conn.server, p[0]))
 
 
 def _pong(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:

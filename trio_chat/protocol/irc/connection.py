@@ -57,8 +57,9 @@ class IrcServerConnection:
     pings = True
     greets = False  # IRC clients get the welcome burst, not a greeting line
 
-    def __init__(self, *, max_line_bytes: int = MAX_LINE) -> None:
-        self._lines = LineBuffer(max(max_line_bytes, MAX_LINE))
+    def __init__(self, *, server: str = rpl.SERVER) -> None:
+        self.server = server  # its name in the replies it sends itself
+        self._lines = LineBuffer(MAX_LINE)
         self._queue: collections.deque[ev.Request | ev.Event] = collections.deque()
         self.nick = ""  # the nickname the chat knows this client by, or the one wanted
         self.user: str | None = None
@@ -93,6 +94,11 @@ class IrcServerConnection:
     @property
     def registered(self) -> bool:
         return self._registered
+
+    @property
+    def identity(self) -> tuple[str, str] | None:
+        """The username and real name USER gave."""
+        return None if self.user is None else (self.user, self.realname)
 
     def accept(self) -> None:
         self._registered = True
@@ -317,9 +323,8 @@ class IrcServerConnection:
     def _line(self, numeric: str, *params: str) -> bytes:
         return self.line_from_server(numeric, self.target, *params)
 
-    @staticmethod
-    def line_from_server(command: str, *params: str) -> bytes:
-        return line(command, *params, source=rpl.SERVER)
+    def line_from_server(self, command: str, *params: str) -> bytes:
+        return line(command, *params, source=self.server)
 
     def _numeric(self, now: datetime, numeric: str, *params: str) -> Lines:
         return Lines(now, self._line(numeric, *params))

@@ -116,14 +116,14 @@ class IrcEncoder:
             case ev.NickChanged(old=old, new=new):
                 return line("NICK", new, source=rpl.hostmask(old), tags=self._tags(e.time))
             case mod.TopicChanged(room=room, nick=nick, topic=topic):
-                source = rpl.hostmask(nick) if nick else rpl.SERVER
+                source = rpl.hostmask(nick) if nick else self.conn.server
                 return line("TOPIC", room, topic, source=source, tags=self._tags(e.time))
             case mod.Kicked(room=room, nick=nick, target=target, reason=reason):
-                source = rpl.hostmask(nick) if nick else rpl.SERVER
+                source = rpl.hostmask(nick) if nick else self.conn.server
                 tags = self._tags(e.time)
                 return line("KICK", room, target, reason or nick, source=source, tags=tags)
             case mod.ModeChanged(room=room, nick=nick, mode=mode, target=target):
-                source = rpl.hostmask(nick) if nick else rpl.SERVER
+                source = rpl.hostmask(nick) if nick else self.conn.server
                 params = (room, mode, target) if target else (room, mode)
                 return line("MODE", *params, source=source, tags=self._tags(e.time))
             case ev.Private(sender=sender, target=target, text=text):
@@ -135,7 +135,7 @@ class IrcEncoder:
     # -------------------------------------------------- this client's alone
 
     def _n(self, numeric: str, *params: str) -> bytes:
-        return line(numeric, self.conn.target, *params, source=rpl.SERVER)
+        return line(numeric, self.conn.target, *params, source=self.conn.server)
 
     def _personal(self, e: ev.Event) -> bytes:
         conn = self.conn
@@ -145,11 +145,8 @@ class IrcEncoder:
             case ev.Welcome():
                 return self._welcome(e)
             case ev.Members(room=room, nicks=nicks, topic=topic, ops=ops, voiced=voiced):
-                asked = self._asked(room)
-                if asked == "who":
-                    return self._who(room, nicks, ops, voiced)
                 names = self._names(room, nicks, ops, voiced)
-                if asked == "names":
+                if self._asked(room) == "names":
                     return names
                 conn.joined.add(fold(room))
                 joined = line("JOIN", room, source=rpl.hostmask(conn.nick), tags=self._tags(e.time))
@@ -160,19 +157,21 @@ class IrcEncoder:
             case ev.History(room=room, events=past):
                 return self._replay(room, past)
             case ev.Notice(text=text):
-                return line("NOTICE", conn.target, text, source=rpl.SERVER)
+                return line("NOTICE", conn.target, text, source=self.conn.server)
             case ev.Bye(reason=reason):
                 return line("ERROR", f"Closing link: {reason}")
             case ev.ServerPing(token=token):
-                return line("PING", token or rpl.SERVER)
+                return line("PING", token or self.conn.server)
             case ev.ServerPong(token=token):
-                return line("PONG", rpl.SERVER, token, source=rpl.SERVER)
+                return line("PONG", self.conn.server, token, source=self.conn.server)
             case ev.Rooms(rooms=rooms):
                 out = [self._n(rpl.RPL_LISTSTART, "Channel", "Users  Name")]
                 out += [self._n(rpl.RPL_LIST, r.name, str(r.members), "") for r in rooms]
                 return b"".join([*out, self._n(rpl.RPL_LISTEND, "End of /LIST")])
             case lookups.WhoisReply():
                 return self._whois(e)
+            case lookups.Found():
+                return self._found(e)
             case lookups.Online(nicks=nicks):
                 if self._asked(ISON) == "userhost":
                     text = " ".join(f"{n}=+{n}@{rpl.HOST}" for n in nicks)
@@ -185,7 +184,9 @@ class IrcEncoder:
             case mod.Invited(room=room, nick=nick):
                 return line("INVITE", conn.target, room, source=rpl.hostmask(nick))
             case ev.Help(commands=commands):
-                return b"".join(line("NOTICE", conn.target, c, source=rpl.SERVER) for c in commands)
+                return b"".join(
+                    line("NOTICE", conn.target, c, source=self.conn.server) for c in commands
+                )
             case ev.PrivateHistory(events=past):
                 return b"".join(self(p) for p in past)
         return b""
@@ -208,9 +209,9 @@ class IrcEncoder:
         tokens = rpl.ISUPPORT
         out = [
             n(rpl.RPL_WELCOME, f"Welcome to the trio-chat IRC network, {e.nick}{who}"),
-            n(rpl.RPL_YOURHOST, f"Your host is {rpl.SERVER}, running version {rpl.VERSION}"),
+            n(rpl.RPL_YOURHOST, f"Your host is {conn.server}, running version {rpl.VERSION}"),
             n(rpl.RPL_CREATED, "This server was created when it last started"),
-            n(rpl.RPL_MYINFO, rpl.SERVER, rpl.VERSION, "i", "bimov", "bov"),
+            n(rpl.RPL_MYINFO, conn.server, rpl.VERSION, "i", "bimov", "bov"),
             *(
                 n(
                     rpl.RPL_ISUPPORT,
@@ -243,7 +244,7 @@ class IrcEncoder:
         self, room: str, nicks: tuple[str, ...], ops: tuple[str, ...], voiced: tuple[str, ...]
     ) -> bytes:
         marked = [_prefix(nick, ops, voiced) + nick for nick in nicks]
-        head = len(f":{rpl.SERVER} 353 {self.conn.target} = {room} :".encode())
+        head = len(f":{self.conn.server} 353 {self.conn.target} = {room} :".encode())
         out: list[bytes] = []
         chunk: list[str] = []
         size = head
@@ -258,38 +259,24 @@ class IrcEncoder:
         out.append(self._n(rpl.RPL_ENDOFNAMES, room, "End of /NAMES list"))
         return b"".join(out)
 
-    def _who(
-        self, room: str, nicks: tuple[str, ...], ops: tuple[str, ...], voiced: tuple[str, ...]
-    ) -> bytes:
-        out = [self._who_line(room, nick, "H" + _prefix(nick, ops, voiced)) for nick in nicks]
-        return b"".join([*out, self._n(rpl.RPL_ENDOFWHO, room, "End of WHO list")])
+    def _found(self, e: lookups.Found) -> bytes:
+        rows = zip(e.nicks, e.users, e.realnames, e.rooms, strict=True)
+        out = [self._who_line(room, nick, user, realname) for nick, user, realname, room in rows]
+        return b"".join([*out, self._n(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
 
-    def _who_line(self, room: str, nick: str, flags: str) -> bytes:
-        user, realname = self._user_of(nick)
+    def _who_line(self, room: str, nick: str, user: str, realname: str) -> bytes:
+        flags = "H"
         return self._n(
-            rpl.RPL_WHOREPLY, room, user, rpl.HOST, rpl.SERVER, nick, flags, f"0 {realname}"
+            rpl.RPL_WHOREPLY, room, user, rpl.HOST, self.conn.server, nick, flags, f"0 {realname}"
         )
 
-    def _user_of(self, nick: str) -> tuple[str, str]:
-        """The username and real name shown for ``nick``: a client's own as it
-        gave them; the chat keeps none of others'."""
-        conn = self.conn
-        if nick == conn.nick and conn.user is not None:
-            return conn.user, conn.realname
-        return nick, nick
-
     def _whois(self, e: lookups.WhoisReply) -> bytes:
-        asked = self._asked(e.nick)
+        self._asked(e.nick)
         n = self._n
-        if asked == "who":
-            room = e.rooms[0] if e.rooms else "*"
-            who = self._who_line(room, e.nick, "H")
-            return who + n(rpl.RPL_ENDOFWHO, e.nick, "End of WHO list")
-        user, realname = self._user_of(e.nick)
-        out = [n(rpl.RPL_WHOISUSER, e.nick, user, rpl.HOST, "*", realname)]
+        out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, rpl.HOST, "*", e.realname)]
         if e.rooms:
             out.append(n(rpl.RPL_WHOISCHANNELS, e.nick, " ".join(e.rooms)))
-        out.append(n(rpl.RPL_WHOISSERVER, e.nick, rpl.SERVER, "trio-chat"))
+        out.append(n(rpl.RPL_WHOISSERVER, e.nick, self.conn.server, "trio-chat"))
         if e.account:
             out.append(n(rpl.RPL_WHOISACCOUNT, e.nick, e.account, "is logged in as"))
         out.append(n(rpl.RPL_ENDOFWHOIS, e.nick, "End of /WHOIS list"))
@@ -321,30 +308,26 @@ class IrcEncoder:
         if subject is None:
             numeric = rpl.ERRORS.get(e.code)
             if numeric is None:
-                return line("NOTICE", conn.target, e.message, source=rpl.SERVER)
+                return line("NOTICE", conn.target, e.message, source=self.conn.server)
             return n(numeric, e.message)
         asked = self._asked(subject)
         if e.code == Code.NO_SUCH_NICK:
             if asked is None and fold(subject) in conn.quiet:
                 conn.quiet.discard(fold(subject))
                 return b""
-            if asked == "who":
-                return n(rpl.RPL_ENDOFWHO, subject, "End of WHO list")
             out = n(rpl.ERR_NOSUCHNICK, subject, "No such nick/channel")
             if asked == "whois":
                 out += n(rpl.RPL_ENDOFWHOIS, subject, "End of /WHOIS list")
             return out
         if asked == "names":
             return n(rpl.RPL_ENDOFNAMES, subject, "End of /NAMES list")
-        if asked == "who":
-            return n(rpl.RPL_ENDOFWHO, subject, "End of WHO list")
         if asked == "join":
             conn.joined.discard(fold(subject))
         numeric = rpl.ERRORS.get(e.code)
         if e.code == Code.NOT_IN_ROOM and asked in ("topic", "mode", "bans"):
             numeric = rpl.ERR_NOSUCHCHANNEL
         if numeric is None:
-            return line("NOTICE", conn.target, e.message, source=rpl.SERVER)
+            return line("NOTICE", conn.target, e.message, source=self.conn.server)
         return n(numeric, subject, e.message)
 
     def _replay(self, room: str, past: tuple[ev.RoomEvent, ...]) -> bytes:
@@ -354,9 +337,9 @@ class IrcEncoder:
         if "batch" not in self.conn.caps:
             return b"".join(self._said(p, replayed=True) for p in said)
         ref = f"h{next(_batches)}"
-        start = line("BATCH", f"+{ref}", "chathistory", room, source=rpl.SERVER)
+        start = line("BATCH", f"+{ref}", "chathistory", room, source=self.conn.server)
         body = b"".join(self._said(p, replayed=True, batch=ref) for p in said)
-        return start + body + line("BATCH", f"-{ref}", source=rpl.SERVER)
+        return start + body + line("BATCH", f"-{ref}", source=self.conn.server)
 
 
 def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
