@@ -49,6 +49,10 @@ async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):
     await bob.send_line("/part #dev")
     left = await alice.expect("PART", "#dev")
     assert left.source == "bob!bob@trio-chat"
+    await bob.send_line("/join #dev")
+    await alice.send("PART #dev :off to lunch")
+    assert (await alice.expect("PART")).params == ("#dev", "off to lunch")
+    await bob.expect(r"\* alice left #dev \(part: off to lunch\)$")
 
 
 async def test_a_notice_is_a_notice_for_irc_and_a_message_for_text(start_both):

@@ -33,6 +33,7 @@ from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 
 GHOSTED = "logged in from elsewhere"
+PARTED = "part"  # the reason of a Left for a part, before the reason given
 RECONNECTED = "reconnected"
 ROOMS_LISTED = 1000  # the most populous rooms, in a ``rooms`` answer
 EMPTY_MESSAGE = "an empty message says nothing"
@@ -171,11 +172,12 @@ class Chat:
                 return [Deliver(private, to, record, member)]
             case ev.Join(name, after):
                 return self._join_request(member, name, after, now)
-            case ev.Part(name):
+            case ev.Part(name, reason):
                 target = self._member_room(member, name, now)
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
-                return self._part(member, target, "part", now, announce=True)
+                said = f"{PARTED}: {reason}" if reason.strip() else PARTED
+                return self._part(member, target, said, now, announce=True)
             case ev.Who(name):
                 found = self.rooms.get(fold(name)) if name else member.current
                 if found is None:

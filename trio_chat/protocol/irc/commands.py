@@ -77,9 +77,10 @@ def _join(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
 
 
 def _part(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    reason = p[1] if len(p) > 1 else ""
     for room in _rooms(p[0]):
         if fold(room) in conn.joined:
-            conn.request(ev.Part(room))
+            conn.request(ev.Part(room, reason))
         else:
             conn.reply(now, rpl.ERR_NOTONCHANNEL, room, "You're not on that channel")
 

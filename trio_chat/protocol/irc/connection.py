@@ -23,7 +23,7 @@ from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitize
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.irc.commands import HANDLERS, NEEDS
-from trio_chat.protocol.irc.encoder import IrcEncoder, Lines
+from trio_chat.protocol.irc.encoder import IrcEncoder, Lines, parted
 from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, parse
 from trio_chat.protocol.rules import fold, sanitize_secret
 
@@ -149,8 +149,8 @@ class IrcServerConnection:
             case ev.Left(room=room, nick=nick, reason=reason, time=time):
                 if nick == self.nick:
                     self.joined.discard(fold(room))
-                    return reason == "part"
-                return reason == "part" or self._once((nick, time))
+                    return parted(reason)
+                return parted(reason) or self._once((nick, time))
             case mod.Kicked(room=room, target=target) if target == self.nick:
                 self.joined.discard(fold(room))
         return True

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from trio_chat.protocol.irc.connection import IrcServerConnection
 
 QUIT_PREFIX = "quit: "
+PART_PREFIX = "part: "
+
+
+def parted(reason: str) -> bool:
+    """Whether a Left with ``reason`` is a part (else the member quit or was lost)."""
+    return reason == "part" or reason.startswith(PART_PREFIX)
+
+
 _batches = itertools.count(1)
 ISUPPORT_PER_LINE = 12
 
@@ -108,10 +116,14 @@ class IrcEncoder:
                 return line("JOIN", room, source=rpl.hostmask(nick), tags=self._tags(e.time))
             case ev.Left(room=room, nick=nick, reason=reason):
                 tags = self._tags(e.time)
-                if reason == "part":
-                    return line("PART", room, source=rpl.hostmask(nick), tags=tags)
+                if parted(reason):
+                    given = reason.removeprefix(PART_PREFIX) if reason != "part" else ""
+                    parting = [room, given] if given else [room]
+                    return line("PART", *parting, source=rpl.hostmask(nick), tags=tags)
                 said = reason.removeprefix(QUIT_PREFIX) if reason != "quit" else ""
-                quit_text = f"Quit: {said}" if reason.startswith("quit") else reason
+                quit_text = (
+                    (f"Quit: {said}" if said else "Quit") if reason.startswith("quit") else reason
+                )
                 return line("QUIT", quit_text, source=rpl.hostmask(nick), tags=tags)
             case ev.NickChanged(old=old, new=new):
                 return line("NICK", new, source=rpl.hostmask(old), tags=self._tags(e.time))
@@ -124,8 +136,8 @@ class IrcEncoder:
                 return line("KICK", room, target, reason or nick, source=source, tags=tags)
             case mod.ModeChanged(room=room, nick=nick, mode=mode, target=target):
                 source = rpl.hostmask(nick) if nick else self.conn.server
-                params = (room, mode, target) if target else (room, mode)
-                return line("MODE", *params, source=source, tags=self._tags(e.time))
+                changed = [room, mode, target] if target else [room, mode]
+                return line("MODE", *changed, source=source, tags=self._tags(e.time))
             case ev.Private(sender=sender, target=target, text=text):
                 command = "NOTICE" if isinstance(e, notices.PrivateNotice) else "PRIVMSG"
                 tags = self._tags(e.time)
@@ -237,6 +249,8 @@ class IrcEncoder:
                 if rooms is not None
                 else b"",
                 n(rpl.RPL_LUSERME, f"I have {users} clients and 1 servers"),
+                n(rpl.RPL_LOCALUSERS, f"Current local users: {users}"),
+                n(rpl.RPL_GLOBALUSERS, f"Current global users: {users}"),
             ]
         )
 
