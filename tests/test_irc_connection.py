@@ -162,6 +162,11 @@ def test_what_the_chat_cannot_take_is_answered_at_once():
     assert feed(conn, "PRIVMSG #lobby :" + "x" * 600) == [
         ":trio-chat 417 alice :Input line was too long"
     ]
+    # fits what alice sends, not what the others would receive: refused, not cut
+    assert feed(conn, "PRIVMSG #lobby :" + "x" * 480) == [
+        ":trio-chat 417 alice :Input line was too long"
+    ]
+    assert feed(conn, "PRIVMSG #lobby :" + "x" * 460) == [ev.Say("x" * 460, "#lobby")]
     assert feed(conn, "MOTD") == [":trio-chat 422 alice :MOTD File is missing"]
 
 

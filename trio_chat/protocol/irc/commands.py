@@ -12,6 +12,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups, notices
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import numerics as rpl
+from trio_chat.protocol.irc.message import MAX_BODY, line
 from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
@@ -44,6 +45,11 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
             conn.reply(now, rpl.ERR_NOTEXTTOSEND, "No text to send")
         return
     target, text = p[0].split(",")[0], p[1]
+    command = "NOTICE" if notice else "PRIVMSG"
+    if not notice and len(line(command, target, text, source=rpl.hostmask(conn.nick))) > MAX_BODY:
+        # It would reach others longer than a line: refused whole, never cut.
+        conn.reply(now, rpl.ERR_INPUTTOOLONG, "Input line was too long")
+        return
     action = text.startswith(ACTION)
     if action:
         text = text[len(ACTION) :].removesuffix("\x01")
