@@ -168,6 +168,11 @@ def test_what_the_chat_cannot_take_is_answered_at_once():
     ]
     assert feed(conn, "PRIVMSG #lobby :" + "x" * 460) == [ev.Say("x" * 460, "#lobby")]
     assert feed(conn, "MOTD") == [":trio-chat 422 alice :MOTD File is missing"]
+    assert feed(conn, "MODE alice +i", "MODE alice") == [":trio-chat 221 alice +"]
+    assert feed(conn, "MODE alice +x", "MODE bob") == [
+        ":trio-chat 501 alice :Unknown MODE flag",
+        ":trio-chat 502 alice :Cannot change mode for other users",
+    ]
 
 
 def test_text_that_is_not_utf8_is_refused():

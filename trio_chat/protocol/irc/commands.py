@@ -142,8 +142,10 @@ def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     if not target.startswith("#"):
         if fold(target) != fold(conn.nick):
             conn.reply(now, rpl.ERR_USERSDONTMATCH, "Cannot change mode for other users")
-        elif len(p) > 1:
+        elif len(p) > 1 and p[1].strip("+-i"):
             conn.reply(now, rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+        elif len(p) > 1:
+            pass  # +i, which clients ask for at once: taken, and it changes nothing
         else:
             conn.reply(now, rpl.RPL_UMODEIS, "+")
         return
