@@ -50,7 +50,10 @@ def test_nick_and_user_register_with_one_hello():
 def test_cap_negotiation_holds_registration_until_cap_end():
     conn = IrcServerConnection()
     got = feed(conn, "CAP LS 302", "NICK alice", "USER u 0 * :Alice")
-    assert got == [":trio-chat CAP * LS :server-time message-tags echo-message batch sasl=PLAIN"]
+    assert got == [
+        ":trio-chat CAP * LS :server-time message-tags echo-message batch sasl=PLAIN"
+        " draft/chathistory"
+    ]
     assert feed(conn, "CAP REQ :server-time echo-message") == [
         ":trio-chat CAP * ACK :server-time echo-message"
     ]
@@ -293,3 +296,36 @@ def test_history_on_joining_is_a_batch_of_timed_messages():
     assert shown(bare, ev.History(T, "#dev", past)) == [
         f":bob!bob@trio-chat PRIVMSG #dev :[{T:%H:%M}] earlier"
     ]
+
+
+def test_chathistory_asks_for_a_page_by_msgid():
+    conn = registered("alice", "batch", "draft/chathistory")
+    assert feed(
+        conn,
+        "CHATHISTORY LATEST #dev * 10",
+        "CHATHISTORY BEFORE #dev msgid=dev/40 5",
+        "CHATHISTORY AFTER #dev msgid=dev/40 5",
+    ) == [
+        ev.GetHistory("#dev", 10),
+        ev.GetHistory("#dev", 5, before=40),
+        ev.GetHistory("#dev", 5, after=40),
+    ]
+    assert feed(
+        conn, "CHATHISTORY BEFORE #dev msgid=lobby/40 5", "CHATHISTORY AROUND #dev * 5"
+    ) == [
+        ":trio-chat FAIL CHATHISTORY INVALID_PARAMS BEFORE msgid=lobby/40"
+        " :Unknown message reference",
+        ":trio-chat FAIL CHATHISTORY INVALID_PARAMS AROUND #dev :Unsupported subcommand",
+    ]
+    # each answer is a batch, even an empty one
+    for _ in range(3):
+        lines = shown(conn, ev.History(T, "#dev", ()))
+        assert [line.split()[1] for line in lines] == ["BATCH", "BATCH"]
+
+
+def test_an_error_about_a_room_answers_only_a_question_it_can_answer():
+    conn = registered()
+    feed(conn, "NAMES #dev")
+    banned = ev.Error(T, Code.BANNED, "you are banned from #dev", "#dev")
+    assert shown(conn, banned) == [":trio-chat 474 alice #dev :you are banned from #dev"]
+    assert shown(conn, ev.Members(T, "#dev", ("bob",)))[0].split()[1] == "353"

@@ -245,3 +245,28 @@ async def test_an_irc_client_pinging_gets_its_pong(start_both):
     await alice.register("alice")
     await alice.send("PING :12345")
     assert (await alice.expect("PONG")).params == ("trio-chat", "12345")
+
+
+async def test_history_comes_on_joining_and_by_chathistory(start_both):
+    text, irc = await start_both()
+    bob = await TextClient.connect(text)
+    await bob.login("bob")
+    await bob.send_line("/join #dev")
+    for n in range(5):
+        await bob.send_line(f"line {n}")
+    await bob.expect("bob: line 4$")
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice", "batch", "server-time", "message-tags", "draft/chathistory")
+    await alice.send("JOIN #dev")
+    await alice.expect("366", "alice", "#dev")
+    start = await alice.expect("BATCH")
+    assert start.params[1:] == ("chathistory", "#dev")
+    replayed = [await alice.expect("PRIVMSG") for _ in range(5)]
+    assert [m.params[1] for m in replayed] == [f"line {n}" for n in range(5)]
+    assert all(m.tags["batch"] == start.params[0][1:] for m in replayed)
+    third = replayed[2].tags["msgid"]
+    await alice.send(f"CHATHISTORY BEFORE #dev msgid={third} 10")
+    await alice.expect("BATCH")
+    earlier = [await alice.expect("PRIVMSG") for _ in range(2)]
+    assert [m.params[1] for m in earlier] == ["line 0", "line 1"]
+    assert (await alice.receive()).command == "BATCH"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def open_codec(limits: Limits) -> IrcServerConnection:
-    return IrcServerConnection(server=limits.irc_server_name)
+    return IrcServerConnection(server=limits.irc_server_name, history_page=limits.history_page)
 
 
 async def authenticate(session: Session, account: str, password: str) -> None:

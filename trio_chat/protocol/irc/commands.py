@@ -214,6 +214,49 @@ def _userhost(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> N
     conn.request(lookups.Ison(tuple(p[:5])))
 
 
+def _chathistory(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    """draft/chathistory for rooms, by msgid: LATEST *, BEFORE and AFTER (and
+    LATEST after a msgid, answered as AFTER: the first messages after it)."""
+    sub, room, refs, count = p[0].upper(), p[1], p[2:-1], p[-1]
+    if not room.startswith("#"):
+        _fail_history(conn, now, "INVALID_TARGET", sub, room, "Only rooms have a history here")
+        return
+    limit = int(count) if count.isdigit() else -1
+    after = before = None
+    if sub == "LATEST" and refs == ("*",):
+        pass
+    elif sub in ("LATEST", "BEFORE", "AFTER") and len(refs) == 1:
+        seq = _seq_of(refs[0], room)
+        if seq is None:
+            _fail_history(conn, now, "INVALID_PARAMS", sub, refs[0], "Unknown message reference")
+            return
+        after, before = (None, seq) if sub == "BEFORE" else (seq, None)
+    elif sub in ("LATEST", "BEFORE", "AFTER"):
+        _fail_history(conn, now, "INVALID_PARAMS", sub, room, "Bad message references")
+        return
+    else:
+        _fail_history(conn, now, "INVALID_PARAMS", sub, room, "Unsupported subcommand")
+        return
+    if limit < 0:
+        _fail_history(conn, now, "INVALID_PARAMS", sub, count, "Bad limit")
+        return
+    conn.ask("history", room)
+    conn.request(ev.GetHistory(room, limit, before, after))
+
+
+def _seq_of(ref: str, room: str) -> int | None:
+    """The number a msgid (``msgid=ROOM/SEQ``, ROOM without its #) gives in ``room``."""
+    name, _, seq = ref.removeprefix("msgid=").rpartition("/")
+    if not ref.startswith("msgid=") or name != fold(room)[1:] or not seq.isdigit():
+        return None
+    return int(seq)
+
+
+def _fail_history(conn: IrcServerConnection, now: datetime, *params: str) -> None:
+    """FAIL CHATHISTORY CODE SUBCOMMAND ABOUT :text"""
+    conn.send(now, conn.line_from_server("FAIL", "CHATHISTORY", *params))
+
+
 HANDLERS: dict[str, Handler] = {
     "PRIVMSG": _privmsg,
     "NOTICE": _notice,
@@ -237,6 +280,7 @@ HANDLERS: dict[str, Handler] = {
     "AWAY": _away,
     "ISON": _ison,
     "USERHOST": _userhost,
+    "CHATHISTORY": _chathistory,
 }
 # The parameters each command needs at least (ERR_NEEDMOREPARAMS below that).
 NEEDS = {
@@ -256,4 +300,5 @@ NEEDS = {
     "PING": 1,
     "ISON": 1,
     "USERHOST": 1,
+    "CHATHISTORY": 3,
 }

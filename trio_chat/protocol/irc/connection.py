@@ -34,6 +34,7 @@ CAPS: dict[str, str] = {
     "echo-message": "",
     "batch": "",
     "sasl": "PLAIN",
+    "draft/chathistory": "",
 }
 SASL_CHUNK = 400
 SASL_MAX = 4 * 1024  # base64 bytes of one AUTHENTICATE exchange
@@ -57,8 +58,9 @@ class IrcServerConnection:
     pings = True
     greets = False  # IRC clients get the welcome burst, not a greeting line
 
-    def __init__(self, *, server: str = rpl.SERVER) -> None:
+    def __init__(self, *, server: str = rpl.SERVER, history_page: int = 500) -> None:
         self.server = server  # its name in the replies it sends itself
+        self.history_page = history_page  # the most messages one CHATHISTORY returns
         self._lines = LineBuffer(MAX_LINE)
         self._queue: collections.deque[ev.Request | ev.Event] = collections.deque()
         self.nick = ""  # the nickname the chat knows this client by, or the one wanted

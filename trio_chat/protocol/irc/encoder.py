@@ -158,7 +158,7 @@ class IrcEncoder:
                 return self._welcome(e)
             case ev.Members(room=room, nicks=nicks, topic=topic, ops=ops, voiced=voiced):
                 names = self._names(room, nicks, ops, voiced)
-                if self._asked(room) == "names":
+                if self._asked(room, _LISTED) == "names":
                     return names
                 conn.joined.add(fold(room))
                 joined = line("JOIN", room, source=rpl.hostmask(conn.nick), tags=self._tags(e.time))
@@ -167,7 +167,7 @@ class IrcEncoder:
             case ev.Error():
                 return self._error(e)
             case ev.History(room=room, events=past):
-                return self._replay(room, past)
+                return self._replay(room, past, asked=self._asked(room, _HISTORY) is not None)
             case ev.Notice(text=text):
                 return line("NOTICE", conn.target, text, source=self.conn.server)
             case ev.Bye(reason=reason):
@@ -185,7 +185,7 @@ class IrcEncoder:
             case lookups.Found():
                 return self._found(e)
             case lookups.Online(nicks=nicks):
-                if self._asked(ISON) == "userhost":
+                if self._asked(ISON, _ONLINE) == "userhost":
                     text = " ".join(f"{n}=+{n}@{rpl.HOST}" for n in nicks)
                     return self._n(rpl.RPL_USERHOST, text)
                 return self._n(rpl.RPL_ISON, " ".join(nicks))
@@ -203,10 +203,11 @@ class IrcEncoder:
                 return b"".join(self(p) for p in past)
         return b""
 
-    def _asked(self, subject: str) -> str | None:
-        """The oldest question about ``subject`` still unanswered, now answered."""
+    def _asked(self, subject: str, kinds: frozenset[str]) -> str | None:
+        """The oldest question about ``subject`` still unanswered, if it is one
+        of ``kinds`` (those this answer may answer): it is answered now."""
         asked = self.conn.asked.get(fold(subject))
-        if not asked:
+        if not asked or asked[0] not in kinds:
             return None
         kind = asked.popleft()
         if not asked:
@@ -218,7 +219,7 @@ class IrcEncoder:
         conn.nick = e.nick
         n = self._n
         who = "" if fold(e.nick) != conn.account else f" (logged in as {e.nick})"
-        tokens = rpl.ISUPPORT
+        tokens = (*rpl.ISUPPORT, f"CHATHISTORY={conn.history_page}", "MSGREFTYPES=msgid")
         out = [
             n(rpl.RPL_WELCOME, f"Welcome to the trio-chat IRC network, {e.nick}{who}"),
             n(rpl.RPL_YOURHOST, f"Your host is {conn.server}, running version {rpl.VERSION}"),
@@ -285,7 +286,7 @@ class IrcEncoder:
         )
 
     def _whois(self, e: lookups.WhoisReply) -> bytes:
-        self._asked(e.nick)
+        self._asked(e.nick, _WHOIS)
         n = self._n
         out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, rpl.HOST, "*", e.realname)]
         if e.rooms:
@@ -297,7 +298,7 @@ class IrcEncoder:
         return b"".join(out)
 
     def _room_state(self, e: mod.RoomState) -> bytes:
-        asked = self._asked(e.room)
+        asked = self._asked(e.room, _STATE)
         n = self._n
         if asked == "topic":
             if not e.topic:
@@ -324,7 +325,7 @@ class IrcEncoder:
             if numeric is None:
                 return line("NOTICE", conn.target, e.message, source=self.conn.server)
             return n(numeric, e.message)
-        asked = self._asked(subject)
+        asked = self._asked(subject, _FAILED.get(e.code, frozenset()))
         if e.code == Code.NO_SUCH_NICK:
             if asked is None and fold(subject) in conn.quiet:
                 conn.quiet.discard(fold(subject))
@@ -335,6 +336,9 @@ class IrcEncoder:
             return out
         if asked == "names":
             return n(rpl.RPL_ENDOFNAMES, subject, "End of /NAMES list")
+        if asked == "history":
+            text = "Messages could not be retrieved"
+            return line("FAIL", "CHATHISTORY", "INVALID_TARGET", subject, text, source=conn.server)
         if asked == "join":
             conn.joined.discard(fold(subject))
         numeric = rpl.ERRORS.get(e.code)
@@ -344,9 +348,11 @@ class IrcEncoder:
             return line("NOTICE", conn.target, e.message, source=self.conn.server)
         return n(numeric, subject, e.message)
 
-    def _replay(self, room: str, past: tuple[ev.RoomEvent, ...]) -> bytes:
+    def _replay(self, room: str, past: tuple[ev.RoomEvent, ...], *, asked: bool) -> bytes:
+        """Messages of ``room`` from before: replayed on joining, or ``asked``
+        for (CHATHISTORY, whose answer is a batch even when empty)."""
         said = [p for p in past if isinstance(p, ev.Message | ev.Action)]
-        if not said:
+        if not said and not asked:
             return b""
         if "batch" not in self.conn.caps:
             return b"".join(self._said(p, replayed=True) for p in said)
@@ -354,6 +360,23 @@ class IrcEncoder:
         start = line("BATCH", f"+{ref}", "chathistory", room, source=self.conn.server)
         body = b"".join(self._said(p, replayed=True, batch=ref) for p in said)
         return start + body + line("BATCH", f"-{ref}", source=self.conn.server)
+
+
+# Which questions (see IrcServerConnection.asked) each answer may answer.
+_LISTED = frozenset({"join", "names"})
+_STATE = frozenset({"topic", "mode", "bans"})
+_WHOIS = frozenset({"whois"})
+_ONLINE = frozenset({"ison", "userhost"})
+_HISTORY = frozenset({"history"})
+_FAILED: dict[str, frozenset[str]] = {
+    Code.NOT_IN_ROOM: frozenset({"names", "topic", "mode", "bans", "history"}),
+    Code.ROOM_INVALID: frozenset({"join", "names", "topic", "mode", "bans"}),
+    Code.TOO_MANY_ROOMS: frozenset({"join"}),
+    Code.BANNED: frozenset({"join"}),
+    Code.INVITE_ONLY: frozenset({"join"}),
+    Code.NOT_OPERATOR: _STATE,
+    Code.NO_SUCH_NICK: _WHOIS,
+}
 
 
 def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
