@@ -1,4 +1,4 @@
-"""The chat's answers to lookups (WHOIS, ISON, LUSERS): read-only, from its state."""
+"""The chat's answers to lookups (WHO, WHOIS, ISON, LUSERS): read-only, from its state."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class Member:
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
         self.account: str | None = None  # the registered nickname it proved it owns
         self.key: str | None = None  # of the client's reconnect token: it may take this back
-        # What an IRC client gave in USER; others' are their nickname.
+        # What an IRC client gave in USER ("" for others: their nickname stands in).
         self.user = ""
         self.realname = ""
 

@@ -223,7 +223,8 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
         key = token_key(token) if token is not None else None
-        self.member.user, self.member.realname = self.conn.identity or (nick, nick)
+        if identity := self.conn.identity:
+            self.member.user, self.member.realname = identity
         await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()
