@@ -174,6 +174,10 @@ def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
             conn.request(mod.SetMode(change, None, target))
 
 
+def _tagmsg(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    """Client-only tags (typing notices...) carry nothing the chat keeps: dropped."""
+
+
 def _invite(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     conn.request(mod.Invite(p[0], p[1]))
 
@@ -281,6 +285,7 @@ HANDLERS: dict[str, Handler] = {
     "ISON": _ison,
     "USERHOST": _userhost,
     "CHATHISTORY": _chathistory,
+    "TAGMSG": _tagmsg,
 }
 # The parameters each command needs at least (ERR_NEEDMOREPARAMS below that).
 NEEDS = {
