@@ -64,7 +64,7 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
         conn.request(say(text, target))
     else:
         if notice:
-            conn.quiet.add(fold(target))
+            conn.notice_to(target)
         tell = notices.TellNotice if notice else ev.Tell
         conn.request(tell(target, f"* {text}" if action else text))
 

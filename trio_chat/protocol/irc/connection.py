@@ -36,6 +36,7 @@ CAPS: dict[str, str] = {
     "sasl": "PLAIN",
     "draft/chathistory": "",
 }
+MAX_ASKED = 64  # questions remembered, and subjects they are about
 SASL_CHUNK = 400
 SASL_MAX = 4 * 1024  # base64 bytes of one AUTHENTICATE exchange
 # Commands that may come before registration is complete.
@@ -77,12 +78,13 @@ class IrcServerConnection:
         self._account_password: str | None = None
         self._registered = False
         self.joined: set[str] = set()  # rooms this client is in, folded
-        # What this client asked, for answers that depend on the question
-        # (NAMES and WHO both get Members): by folded room, oldest first.
+        # What this client asked, for answers that depend on the question (a
+        # JOIN and NAMES both get Members) or that end with a numeric naming
+        # it: by folded room or nickname, oldest first (see IrcEncoder._asked).
         self.asked: collections.defaultdict[str, collections.deque[str]] = collections.defaultdict(
             collections.deque
         )
-        self.quiet: set[str] = set()  # folded nicknames NOTICEd: no error about them
+        self.quiet: set[str] = set()  # folded nicknames NOTICEd lately: no error about them
         self._seen: tuple[object, ...] = ()  # the last rename or quit kept, sent once
         self.encoder = IrcEncoder(self)
 
@@ -173,12 +175,12 @@ class IrcServerConnection:
         NEED_DATA or CLOSED; never raises."""
         if self._queue:
             return self._queue.popleft()
-        line = self._lines.next_line()
-        if line is None:
+        raw = self._lines.next_line()
+        if raw is None:
             return CLOSED if self._lines.at_eof else NEED_DATA
-        if isinstance(line, LineTooLong):
+        if isinstance(raw, LineTooLong):
             return self._numeric(ev.now(), rpl.ERR_INPUTTOOLONG, "Input line was too long")
-        message = parse(line)
+        message = parse(raw)
         now = ev.now()
         if message is None:
             return Sentinel.BLANK
@@ -337,10 +339,21 @@ class IrcServerConnection:
     def send(self, now: datetime, data: bytes) -> None:
         self._queue.append(Lines(now, data))
 
-    def ask(self, kind: str, room: str) -> None:
-        asked = self.asked[fold(room)]
-        if len(asked) < 64:  # a client that never reads its answers holds little
-            asked.append(kind)
+    def ask(self, kind: str, subject: str) -> None:
+        """Remember a question about ``subject`` whose answer depends on it."""
+        key = fold(subject)
+        # Bounded: a client that asks without end, or about what is never
+        # answered, holds little; an answer it left out is only less precise.
+        if len(self.asked) < MAX_ASKED or key in self.asked:
+            asked = self.asked[key]
+            if len(asked) < MAX_ASKED:
+                asked.append(kind)
+
+    def notice_to(self, nick: str) -> None:
+        """A NOTICE went to ``nick``: an error about it is not answered."""
+        if len(self.quiet) >= MAX_ASKED:
+            self.quiet.clear()
+        self.quiet.add(fold(nick))
 
 
 _REGISTRATION = {

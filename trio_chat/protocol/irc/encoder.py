@@ -204,15 +204,22 @@ class IrcEncoder:
         return b""
 
     def _asked(self, subject: str, kinds: frozenset[str]) -> str | None:
-        """The oldest question about ``subject`` still unanswered, if it is one
-        of ``kinds`` (those this answer may answer): it is answered now."""
+        """The oldest question about ``subject`` still unanswered among
+        ``kinds`` (those this answer may answer): it is answered now.
+
+        Answers come in the order of the questions, so the oldest such is
+        this one's; a question the chat never answers cannot hold others up.
+        """
         asked = self.conn.asked.get(fold(subject))
-        if not asked or asked[0] not in kinds:
-            return None
-        kind = asked.popleft()
         if not asked:
-            del self.conn.asked[fold(subject)]
-        return kind
+            return None
+        for i, kind in enumerate(asked):
+            if kind in kinds:
+                del asked[i]
+                if not asked:
+                    del self.conn.asked[fold(subject)]
+                return kind
+        return None
 
     def _welcome(self, e: ev.Welcome) -> bytes:
         conn = self.conn
