@@ -41,8 +41,8 @@ def codes(effects) -> list[str]:
     ]
 
 
-def error(member: Member, code: Code, message: str) -> list[Deliver]:
-    return [Deliver(ev.Error(T, code, message), (member,))]
+def error(member: Member, code: Code, message: str, subject: str | None = None) -> list[Deliver]:
+    return [Deliver(ev.Error(T, code, message, subject), (member,))]
 
 
 # ------------------------------------------------------------------ entering
@@ -190,7 +190,7 @@ def test_a_private_message_reaches_its_target_and_its_sender_and_is_kept_for_acc
     to_self = chat.apply(bob, ev.Tell("bob", "note"), T)
     assert [e.to for e in to_self if isinstance(e, Deliver)] == [(bob,)]
     assert chat.apply(alice, ev.Tell("nobody", "hi"), T) == error(
-        alice, Code.NO_SUCH_NICK, 'no one is called "nobody"'
+        alice, Code.NO_SUCH_NICK, 'no one is called "nobody"', "nobody"
     )
 
 
@@ -221,7 +221,7 @@ def test_joins_that_cannot_be():
     assert codes(chat.apply(alice, ev.Join("dev"), T)) == [Code.ROOM_INVALID]
     chat.apply(alice, ev.Join("#one"), T)
     assert chat.apply(alice, ev.Join("#two"), T) == error(
-        alice, Code.TOO_MANY_ROOMS, "you are in 2 rooms already; /part one first"
+        alice, Code.TOO_MANY_ROOMS, "you are in 2 rooms already; /part one first", "#two"
     )
 
 

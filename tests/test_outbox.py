@@ -167,3 +167,24 @@ async def test_a_run_is_encoded_once_for_all_who_share_a_codec_and_counts_each_e
     assert not first.put_run(run, encoded)  # 2 + 3 events: over the bound of 3
     assert first.put(notice("e"))
     assert await first.take_all() == b"abce"
+
+
+async def test_a_run_with_what_a_client_does_not_receive_is_encoded_for_it_alone():
+    """An IRC client does not receive its own messages: it takes the rest of a
+    shared run, encoded for it, and leaves the shared encoding as it was."""
+    said = [ev.Message(ev.now(), "#a", n, nick, "hi") for n, nick in enumerate(["bob", "alice"])]
+    calls: list[ev.Event] = []
+
+    def counted(event: ev.Event) -> bytes:
+        calls.append(event)
+        return f"{event.nick}: hi\n".encode()  # type: ignore[attr-defined]
+
+    alice = Outbox(max_events=10, max_bytes=1000, encode=counted, keep=lambda e: e.nick != "alice")
+    carol = Outbox(max_events=10, max_bytes=1000, encode=counted)
+    encoded: dict[object, tuple[bytes, list[int]]] = {}
+    assert alice.put_run(said, encoded)
+    assert carol.put_run(said, encoded)
+    with trio.fail_after(1):
+        assert await alice.take_all() == b"bob: hi\n"
+        assert await carol.take_all() == b"bob: hi\nalice: hi\n"
+    assert calls == [said[0], *said]  # alice's own, then the shared one

@@ -8,8 +8,9 @@ import socket
 import pytest
 import trio
 import trio.testing
+from irc_harness import IrcClient
 from redis_harness import open_redis_server
-from transport_harness import BROKER, TRANSPORTS, Harness, socket_of
+from transport_harness import BROKER, IRC, TRANSPORTS, Harness, socket_of
 
 from trio_chat.client.connection import ChatClient
 from trio_chat.protocol import events as ev
@@ -122,7 +123,7 @@ async def test_a_client_that_stops_reading_is_dropped(chat):
         pytest.fail("the client that never reads was never dropped")
 
 
-@pytest.mark.parametrize("kind", ["tcp", "tls", "ws", "wss"])
+@pytest.mark.parametrize("kind", ["tcp", "tls", "ws", "wss", *IRC])
 async def test_connections_over_tcp_send_keepalive_probes(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
@@ -135,17 +136,17 @@ async def test_connections_over_tcp_send_keepalive_probes(kind, tmp_path, certs,
     await harness.close_all()
 
 
-@pytest.mark.parametrize("kind", [k for k in TRANSPORTS if k != "memory"])
+@pytest.mark.parametrize("kind", [*(k for k in TRANSPORTS if k != "memory"), *IRC])
 async def test_only_plain_sockets_are_written_directly(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
     _, accepted = await harness.connected_pair(listeners[0])
     # TLS records and WebSocket frames must go out whole, never cut by a partial write.
-    assert isinstance(accepted, DirectWrite) == (kind in ("tcp", "unix"))
+    assert isinstance(accepted, DirectWrite) == (kind in ("tcp", "unix", "irc"))
     await harness.close_all(listeners)
 
 
-@pytest.mark.parametrize("kind", [k for k in TRANSPORTS if k != "memory"])
+@pytest.mark.parametrize("kind", [*(k for k in TRANSPORTS if k != "memory"), *IRC])
 async def test_streams_pass_trio_stream_checks(kind, tmp_path, certs, nursery):
     harness = Harness(kind, nursery, tmp_path, certs)
     listeners = await harness.listeners()
@@ -180,3 +181,63 @@ async def test_the_terminal_clients_connection_chats_over_it(chat, nursery):
         await arrived.wait()
         arrived = trio.Event()
     client.quit()
+
+
+# ------------------------------------------------- the same chat over irc://
+
+
+@pytest.fixture(params=IRC)
+async def irc_chat(request, nursery, tmp_path, certs):
+    harness = Harness(request.param, nursery, tmp_path, certs)
+    yield harness
+    await harness.close_all()
+
+
+async def test_irc_users_join_and_chat(irc_chat):
+    await irc_chat.start()
+    alice = await irc_chat.irc_client("alice")
+    bob = await irc_chat.irc_client("bob")
+    await alice.expect("JOIN", "#lobby")
+    await bob.send(f"PRIVMSG #lobby :hello from {irc_chat.kind}")
+    said = await alice.expect("PRIVMSG", "#lobby")
+    assert said.params[1] == f"hello from {irc_chat.kind}"
+    assert said.source == "bob!bob@trio-chat"
+
+
+async def test_irc_leaving_is_announced_and_the_connection_closed(irc_chat):
+    await irc_chat.start()
+    alice = await irc_chat.irc_client("alice")
+    bob = await irc_chat.irc_client("bob")
+    await alice.expect("JOIN", "#lobby")
+    await bob.send("QUIT :bye all")
+    assert (await alice.expect("QUIT")).params == ("Quit: bye all",)
+    assert (await bob.expect("ERROR")).params == ("Closing link: quit: bye all",)
+
+
+async def test_irc_a_lost_connection_is_announced(irc_chat):
+    await irc_chat.start()
+    alice = await irc_chat.irc_client("alice")
+    stream = await irc_chat.stream()
+    await IrcClient(stream).register("bob")
+    await stream.send_all(b"PRIVMSG #lobby :half a li")
+    await irc_chat.abort(stream)
+    gone = await alice.expect("QUIT")
+    assert gone.params[0] in ("connection lost", "connection closed")
+
+
+async def test_irc_an_oversized_line_is_refused_and_the_connection_goes_on(irc_chat):
+    await irc_chat.start()
+    alice = await irc_chat.irc_client("alice")
+    bob = await irc_chat.irc_client("bob")
+    await alice.send("PRIVMSG #lobby :" + "x" * 1500)
+    await alice.expect("417")
+    await alice.send("PRIVMSG #lobby :still here")
+    await bob.expect("PRIVMSG", "#lobby", "still here")
+
+
+async def test_irc_connections_from_one_address_are_limited(irc_chat):
+    await irc_chat.start(max_per_address=1)
+    await irc_chat.irc_client("alice")
+    second = await irc_chat.irc_client()
+    refused = await second.expect("ERROR")
+    assert "too many connections from your address" in refused.params[0]

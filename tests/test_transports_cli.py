@@ -187,3 +187,37 @@ async def test_no_web_leaves_plain_requests_refused(run_server):
     (url,) = await run_server("ws://127.0.0.1:0/", flags=["--no-web"])
     answer = await plain_get(parse_url(url).port)
     assert answer.startswith(b"HTTP/1.1 426 Upgrade Required\r\n")
+
+
+IRC_BOT = r"""
+import socket, sys
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+reader = sock.makefile("r", encoding="utf-8", newline="\r\n")
+sock.sendall(b"NICK ircbot\r\nUSER bot 0 * :a bot\r\n")
+for line in reader:
+    words = line.split()
+    if words[0] == "PING":
+        sock.sendall(f"PONG {words[1]}\r\n".encode())
+    elif words[1] == "366":  # the lobby's names: registered and in
+        sock.sendall(b"PRIVMSG #lobby :hello, I am a bot\r\n")
+    elif words[1] == "PRIVMSG" and line.rstrip().endswith(":!ping"):
+        sock.sendall(b"PRIVMSG #lobby :pong\r\nQUIT :done\r\n")
+"""
+
+
+async def test_a_plain_irc_bot_talks_with_a_text_user(run_server, tmp_path):
+    tcp, irc = await run_server("tcp://127.0.0.1:0", "irc://127.0.0.1:0")
+    alice = TextClient(await open_stream(parse_url(tcp)))
+    await alice.login("alice")
+    port = irc.rsplit(":", 1)[1]
+    with trio.fail_after(30):
+        bot = await trio.lowlevel.open_process([sys.executable, "-c", IRC_BOT, port])
+        try:
+            await alice.expect(r"ircbot: hello, I am a bot$")
+            await alice.send_line("!ping")
+            await alice.expect(r"ircbot: pong$")
+            await alice.expect(r"\* ircbot left #lobby \(quit: done\)$")
+        finally:
+            bot.kill()
+            await bot.wait()
+            await alice.stream.aclose()

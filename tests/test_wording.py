@@ -10,8 +10,8 @@ from wire_strategies import events
 
 from trio_chat.client.render import nick_colour, render
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups, notices, text, wording
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol import text, wording
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
 AT = T.astimezone().strftime("[%H:%M:%S]")
@@ -76,6 +76,18 @@ WORDED = [
         f"{AT} * private messages with bob: 1 earlier message(s)\n"
         f"{AT} [private] bob -> alice: psst",
     ),
+    (
+        lookups.WhoisReply(T, "bob", "bob", ("#dev",), "b", "Bob B"),
+        f"{AT} * bob (registered) is in #dev",
+    ),
+    (lookups.Online(T, ("bob",)), f"{AT} * online: bob"),
+    (
+        lookups.Found(T, "b*", ("bob",), ("bob",), ("Bob B",), ("#dev",)),
+        f"{AT} * b*: bob (Bob B) in #dev",
+    ),
+    (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
+    (notices.NoticeMessage(T, "#dev", 1, "bot", "built"), f"{AT} #dev bot: built"),
+    (notices.PrivateNotice(T, "bot", "alice", "done"), f"{AT} [private] bot -> alice: done"),
 ]
 
 

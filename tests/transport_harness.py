@@ -12,6 +12,7 @@ from typing import Any
 import trio
 import trio.testing
 import trustme
+from irc_harness import IrcClient
 
 from trio_chat import ChatServer, serve
 from trio_chat.cluster.assemble import assemble
@@ -33,8 +34,11 @@ TRANSPORTS = ["memory", "tcp", "tcp-nodirect", "tls", "unix", "unix-nodirect", "
 # The same over TCP with the server in broker mode, its chat in a real Redis.
 BROKER = "tcp-broker"
 
+# The listeners whose connections speak IRC (over TCP, over TLS).
+IRC = ["irc", "ircs"]
+
 # The transports that put layers of their own over a socket.
-LAYERED = {"tls": tls, "ws": websocket, "wss": websocket}
+LAYERED = {"tls": tls, "ws": websocket, "wss": websocket, "ircs": tls}
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,12 @@ class Harness:
         return await self.connected_pair(
             layered, lambda: module.wrap_client(under_client, url, options)
         )
+
+    async def irc_client(self, nick: str | None = None) -> IrcClient:
+        client = IrcClient(await self.stream())
+        if nick:
+            await client.register(nick)
+        return client
 
     async def client(self, nick: str | None = None) -> TextClient:
         client = TextClient(await self.stream())

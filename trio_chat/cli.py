@@ -73,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="always wake a client's writer task to send, never write a tcp:// or unix:// "
         "socket directly from the delivering task (slower; for comparison)",
     )
-    server.add_argument("--cert", metavar="PEM", help="certificate chain for tls:// and wss://")
-    server.add_argument("--key", metavar="PEM", help="private key for tls:// and wss://")
+    server.add_argument(
+        "--cert", metavar="PEM", help="certificate chain for tls://, wss:// and ircs://"
+    )
+    server.add_argument("--key", metavar="PEM", help="private key for tls://, wss:// and ircs://")
     server.add_argument(
         "--unix-mode",
         type=_octal,

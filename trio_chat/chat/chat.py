@@ -21,7 +21,7 @@ import heapq
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
-from trio_chat.chat import moderation
+from trio_chat.chat import lookups, moderation
 from trio_chat.chat.effects import (
     Close,
     Deliver,
@@ -33,12 +33,15 @@ from trio_chat.chat.effects import (
 )
 from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups as asked
+from trio_chat.protocol import notices
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
 from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 
 GHOSTED = "logged in from elsewhere"
+PARTED = "part"  # the reason of a Left for a part, before the reason given
 RECONNECTED = "reconnected"
 ROOMS_LISTED = 1000  # the most populous rooms, in a ``rooms`` answer
 EMPTY_MESSAGE = "an empty message says nothing"
@@ -177,7 +180,7 @@ class Chat:
                     return [Deliver(error, (member,))]
                 target.seq += 1
                 target.chat_seq = target.seq
-                kind = ev.Message if isinstance(request, ev.Say) else ev.Action
+                kind = _SAID[type(request)]
                 event = kind(now, target.name, target.seq, member.nick, text)
                 return [Deliver(event, target.recipients, event, member)]
             case ev.Tell(nick, text):
@@ -185,23 +188,24 @@ class Chat:
                     return _fail(member, Code.BAD_REQUEST, EMPTY_MESSAGE, now)
                 other = self.members.get(fold(nick))
                 if other is None:
-                    return _fail(member, Code.NO_SUCH_NICK, f'no one is called "{nick}"', now)
-                private = ev.Private(now, member.nick, other.nick, text)
+                    return _fail(member, Code.NO_SUCH_NICK, f'no one is called "{nick}"', now, nick)
+                private = _PRIVATE[type(request)](now, member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
                 record = PrivateRecord(private, member.account, other.account)
                 return [Deliver(private, to, record, member)]
             case ev.Join(name, after):
                 return self._join_request(member, name, after, now)
-            case ev.Part(name):
+            case ev.Part(name, reason):
                 target = self._member_room(member, name, now)
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
-                return self._part(member, target, "part", now, announce=True)
+                said = f"{PARTED}: {reason}" if reason.strip() else PARTED
+                return self._part(member, target, said, now, announce=True)
             case ev.Who(name):
                 found = self.rooms.get(fold(name)) if name else member.current
                 if found is None:
                     message = f"there is no room {name}" if name else "you are in no room"
-                    return _fail(member, Code.NOT_IN_ROOM, message, now)
+                    return _fail(member, Code.NOT_IN_ROOM, message, now, name)
                 return _reply(member, moderation.members(found, now))
             case ev.ListRooms():
                 # Guests can make many rooms; the answer must fit any outbox.
@@ -215,6 +219,8 @@ class Chat:
                 return self._rename(member, nick, now)
             case _ if isinstance(request, moderation.MODERATION):
                 return moderation.apply(self, member, request, now)
+            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers():
+                return lookups.answer(self, member, request, now)
             case ev.Hello():
                 return _fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already", now)
         return _fail(member, Code.BAD_REQUEST, f"{request.TYPE} is not a request here", now)
@@ -225,20 +231,24 @@ class Chat:
         self, nick: str, now: datetime, owner: Member | None = None, account: str | None = None
     ) -> ev.Error | None:
         if problem := nick_problem(nick):
-            return ev.Error(now, Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}')
+            return ev.Error(
+                now, Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}', nick
+            )
         if self.members.get(fold(nick), owner) is not owner:
-            return ev.Error(now, Code.NICK_TAKEN, f'nickname "{nick}" is taken, choose another')
+            return ev.Error(
+                now, Code.NICK_TAKEN, f'nickname "{nick}" is taken, choose another', nick
+            )
         other = self.looks.get(skeleton(nick))
         if other is not None and other is not owner:
             message = f'nickname "{nick}" is too much like "{other.nick}", who is online'
-            return ev.Error(now, Code.NICK_TAKEN, f"{message}; choose another")
+            return ev.Error(now, Code.NICK_TAKEN, f"{message}; choose another", nick)
         like = self._registered(nick)
         if like is not None and like != account:
             if like == fold(nick):
                 message = f'nickname "{nick}" is registered: identify with its password'
             else:
                 message = f'nickname "{nick}" is too much like the registered nickname "{like}"'
-            return ev.Error(now, Code.NICK_REGISTERED, f"{message}, or choose another")
+            return ev.Error(now, Code.NICK_REGISTERED, f"{message}, or choose another", nick)
         return None
 
     def _member_room(self, member: Member, name: str | None, now: datetime) -> Room | ev.Error:
@@ -247,7 +257,7 @@ class Chat:
                 now, Code.NOT_IN_ROOM, "you are in no room; /join #room first"
             )
         room = member.rooms.get(fold(name))
-        return room or ev.Error(now, Code.NOT_IN_ROOM, f"you are not in {name}")
+        return room or ev.Error(now, Code.NOT_IN_ROOM, f"you are not in {name}", name)
 
     def _room(self, name: str) -> Room:
         room = self.rooms.get(fold(name))
@@ -265,14 +275,14 @@ class Chat:
         self, member: Member, name: str, after: int | None, now: datetime
     ) -> list[Effect]:
         if problem := room_problem(name):
-            return _fail(member, Code.ROOM_INVALID, f'"{name}" is not a room: {problem}', now)
+            return _fail(member, Code.ROOM_INVALID, f'"{name}" is not a room: {problem}', now, name)
         joined = member.rooms.pop(fold(name), None)
         if joined is not None:  # already in it: it becomes current
             member.rooms[fold(name)] = joined
             return _reply(member, moderation.members(joined, now))
         if len(member.rooms) >= self.max_rooms:
             message = f"you are in {len(member.rooms)} rooms already; /part one first"
-            return _fail(member, Code.TOO_MANY_ROOMS, message, now)
+            return _fail(member, Code.TOO_MANY_ROOMS, message, now, name)
         if error := moderation.refusal(self, name, member, now):
             return [Deliver(error, (member,))]
         return self._join(member, self._room(name), now, after=after)
@@ -374,12 +384,26 @@ class Chat:
         return [FetchHistory(target.name, member, count, below, request.after)]
 
 
+# What each way of saying something makes (a notice is a message no program answers).
+_SAID: dict[type[ev.Request], type[ev.Message] | type[ev.Action]] = {
+    ev.Say: ev.Message,
+    ev.Act: ev.Action,
+    notices.SayNotice: notices.NoticeMessage,
+}
+_PRIVATE: dict[type[ev.Request], type[ev.Private]] = {
+    ev.Tell: ev.Private,
+    notices.TellNotice: notices.PrivateNotice,
+}
+
+
 def _reply(member: Member, event: ev.Event) -> list[Effect]:
     return [Deliver(event, (member,))]
 
 
-def _fail(member: Member, code: Code, message: str, now: datetime) -> list[Effect]:
-    return [Deliver(ev.Error(now, code, message), (member,))]
+def _fail(
+    member: Member, code: Code, message: str, now: datetime, subject: str | None = None
+) -> list[Effect]:
+    return [Deliver(ev.Error(now, code, message, subject), (member,))]
 
 
 def _population(room: Room) -> int:

@@ -57,7 +57,17 @@ class Member:
     never touches it, it only names members in the effects it returns.
     """
 
-    __slots__ = ("account", "host", "key", "mailbox", "nick", "present", "rooms", "user")
+    __slots__ = (
+        "account",
+        "host",
+        "key",
+        "mailbox",
+        "nick",
+        "present",
+        "realname",
+        "rooms",
+        "user",
+    )
 
     def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.mailbox: Mailbox = mailbox or Nowhere()
@@ -66,8 +76,10 @@ class Member:
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
         self.account: str | None = None  # the registered nickname it proved it owns
         self.key: str | None = None  # of the client's reconnect token: it may take this back
-        # For ban masks (nick!user@host): the server sets them before it enters.
-        self.user = "user"  # an IRC username, or the mode's name
+        # For ban masks (nick!user@host) and IRC replies: the server sets them
+        # before it enters. ``user`` is an IRC username, or the mode's name.
+        self.user = "user"
+        self.realname = ""
         self.host = "unknown"  # a cloak of the address: the chat never sees the address
 
     @property

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl, text
@@ -52,6 +52,49 @@ class BadInput:
     message: str
 
 
+class ServerCodec(Protocol):
+    """What a session needs of the server's end of a connection: this module's
+    ServerConnection, or another wire format's (IRC's)."""
+
+    @property
+    def pings(self) -> bool: ...
+
+    @property
+    def greets(self) -> bool:
+        """Whether the server's greeting is sent before the nickname is chosen."""
+        ...
+
+    @property
+    def registered(self) -> bool: ...
+
+    @property
+    def identity(self) -> tuple[str, str] | None:
+        """The username and real name the client gave (IRC's USER); the mode's
+        name stands in for the username of a client that gives none."""
+        ...
+
+    @property
+    def keep(self) -> Callable[[ev.Event], bool] | None:
+        """Which events the client receives at all (see Outbox); None: all."""
+        ...
+
+    @property
+    def encoder(self) -> Callable[[ev.Event], bytes]: ...
+
+    def receive_data(self, data: bytes) -> None: ...
+
+    def next_event(self) -> ev.Request | ev.Event | BadInput | Sentinel:
+        """A request, an answer the connection makes itself (an Event), BadInput,
+        BLANK, NEED_DATA or CLOSED; never raises."""
+        ...
+
+    def accept(self) -> None: ...
+
+    def expect_password(
+        self, nick: str, now: datetime, *, again: bool = False
+    ) -> ev.Event | None: ...
+
+
 class ServerConnection:
     """The server's end of one connection, in either mode.
 
@@ -68,6 +111,12 @@ class ServerConnection:
     """
 
     __slots__ = ("_lines", "mode", "password_for", "phase")
+    greets = True
+    keep = None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.mode or "text", "")
 
     def __init__(self, *, max_line_bytes: int = 4096) -> None:
         self._lines = LineBuffer(max_line_bytes)

@@ -157,10 +157,12 @@ class Join(Request):
 
 @dataclass(frozen=True, slots=True)
 class Part(Request):
-    """Leave a room: the current one when ``room`` is None."""
+    """Leave a room: the current one when ``room`` is None; ``reason`` is
+    shown to the room."""
 
     TYPE: ClassVar[str] = "part"
     room: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

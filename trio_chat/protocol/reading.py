@@ -17,6 +17,7 @@ from trio_chat.protocol.connection import (
     BadInput,
     ClientConnection,
     Sentinel,
+    ServerCodec,
     ServerConnection,
 )
 
@@ -42,8 +43,14 @@ async def read_event(
 ) -> ev.Event | Literal[Sentinel.CLOSED]: ...
 
 
+@overload
 async def read_event(
-    conn: ServerConnection | ClientConnection, stream: ReceiveStream
+    conn: ServerCodec, stream: ReceiveStream
+) -> ev.Request | ev.Event | BadInput | Literal[Sentinel.BLANK, Sentinel.CLOSED]: ...
+
+
+async def read_event(
+    conn: ServerCodec | ClientConnection, stream: ReceiveStream
 ) -> ev.Request | ev.Event | BadInput | Sentinel:
     """``conn``'s next event, reading from ``stream`` as often as it takes.
 

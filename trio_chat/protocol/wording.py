@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.moderation_wording import moderation_lines
 from trio_chat.protocol.rules import LOBBY, fold
@@ -138,6 +139,17 @@ def lines(event: ev.Event) -> list[Line]:
             mod.TopicChanged() | mod.Kicked() | mod.ModeChanged() | mod.Invited() | mod.RoomState()
         ):
             return [[t, ("notice", f"* {line}")] for line in moderation_lines(event)]
+        case lookups.WhoisReply(nick=nick, account=account, rooms=rooms):
+            who = f"* {nick}{' (registered)' if account else ''}"
+            return [[t, ("notice", f"{who} is in {', '.join(rooms) or 'no room'}")]]
+        case lookups.Found(mask=mask, nicks=nicks, realnames=realnames, rooms=rooms):
+            found = zip(nicks, realnames, rooms, strict=False)  # as long as the shortest
+            listed = ", ".join(f"{nick} ({realname}) in {room}" for nick, realname, room in found)
+            return [[t, ("notice", f"* {mask}: {listed or 'no one'}")]]
+        case lookups.Online(nicks=nicks):
+            return [[t, ("notice", f"* online: {', '.join(nicks) or 'none of them'}")]]
+        case lookups.UserCount(users=users, rooms=rooms):
+            return [[t, ("notice", f"* {users} online in {rooms} rooms")]]
     return []  # pings are for programs; text mode relies on TCP keepalive
 
 

@@ -5,6 +5,7 @@ Accepting connections: limits at the door, a session each, and shutdown.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -17,8 +18,10 @@ import trio
 
 from trio_chat.chat import Chat
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.text import format_event
+from trio_chat.server import irc
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.addresses import Source
 from trio_chat.server.cloak import cloak
@@ -36,6 +39,8 @@ SHUTDOWN_REASON = "server shutting down"
 MakeFront = Callable[[Chat, Pump], Front]
 # Seconds a closing connection may take to say goodbye at the transport level.
 CLOSE_TIMEOUT = 1.0
+# The wire format of a listener's connections, by its ``codec`` (none: the chat's own).
+CODECS: dict[str, Callable[[Limits], ServerCodec] | None] = {"chat": None, "irc": irc.open_codec}
 
 
 class ChatServer:
@@ -115,8 +120,17 @@ class ChatServer:
             accepting = trio.CancelScope()
 
             async def accept() -> None:
+                by_codec: dict[str, list[trio.abc.Listener[Any]]] = {}
+                for listener in listeners:
+                    by_codec.setdefault(getattr(listener, "codec", "chat"), []).append(listener)
                 with accepting:
-                    await trio.serve_listeners(self._handle, listeners, handler_nursery=connections)
+                    async with trio.open_nursery() as kinds:
+                        for codec, group in by_codec.items():
+                            handle = functools.partial(self._handle, codec=codec)
+                            serving = functools.partial(
+                                trio.serve_listeners, handle, group, handler_nursery=connections
+                            )
+                            kinds.start_soon(serving)
 
             connections.start_soon(accept)
             task_status.started(self)
@@ -128,7 +142,7 @@ class ChatServer:
                 session.stop(SHUTDOWN_REASON)
             connections.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
 
-    async def _handle(self, stream: trio.abc.Stream) -> None:
+    async def _handle(self, stream: trio.abc.Stream, codec: str = "chat") -> None:
         # trio.serve_listeners would let an exception here end the whole
         # server: contain it to this connection.
         conn_id = next(self._ids)
@@ -137,10 +151,16 @@ class ChatServer:
             source = self.limits.source(address)
             if refusal := self._refusal(source):
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
+                opened = CODECS[codec]
+                refused = (
+                    opened(self.limits).encoder(ev.Bye(refusal.time, refusal.message))
+                    if opened
+                    else format_event(refusal)
+                )
                 with trio.move_on_after(1):
-                    await stream.send_all(format_event(refusal))
+                    await stream.send_all(refused)
                 return
-            await self._run_session(conn_id, address, source.group, stream)
+            await self._run_session(conn_id, address, source.group, stream, CODECS[codec])
         except Exception:
             log.exception("#%d from %s failed", conn_id, address)
         finally:
@@ -165,7 +185,12 @@ class ChatServer:
         return None
 
     async def _run_session(
-        self, conn_id: int, address: str, group: str, stream: trio.abc.Stream
+        self,
+        conn_id: int,
+        address: str,
+        group: str,
+        stream: trio.abc.Stream,
+        codec: Callable[[Limits], ServerCodec] | None,
     ) -> None:
         # Past max_clients minus the reserve, only registered nicknames get in:
         # idle guests cannot keep their owners out.
@@ -181,6 +206,7 @@ class ChatServer:
             address=address,
             host=cloak(group, self.front.cloak_key or self.cloak_key),
             accounts_only=guests_full,
+            codec=codec,
         )
         self.sessions.add(session)
         self._per_address[group] += 1

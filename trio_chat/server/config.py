@@ -60,7 +60,7 @@ class Limits:
     )
     hash_workers: int = limit(2, "password hashes computed at once")
     ping_interval: float = limit(
-        30.0, "seconds of silence before a JSON-mode client is pinged (0: never)"
+        30.0, "seconds of silence before a JSON-mode or IRC client is pinged (0: never)"
     )
     ping_timeout: float = limit(30.0, "seconds a pinged client has to answer before it is dropped")
     max_rooms: int = limit(20, "rooms one client may be in at once")
@@ -89,6 +89,9 @@ class Limits:
     )
     shutdown_grace: float = limit(
         5.0, "seconds a closing connection has to receive its last events"
+    )
+    irc_server_name: str = limit(
+        "trio-chat", "the server's name in what IRC clients receive", metavar="NAME"
     )
 
     def __post_init__(self) -> None:

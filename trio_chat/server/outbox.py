@@ -62,6 +62,7 @@ class Outbox:
         "_unsent",
         "discarded",
         "encode",
+        "keep",
         "max_bytes",
         "max_events",
         "reason",
@@ -74,10 +75,14 @@ class Outbox:
         max_bytes: int,
         encode: Callable[[ev.Event], bytes] = format_event,
         send_now: Callable[[bytes], int] | None = None,
+        keep: Callable[[ev.Event], bool] | None = None,
     ) -> None:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.encode = encode  # the session switches it once the mode is known
+        # Which events this client receives at all, seeing each once in order
+        # (an IRC client does not see its own messages): None for all.
+        self.keep = keep
         self._items: list[bytes] = []
         self._count = 0  # events in _items
         self._size = 0  # bytes queued, unsent, or taken by the writer
@@ -96,6 +101,8 @@ class Outbox:
         """Queue ``event``; False when that would overflow the outbox, or it is closed."""
         if self._closed or self._count >= self.max_events:
             return False
+        if self.keep is not None and not self.keep(event):
+            return True
         return self._queue(self.encode(event), 1)
 
     def put_run(self, events: list[ev.Event], encoded: Encoded, start: int = 0) -> bool:
@@ -108,6 +115,10 @@ class Outbox:
         count = len(events) - start
         if self._closed or self._count + count > self.max_events:
             return False
+        if self.keep is not None:
+            kept = [e for e in events[start:] if self.keep(e)]
+            if len(kept) < count:  # this client's own run: encoded for it alone
+                return self._queue(b"".join(map(self.encode, kept)), len(kept))
         done = encoded.get(self.encode)
         if done is None:
             parts = list(map(self.encode, events))

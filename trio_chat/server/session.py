@@ -14,16 +14,20 @@ it the session. However it ends, the chat is told exactly once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import trio
 
 from trio_chat.chat import Member
 from trio_chat.protocol import BLANK, CLOSED, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
+from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
+from trio_chat.protocol.irc import SaslPlain
 from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import token_key, token_problem
+from trio_chat.server import irc
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.config import Limits
 from trio_chat.server.front import Front
@@ -65,6 +69,7 @@ class Session:
         address: str = "unknown",
         host: str = "unknown",
         accounts_only: bool = False,
+        codec: Callable[[Limits], ServerCodec] | None = None,
     ) -> None:
         """``host``: the cloak of ``address`` that ban masks see."""
         self.stream = stream
@@ -73,13 +78,16 @@ class Session:
         self.accounts = accounts
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
-        self.conn = ServerConnection(max_line_bytes=limits.max_line_bytes)
+        self.conn = (
+            codec(limits) if codec else ServerConnection(max_line_bytes=limits.max_line_bytes)
+        )
         self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(
             max_events=limits.outbox_size,
             max_bytes=limits.outbox_bytes,
             encode=self.conn.encoder,
             send_now=self._send_now,
+            keep=self.conn.keep,
         )
         self.member = Member(self.outbox)
         self.member.host = host
@@ -137,7 +145,8 @@ class Session:
     # ----------------------------------------------------------------- reading
 
     async def _read_loop(self) -> None:
-        self.pump.tell(self.member, ev.Notice(ev.now(), GREETING))
+        if self.conn.greets:
+            self.pump.tell(self.member, ev.Notice(ev.now(), GREETING))
         with trio.move_on_after(self.limits.handshake_timeout):
             while not self.member.present:
                 if not await self._next_request():
@@ -178,6 +187,10 @@ class Session:
                 await self.passwords.register(self.front, password.strip())
             case ev.SetPassword(old, new) if self.member.present:
                 await self.passwords.change(old.strip(), new.strip())
+            case SaslPlain(account, password):
+                await irc.authenticate(self, account, password)
+            case ev.Event():  # the connection's own answer (IRC's CAP, PING...)
+                self.pump.tell(self.member, event)
             case ev.Request():
                 self.front.apply(self.member, event)
         return True
@@ -213,7 +226,7 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
             return
         key = token_key(token) if token is not None else None
-        self.member.user = self.conn.mode or "text"
+        self.member.user, self.member.realname = self.conn.identity or ("user", "")
         await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()

@@ -16,9 +16,9 @@ class ServerOptions:
     keepalive: int = 60
     """Idle seconds before TCP keepalive probes start; 0 turns them off."""
     certfile: str | None = None
-    """PEM certificate chain for tls:// and wss://."""
+    """PEM certificate chain for tls://, wss:// and ircs://."""
     keyfile: str | None = None
-    """PEM private key for tls:// and wss://."""
+    """PEM private key for tls://, wss:// and ircs://."""
     unix_mode: int = 0o600
     """Permissions of a unix:// socket file; the default admits its owner only."""
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES

@@ -9,7 +9,7 @@ from typing import Any
 
 import trio
 
-from trio_chat.transports import tcp, tls, unix, websocket
+from trio_chat.transports import irc, tcp, tls, unix, websocket
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ListenURL
 
@@ -28,6 +28,8 @@ TRANSPORTS: dict[str, Transport] = {
     "unix": Transport(unix.open_listeners, unix.open_stream),
     "ws": Transport(websocket.open_listeners, websocket.open_stream),
     "wss": Transport(websocket.open_listeners, websocket.open_stream),
+    "irc": Transport(irc.open_listeners, irc.open_stream),
+    "ircs": Transport(irc.open_listeners, irc.open_stream),
 }
 
 

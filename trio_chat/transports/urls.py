@@ -26,6 +26,8 @@ SCHEMES: dict[str, Shape] = {
     "unix": Shape(None, path=True),
     "ws": Shape(80, path=True),
     "wss": Shape(443, path=True),
+    "irc": Shape(6667),
+    "ircs": Shape(6697),
 }
 
 

@@ -1,0 +1,75 @@
+"""The chat's answers to lookups (WHO, WHOIS, ISON, LUSERS): read-only, from its state."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from trio_chat.chat.effects import Deliver, Effect
+from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups
+from trio_chat.protocol.errors import Code
+from trio_chat.protocol.rules import fold
+
+if TYPE_CHECKING:
+    from trio_chat.chat.chat import Chat
+    from trio_chat.chat.rooms import Member
+
+MAX_ASKED = 32  # nicknames answered of one ISON or USERHOST
+MAX_FOUND = 500  # members in the answer to a mask, so that it fits any outbox
+
+
+def answer(
+    chat: Chat,
+    member: Member,
+    request: lookups.Whois | lookups.Find | lookups.Ison | lookups.CountUsers,
+    now: datetime,
+) -> list[Effect]:
+    match request:
+        case lookups.Whois(nick):
+            other = chat.members.get(fold(nick))
+            if other is None or not other.present:
+                error = ev.Error(now, Code.NO_SUCH_NICK, f'no one is called "{nick}"', nick)
+                return [Deliver(error, (member,))]
+            rooms = tuple(room.name for room in other.rooms.values())
+            reply: ev.Event = lookups.WhoisReply(
+                now, other.nick, other.account, rooms, *_about(other)
+            )
+        case lookups.Find(mask):
+            reply = _found(chat, mask, now)
+        case lookups.Ison(nicks):
+            found = (chat.members.get(fold(n)) for n in nicks[:MAX_ASKED])
+            online = tuple(dict.fromkeys(m.nick for m in found if m is not None and m.present))
+            reply = lookups.Online(now, online)
+        case lookups.CountUsers():
+            reply = lookups.UserCount(now, len(chat.members), len(chat.rooms))
+    return [Deliver(reply, (member,))]
+
+
+def _about(member: Member) -> tuple[str, str]:
+    return member.user or member.nick, member.realname or member.nick
+
+
+def _found(chat: Chat, mask: str, now: datetime) -> lookups.Found:
+    if mask.startswith("#"):
+        room = chat.rooms.get(fold(mask))
+        people = [(m, room.name) for m in room.members] if room else []
+    else:
+        pattern = re.compile(fnmatch.translate(fold(mask)))
+        people = [
+            (m, m.current.name if m.current else "*")
+            for name, m in chat.members.items()
+            if m.present and pattern.match(name)
+        ]
+    people = people[:MAX_FOUND]
+    abouts = [_about(m) for m, _ in people]
+    return lookups.Found(
+        now,
+        mask,
+        tuple(m.nick for m, _ in people),
+        tuple(user for user, _ in abouts),
+        tuple(realname for _, realname in abouts),
+        tuple(room for _, room in people),
+    )
