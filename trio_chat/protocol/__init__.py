@@ -3,6 +3,7 @@
 Nothing in this package imports trio; it is tested synchronously.
 """
 
+from trio_chat.protocol import moderation as moderation
 from trio_chat.protocol.connection import BLANK as BLANK
 from trio_chat.protocol.connection import CLOSED as CLOSED
 from trio_chat.protocol.connection import NEED_DATA as NEED_DATA
@@ -11,4 +12,3 @@ from trio_chat.protocol.connection import ClientConnection as ClientConnection
 from trio_chat.protocol.connection import ServerConnection as ServerConnection
 from trio_chat.protocol.errors import Code as Code
 from trio_chat.protocol.errors import ProtocolError as ProtocolError
-from trio_chat.protocol import moderation as moderation
