@@ -1,6 +1,6 @@
 """irctest against trio-chat: the full selection and the short one CI runs.
 
-    python tests/irctest_selection.py             # the full selection (about N minutes)
+    python tests/irctest_selection.py             # the full selection (one or two minutes)
     python tests/irctest_selection.py --short     # what tests/test_irctest.py runs
     python tests/irctest_selection.py --ngircd    # the full selection against ngircd
 
