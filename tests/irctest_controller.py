@@ -21,7 +21,7 @@ from irctest.specifications import Capabilities
 # lag: the tests send bursts of lines and would only be slowed down.
 SERVER_FLAGS = ("--flood-rate", "0", "--log-level", "warning")
 # Set when this trio-chat has the flag: irctest expects every server to be named so.
-SERVER_NAME = ("--server-name", "My.Little.Server")
+SERVER_NAME = ("--irc-server-name", "My.Little.Server")
 REPLY_TIMEOUT = 10.0
 
 
