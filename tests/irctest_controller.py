@@ -47,6 +47,10 @@ class TrioChatController(BaseServerController, DirectoryBasedController):
         "UTF8ONLY": None,
     }
 
+    def get_hostname_and_port(self):
+        # irctest finds a free port on every interface; the server listens on loopback only.
+        return "127.0.0.1", super().get_hostname_and_port()[1]
+
     def run(
         self,
         hostname,
