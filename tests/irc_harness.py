@@ -35,7 +35,9 @@ class IrcClient:
                 if m.command == command and m.params[: len(params)] == params:
                     return m
 
-    async def register(self, nick: str, *caps: str, password: str | None = None) -> None:
+    async def register(
+        self, nick: str, *caps: str, password: str | None = None, lobby: bool = True
+    ) -> None:
         if caps:
             await self.send(f"CAP REQ :{' '.join(caps)}")
         if password:
@@ -44,7 +46,8 @@ class IrcClient:
         if caps:
             await self.send("CAP END")
         await self.expect("001")
-        await self.expect("366")  # the lobby's names: the burst is over
+        # the burst is over: the lobby's names, or without the lobby the MOTD's answer
+        await self.expect("366" if lobby else "422")
 
 
 def irc_listener() -> tuple[IrcListener, MemoryListener]:

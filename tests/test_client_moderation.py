@@ -85,7 +85,7 @@ def test_moderation_commands_become_their_requests(line, request_):
         ("/kick", "usage: /kick [#room] NICK [reason]"),
         ("/op", "usage: /op [#room] NICK"),
         ("/devoice a b", "usage: /devoice [#room] NICK"),
-        ("/mode +o bob now", "usage: /mode [#room] [+i|-i|+m|-m]"),
+        ("/mode +o bob now", "usage: /mode [#room] [+i|-i|+m|-m|+t|-t]"),
         ("/invite", "usage: /invite NICK [#room]"),
         ("/disconnect", "usage: /disconnect NICK [reason]"),
         ("/ban a b", "usage: /ban [#room] [NICK|MASK]"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 import pytest
@@ -23,6 +24,10 @@ def test_every_limit_is_a_flag_with_its_default_and_help(field):
     assert action.help.startswith(field.metadata["help"])
     if field.default == ():
         assert action.default is None  # repeated: each use adds an entry
+    elif isinstance(field.default, bool):  # --flag and --no-flag
+        assert isinstance(action, argparse.BooleanOptionalAction)
+        assert action.default is field.default
+        assert f"(default {'on' if field.default else 'off'})" in action.help
     else:
         assert action.default == field.default
         assert action.type is type(field.default)

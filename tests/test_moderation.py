@@ -173,7 +173,7 @@ def test_moderated_rooms_hear_operators_and_voiced_members(dev):
     assert events(chat.apply(carol, ev.Say("hi"), T), ev.Message)
     assert events(chat.apply(bob, ev.Say("hi"), T), ev.Message)
     (state,) = events(chat.apply(carol, mod.SetMode(), T), mod.RoomState)
-    assert (state.modes, state.ops, state.voiced) == ("m", ("bob",), ("carol",))
+    assert (state.modes, state.ops, state.voiced) == ("mnt", ("bob",), ("carol",))
 
 
 def test_an_operator_gives_and_takes_operator_status(dev):
@@ -198,7 +198,7 @@ def test_a_registered_maker_owns_the_room_and_is_restored_after_a_restart():
     effects = chat.apply(alice, mod.SetTopic("ours"), T)
     effects += chat.apply(alice, mod.SetMode("+b", "x!*@*"), T)
     settings = [e for e in effects if isinstance(e, SaveRoom)][-1].settings
-    assert settings == RoomSettings("alice", "ours", "alice", T, "", ("x!*@*",))
+    assert settings == RoomSettings("alice", "ours", "alice", T, "t", ("x!*@*",))
 
     later = Chat(saved={"#dev": settings})  # the server started again
     bob = enter(later, "bob")

@@ -189,7 +189,7 @@ async def test_an_owned_room_and_its_owner_outlive_a_restart(tmp_path):
         assert (restored.nick, restored.mode, restored.target) == ("", "+o", "alice")
         await alice.send(mod.SetMode())
         state = await alice.expect(mod.RoomState)
-        assert (state.owner, state.modes, state.topic) == ("alice", "m", "kept")
+        assert (state.owner, state.modes, state.topic) == ("alice", "mnt", "kept")
         server.shutdown()
     await store.aclose()
 

@@ -21,10 +21,11 @@ from trio_chat.chat.effects import Effect
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE
 from trio_chat.cluster import entries, snapshot
-from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost
+from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost, Operate
 from trio_chat.cluster.replica import LOST_REASON, Replica
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
+from trio_chat.protocol import presence
 from trio_chat.protocol.errors import Code
 
 T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -254,6 +255,9 @@ def test_entries_keep_their_time_from_the_log():
     [
         Enter("bob", identified=True, resume=(ev.RoomSeq("#dev", 7),)),
         Enter("carol", user="json", host="0a1b2c3d4e5f.cloak"),
+        Enter("dave", lobby=False),
+        Ask(presence.SetAway("at lunch")),
+        Operate("root"),
         Ask(ev.Join("#dev", after=3)),
         Ask(ev.Tell("ann", "a\u200db")),
         Leave("quit: bye"),
@@ -276,7 +280,7 @@ def test_a_log_entry_no_server_wrote_is_a_bad_entry_never_a_crash(fields):
     st.fixed_dictionaries(
         {
             "o": st.text(max_size=5),
-            "k": st.sampled_from(["enter", "ask", "leave", "lost", "account"]),
+            "k": st.sampled_from(["enter", "ask", "leave", "lost", "account", "oper"]),
         }
     ),
     st.dictionaries(
@@ -372,12 +376,36 @@ def test_moderation_goes_through_the_log_and_snapshots_alike(two):
         room = server.chat.rooms["#dev"]
         assert (room.topic, room.modes, room.owner, room.nicks) == (
             "release friday",
-            "im",
+            "imt",
             "alice",
             ("bob",),
         )
         assert [m.nick for m in room.voiced] == ["bob"]
         assert server.chat.saved["#dev"].bans == ("*!*@ca401.cloak",)
+
+
+def test_away_oper_and_no_lobby_go_through_the_log_and_snapshots_alike():
+    a, b = Server("a"), Server("b")
+    for server in (a, b):
+        server.chat.operators = frozenset({"root"})
+    log = Log(a, b)
+    alice, bob = a.connect(1), b.connect(1)
+    log.append(alice, Enter("alice"))
+    done = log.append(bob, Enter("bob", lobby=False))
+    assert [w.room for w in events_of(done["b"], ev.Welcome)] == [""]
+    done = log.append(alice, Ask(presence.SetAway("at lunch")))
+    assert [e.text for e in events_of(done["a"], presence.AwayStatus)] == ["at lunch"]
+    assert events_of(done["b"], presence.AwayStatus) == []  # not bob's to deliver
+    done = log.append(bob, Operate("root"))
+    assert [e.name for e in events_of(done["b"], presence.OperatorStatus)] == ["root"]
+    done = log.append(bob, Ask(ev.Tell("alice", "lunch?")))
+    assert [e.text for e in events_of(done["b"], presence.Away)] == ["at lunch"]
+    c = Server("c")
+    snapshot.load(snapshot.dump(a.replica, a.index, []), c.replica, c.index)
+    for server in (a, b, c):
+        members = server.chat.members
+        assert (members["alice"].away, members["alice"].oper) == ("at lunch", False)
+        assert (members["bob"].away, members["bob"].oper, members["bob"].rooms) == ("", True, {})
 
 
 def test_a_snapshot_no_server_wrote_is_refused():

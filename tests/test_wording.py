@@ -10,7 +10,7 @@ from wire_strategies import events
 
 from trio_chat.client.render import nick_colour, render
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups, notices, text, wording
+from trio_chat.protocol import lookups, notices, presence, text, wording
 from trio_chat.protocol import moderation as mod
 
 T = datetime(2026, 11, 23, 14, 3, 7, tzinfo=UTC)
@@ -86,6 +86,9 @@ WORDED = [
         f"{AT} * b*: bob (Bob B) in #dev",
     ),
     (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
+    (presence.Away(T, "bob", "lunch"), f"{AT} * bob is away: lunch"),
+    (presence.AwayStatus(T, "lunch"), f"{AT} * you are marked as away: lunch"),
+    (presence.OperatorStatus(T, "alice"), f"{AT} * you are now a server operator, as alice"),
     (notices.NoticeMessage(T, "#dev", 1, "bot", "built"), f"{AT} #dev bot: built"),
     (notices.PrivateNotice(T, "bot", "alice", "done"), f"{AT} [private] bot -> alice: done"),
 ]

@@ -154,6 +154,15 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
                 flag, dest=field.name, action="append", metavar=metavar, help=f"{text}; repeatable"
             )
             continue
+        if isinstance(field.default, bool):
+            parser.add_argument(
+                flag,
+                dest=field.name,
+                action=argparse.BooleanOptionalAction,
+                default=field.default,
+                help=f"{text} (default {'on' if field.default else 'off'})",
+            )
+            continue
         parser.add_argument(
             flag,
             dest=field.name,

@@ -21,7 +21,7 @@ import heapq
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
-from trio_chat.chat import lookups, moderation
+from trio_chat.chat import lookups, moderation, presence
 from trio_chat.chat.effects import (
     Close,
     Deliver,
@@ -35,6 +35,7 @@ from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups as asked
 from trio_chat.protocol import notices
+from trio_chat.protocol import presence as presence_wire
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
 from trio_chat.protocol.skeleton import skeleton
@@ -90,6 +91,7 @@ class Chat:
         identified: bool = False,
         resume: Sequence[ev.RoomSeq] = (),
         key: str | None = None,
+        lobby: bool = True,
     ) -> list[Effect]:
         """``member`` asks for ``nick``: on success it is in the lobby, and in
         each room of ``resume`` replayed from after the number given.
@@ -98,6 +100,8 @@ class Chat:
         a connection still holding the nick or a look-alike (a ghost) is ended.
         ``key``: of the client's reconnect token; a guest holding ``nick``
         with the same key is this client's earlier connection, and is ended.
+        ``lobby``: False puts it in no room (its Welcome names none) unless
+        ``resume`` names the lobby.
         """
         effects: list[Effect] = []
         account = fold(nick) if identified else None
@@ -115,11 +119,13 @@ class Chat:
         self.members[fold(nick)] = member
         self.looks[skeleton(nick)] = member
         after = {fold(r.room): r for r in resume if not room_problem(r.room)}
-        lobby = after.pop(fold(LOBBY), None)
-        welcomed = self._join(
-            member, self._room(LOBBY), now, welcome=True, after=lobby.seq if lobby else None
-        )
-        effects += welcomed
+        resumed = after.pop(fold(LOBBY), None)
+        if lobby or resumed:
+            after_seq = resumed.seq if resumed else None
+            effects += self._join(member, self._room(LOBBY), now, welcome=True, after=after_seq)
+        else:
+            welcome = ev.Welcome(now, member.nick, "", (), len(self.members))
+            effects.append(Deliver(welcome, (member,)))
         for r in list(after.values())[: self.max_rooms - 1]:
             if error := moderation.refusal(self, r.room, member, now):
                 effects.append(Deliver(error, (member,)))
@@ -130,6 +136,10 @@ class Chat:
     def identified(self, member: Member) -> None:
         """``member`` has just registered its nickname."""
         member.account = fold(member.nick)
+
+    def operate(self, member: Member, name: str, now: datetime) -> list[Effect]:
+        """``member`` gave the password of the server operator ``name``."""
+        return presence.operate(self, member, name, now)
 
     def leave(self, member: Member, reason: str, now: datetime) -> list[Effect]:
         """``member`` leaves every room and the chat; it gets a Bye last.
@@ -192,7 +202,10 @@ class Chat:
                 private = _PRIVATE[type(request)](now, member.nick, other.nick, text)
                 to = (other,) if other is member else (other, member)
                 record = PrivateRecord(private, member.account, other.account)
-                return [Deliver(private, to, record, member)]
+                effects: list[Effect] = [Deliver(private, to, record, member)]
+                if type(request) is ev.Tell:  # a notice is never answered
+                    effects += presence.told(member, other, now)
+                return effects
             case ev.Join(name, after):
                 return self._join_request(member, name, after, now)
             case ev.Part(name, reason):
@@ -219,6 +232,8 @@ class Chat:
                 return self._rename(member, nick, now)
             case _ if isinstance(request, moderation.MODERATION):
                 return moderation.apply(self, member, request, now)
+            case presence_wire.SetAway(text):
+                return presence.set_away(member, text, now)
             case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers():
                 return lookups.answer(self, member, request, now)
             case ev.Hello():

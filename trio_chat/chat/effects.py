@@ -98,7 +98,7 @@ class RoomSettings:
     topic: str = ""
     topic_by: str | None = None
     topic_time: datetime | None = None
-    modes: str = ""  # the letters set, of "im"
+    modes: str = "t"  # the letters set, of "imt"
     bans: tuple[str, ...] = ()
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.chat.effects import Deliver, Effect
+from trio_chat.chat.moderation import server_operator
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups
 from trio_chat.protocol.errors import Code
@@ -35,7 +36,13 @@ def answer(
                 return [Deliver(error, (member,))]
             rooms = tuple(room.name for room in other.rooms.values())
             reply: ev.Event = lookups.WhoisReply(
-                now, other.nick, other.account, rooms, *_about(other)
+                now,
+                other.nick,
+                other.account,
+                rooms,
+                *_about(other),
+                other.away,
+                server_operator(chat, other),
             )
         case lookups.Find(mask):
             reply = _found(chat, mask, now)
@@ -72,4 +79,6 @@ def _found(chat: Chat, mask: str, now: datetime) -> lookups.Found:
         tuple(user for user, _ in abouts),
         tuple(realname for _, realname in abouts),
         tuple(room for _, room in people),
+        tuple(m.nick for m, _ in people if m.away),
+        tuple(m.nick for m, _ in people if server_operator(chat, m)),
     )

@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from trio_chat.chat.chat import Chat
 
 INVITES_KEPT = 100  # invitations a room holds at once; the oldest go first
-FLAGS = "im"  # the modes without a target, in the order RoomState lists them
+FLAGS = "imt"  # the modes without a target that can be changed
+NEW_ROOM_MODES = "t"  # a new room's: only operators set the topic
+# ``n`` (no messages from outside) holds for every room: only members speak.
+ALWAYS = "n"
 MODERATION = (mod.SetTopic, mod.Kick, mod.SetMode, mod.Invite, mod.Disconnect)
 
 
@@ -39,7 +42,8 @@ MODERATION = (mod.SetTopic, mod.Kick, mod.SetMode, mod.Invite, mod.Disconnect)
 
 
 def server_operator(chat: Chat, member: Member) -> bool:
-    return member.account is not None and member.account in chat.operators
+    """An account named by ``--operator``, identified, or whose password was given."""
+    return member.oper or (member.account is not None and member.account in chat.operators)
 
 
 def privileged(chat: Chat, room: Room, member: Member) -> bool:
@@ -86,7 +90,7 @@ def refusal(chat: Chat, name: str, member: Member, now: datetime) -> ev.Error | 
 
 def speech_refusal(chat: Chat, room: Room, member: Member, now: datetime) -> ev.Error | None:
     """Why ``member`` may not speak in ``room``, or None."""
-    if not (room.bans or room.modes) or is_operator(chat, room, member):
+    if not (room.bans or "m" in room.modes) or is_operator(chat, room, member):
         return None
     if banned(room, member):
         return ev.Error(now, Code.BANNED, f"you are banned from speaking in {room.name}", room.name)
@@ -133,7 +137,8 @@ def emptied(room: Room) -> None:
     settings of a room without an owner (the lobby is never removed)."""
     room.invited.clear()
     if room.owner is None:
-        room.topic, room.topic_by, room.topic_time, room.modes = "", None, None, ""
+        room.topic, room.topic_by, room.topic_time = "", None, None
+        room.modes = NEW_ROOM_MODES
         room.bans.clear()
 
 
@@ -172,6 +177,8 @@ def apply(chat: Chat, member: Member, request: ev.Request, now: datetime) -> lis
         return [Deliver(state(chat, room, member, now), (member,))]
     if isinstance(request, mod.Invite):
         return _invite(chat, room, member, request.nick, now)
+    if isinstance(request, mod.SetTopic) and "t" not in room.modes and member in room.members:
+        return _Change(chat, room, member, now).topic(request.text or "")
     if not is_operator(chat, room, member):
         message = f"you are not an operator of {room.name}"
         return _fail(member, now, Code.NOT_OPERATOR, message, room.name)
@@ -189,7 +196,7 @@ def apply(chat: Chat, member: Member, request: ev.Request, now: datetime) -> lis
 def state(chat: Chat, room: Room, member: Member, now: datetime) -> mod.RoomState:
     """``room``'s settings as ``member`` may see them (bans for operators only)."""
     bans = tuple(room.bans) if is_operator(chat, room, member) else ()
-    modes = "".join(m for m in FLAGS if m in room.modes)
+    modes = "".join(sorted(ALWAYS + room.modes))
     return mod.RoomState(
         now,
         room.name,
@@ -236,6 +243,11 @@ class _Change:
         if change not in mod.MODES:
             modes = ", ".join(sorted(mod.MODES))
             return self.fail(Code.BAD_REQUEST, f"unknown mode {change}; one of {modes}")
+        if letter in ALWAYS:
+            if sign == "-":
+                message = f"mode {letter} is always set: only members speak in a room"
+                return self.fail(Code.BAD_REQUEST, message, room.name)
+            return self.unchanged()
         if letter in FLAGS:
             if (letter in room.modes) == (sign == "+"):
                 return self.unchanged()

@@ -59,10 +59,12 @@ class Member:
 
     __slots__ = (
         "account",
+        "away",
         "host",
         "key",
         "mailbox",
         "nick",
+        "oper",
         "present",
         "realname",
         "rooms",
@@ -76,6 +78,8 @@ class Member:
         self.rooms: dict[str, Room] = {}  # by folded name; the last is current
         self.account: str | None = None  # the registered nickname it proved it owns
         self.key: str | None = None  # of the client's reconnect token: it may take this back
+        self.away = ""  # its away text ("": present; see presence.py)
+        self.oper = False  # proved the password of a server operator's account
         # For ban masks (nick!user@host) and IRC replies: the server sets them
         # before it enters. ``user`` is an IRC username, or the mode's name.
         self.user = "user"
@@ -127,7 +131,7 @@ class Room:
         self.topic_by: str | None = None
         self.topic_time: datetime | None = None
         self.owner: str | None = None  # an account, whose settings outlive the room
-        self.modes = ""  # the letters set, of "im"
+        self.modes = "t"  # the letters set, of "imt"
         self.bans: list[str] = []  # masks, as given
         self.ops: set[Member] = set()
         self.voiced: set[Member] = set()

@@ -38,7 +38,7 @@ from coredis.retry import NoRetryPolicy
 from trio_chat.chat import Chat, Close, Deliver, Member
 from trio_chat.chat.numbering import RoomIndex
 from trio_chat.cluster import entries, snapshot
-from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost
+from trio_chat.cluster.entries import Account, Ask, Command, Enter, Leave, Lost, Operate
 from trio_chat.cluster.keeper import EpochChanged, Keeper, Keys, SettingsDiffer
 from trio_chat.cluster.replica import Replica
 from trio_chat.protocol import events as ev
@@ -138,6 +138,7 @@ class Broker:
         identified: bool,
         resume: Sequence[ev.RoomSeq],
         key: str | None = None,
+        lobby: bool = True,
     ) -> None:
         if not self.up:
             self._refuse(member)
@@ -145,7 +146,7 @@ class Broker:
         origin = self._origin()
         self._origins[member] = origin
         self.replica.local[origin] = member
-        command = Enter(nick, identified, tuple(resume), key, member.user, member.host)
+        command = Enter(nick, identified, tuple(resume), key, member.user, member.host, lobby)
         await self._propose_and_wait(origin, command)
         if not member.present:  # refused: a later try is a new connection to the log
             del self._origins[member]
@@ -171,6 +172,13 @@ class Broker:
 
     def registered(self, member: Member) -> None:
         pass  # the replica identifies it, where the log has the registration
+
+    def operator(self, member: Member, name: str) -> None:
+        origin = self._origins.get(member)
+        if origin is None or not self.up:
+            self._refuse(member)
+        else:
+            self._propose(origin, Operate(name))
 
     def shutdown(self) -> None:
         pass  # the other servers' members see this one's members leave

@@ -31,7 +31,8 @@ class BadEntry(ValueError):
 class Enter:
     """Take ``nick``; ``identified``: its password was checked by the origin;
     ``key``: of the client's reconnect token; ``user`` and ``host``: what ban
-    masks see of the member (``host`` is the origin's cloak of its address)."""
+    masks see of the member (``host`` is the origin's cloak of its address);
+    ``lobby``: False enters it in no room."""
 
     nick: str
     identified: bool = False
@@ -39,6 +40,7 @@ class Enter:
     key: str | None = None
     user: str = "user"
     host: str = "unknown"
+    lobby: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,13 @@ class Ask:
 @dataclass(frozen=True, slots=True)
 class Leave:
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operate:
+    """The origin checked its member's password for the server operator ``name``."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,7 @@ class Account:
     p: int
 
 
-Command = Enter | Ask | Leave | Lost | Account
+Command = Enter | Ask | Leave | Lost | Account | Operate
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +102,16 @@ def encode(origin: str, command: Command) -> dict[bytes, bytes]:
     """The fields of the XADD that appends ``command``."""
     body: dict[str, object] = {"o": origin}
     match command:
-        case Enter(nick, identified, resume, key, user, host):
+        case Enter(nick, identified, resume, key, user, host, lobby):
             body |= {"k": "enter", "hello": jsonl.to_json(ev.Hello(nick, None, resume))}
             body |= {"identified": identified, "key": key, "user": user, "host": host}
+            body |= {} if lobby else {"lobby": False}
         case Ask(request):
             body |= {"k": "ask", "request": jsonl.to_json(request)}
         case Leave(reason):
             body |= {"k": "leave", "reason": reason}
+        case Operate(name):
+            body |= {"k": "oper", "name": name}
         case Lost(instance):
             body |= {"k": "lost", "instance": instance}
         case Account(nick, salt, hash, n, r, p):
@@ -124,13 +136,15 @@ def _command(body: dict[str, object]) -> Command:
                 raise BadEntry("enter without a hello")
             key = body.get("key")
             user, host = str(body.get("user", "user")), str(body.get("host", "unknown"))
-            return Enter(
-                hello.nick, body["identified"] is True, hello.resume, _text(key), user, host
-            )
+            lobby = body.get("lobby") is not False
+            identified = body["identified"] is True
+            return Enter(hello.nick, identified, hello.resume, _text(key), user, host, lobby)
         case "ask":
             return Ask(jsonl.from_json(body["request"], ev.REQUEST_TYPES))
         case "leave":
             return Leave(str(body["reason"]))
+        case "oper":
+            return Operate(str(body["name"]))
         case "lost":
             return Lost(str(body["instance"]))
         case "account":

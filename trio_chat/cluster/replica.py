@@ -32,7 +32,7 @@ from trio_chat.chat import (
     SaveRoom,
 )
 from trio_chat.chat.rooms import ELSEWHERE
-from trio_chat.cluster.entries import Account, Ask, Enter, Entry, Leave, Lost
+from trio_chat.cluster.entries import Account, Ask, Enter, Entry, Leave, Lost, Operate
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.rules import fold
 
@@ -74,17 +74,19 @@ class Replica:
         member = self.local.get(origin) or self.remote.get(origin)
         effects: list[Effect] = []
         match entry.command:
-            case Enter(nick, identified, resume, key, user, host):
+            case Enter(nick, identified, resume, key, user, host, lobby):
                 if member is None:  # another server's (or ours, whose connection is gone)
                     member = self.remote[origin] = Member(ELSEWHERE)
                 member.user, member.host = user, host
                 effects = self.chat.enter(
-                    member, nick, time, identified=identified, resume=resume, key=key
+                    member, nick, time, identified=identified, resume=resume, key=key, lobby=lobby
                 )
                 if not member.present:
                     self.remote.pop(origin, None)
             case Ask(request) if member is not None:
                 effects = self.chat.apply(member, request, time)
+            case Operate(name) if member is not None:
+                effects = self.chat.operate(member, name, time)
             case Leave(reason) if member is not None:
                 effects = self._leave(origin, member, reason, entry)
             case Lost(instance):

@@ -5,8 +5,9 @@ snapshot's place on, instead of the whole log since the first server
 started. It holds what the entries before it built up: who is connected to
 which server (by origin), each room with its members in order and its
 numbers and its moderation (topic, modes, bans, operators, voice,
-invitations), the saved settings of owned rooms, where the numbering of
-rooms goes on, and the registered nicknames. Nothing else of the chat
+invitations), each member's away text and whether it is a server
+operator, the saved settings of owned rooms, where the numbering of rooms
+goes on, and the registered nicknames. Nothing else of the chat
 outlives an entry.
 
 Sans-IO: a replica in, bytes out, and back.
@@ -52,6 +53,8 @@ def dump(replica: Replica, numbering: RoomIndex, accounts: list[Account]) -> byt
                 [r.name for r in m.rooms.values()],
                 m.user,
                 m.host,
+                m.away,
+                m.oper,
             ]
             for m in chat.members.values()
         ],
@@ -87,6 +90,8 @@ def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list
         member.account, member.key = account and str(account), key and str(key)
         if mask:
             member.user, member.host = str(mask[0]), str(mask[1])
+        if len(mask) > 2:
+            member.away, member.oper = str(mask[2]), mask[3] is True
         chat.members[fold(member.nick)] = member
         chat.looks[skeleton(member.nick)] = member
     for name, seq, chat_seq, origins, *moderation in state["rooms"]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import jsonl, text
+from trio_chat.protocol import jsonl, presence, text
 from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.rules import sanitize, sanitize_secret
@@ -222,7 +222,7 @@ def _sanitized(request: ev.Request) -> ev.Request:
 
 # Secrets go to the account code nearly as typed; everything else is shown.
 _CLEANERS = {
-    (kind, name): sanitize_secret if (kind, name) in ev.SECRETS else sanitize
+    (kind, name): sanitize_secret if (kind, name) in ev.SECRETS | presence.SECRETS else sanitize
     for kind in ev.REQUEST_TYPES.values()
     for name in ev.FIELDS[kind]
 }

@@ -36,6 +36,7 @@ class Code(StrEnum):
     BANNED = "banned"
     INVITE_ONLY = "invite_only"
     MODERATED = "moderated"
+    NOT_SERVER_OPERATOR = "not_server_operator"
 
 
 class ProtocolError(Exception):

@@ -131,6 +131,8 @@ def _reader_for(hint: object, max_items: int | None = None) -> Reader:
         return _read_str
     if hint is int:
         return _read_int
+    if hint is bool:
+        return _read_bool
     if hint == str | None:
         return _optional(_read_str)
     if hint == int | None:
@@ -167,6 +169,12 @@ def _read_int(value: JsonValue, name: str) -> int:
     # bool is an int to Python, never to a reader of the protocol
     if type(value) is not int or not 0 <= value <= MAX_INT:
         raise DecodeError(f"field {name!r} must be an integer from 0 to {MAX_INT}")
+    return value
+
+
+def _read_bool(value: JsonValue, name: str) -> bool:
+    if type(value) is not bool:
+        raise DecodeError(f"field {name!r} must be true or false")
     return value
 
 

@@ -42,7 +42,8 @@ class CountUsers(Request):
 
 @dataclass(frozen=True, slots=True)
 class WhoisReply(Event):
-    """``nick`` as the chat spells it, its account when identified, and its rooms."""
+    """``nick`` as the chat spells it, its account when identified, its
+    rooms, its away text ("": present), and whether it is a server operator."""
 
     TYPE: ClassVar[str] = "whois"
     nick: str
@@ -50,13 +51,16 @@ class WhoisReply(Event):
     rooms: tuple[str, ...]
     user: str = ""
     realname: str = ""
+    away: str = ""
+    operator: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Found(Event):
     """The answer to Find: ``mask`` as asked, and who matches it: for each,
     its nickname, its username and real name (IRC's USER; others' are their
-    nickname), and the room it was found in or one of its rooms ("*": none)."""
+    nickname), and the room it was found in or one of its rooms ("*": none);
+    then which of them are away, and which are server operators."""
 
     TYPE: ClassVar[str] = "found"
     mask: str
@@ -64,6 +68,8 @@ class Found(Event):
     users: tuple[str, ...]
     realnames: tuple[str, ...]
     rooms: tuple[str, ...]
+    away: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """Room moderation on the wire: the requests of room operators, and what they cause.
 
-A room has a topic, operators, voiced members, bans and two modes: ``i``
-(invite-only: only the invited, and operators, may join) and ``m``
-(moderated: only operators and voiced members may speak). These classes
+A room has a topic, operators, voiced members, bans and these modes: ``i``
+(invite-only: only the invited, and operators, may join), ``m``
+(moderated: only operators and voiced members may speak), ``t`` (only
+operators set the topic; set on new rooms) and ``n`` (only members speak:
+always set). These classes
 register themselves with the codecs as ``events`` does (see its ``_register``);
 importing the ``trio_chat.protocol`` package is enough to have them known.
 """
@@ -18,7 +20,7 @@ from trio_chat.protocol.events import Event, Request, RoomEvent
 # A change a SetMode makes, and the one a ModeChanged announces: a sign and a
 # letter, "+o" and "-b" needing a target (a nickname, or a ban mask for b).
 MODES_WITH_TARGET = frozenset({"+o", "-o", "+v", "-v", "+b", "-b"})
-MODES = MODES_WITH_TARGET | {"+i", "-i", "+m", "-m"}
+MODES = MODES_WITH_TARGET | {"+i", "-i", "+m", "-m", "+t", "-t", "+n", "-n"}
 
 # ----------------------------------------------------------------- requests
 
@@ -123,7 +125,7 @@ class Invited(Event):
 class RoomState(Event):
     """A room's settings, in answer to SetTopic or SetMode asking for them.
 
-    ``modes`` holds the letters set ("im", "" for none); ``bans`` is shown to
+    ``modes`` holds the letters set, sorted ("imnt"; ``n`` always); ``bans`` is shown to
     the room's operators only (empty for others).
     """
 

@@ -20,6 +20,8 @@ CHANGES = {
     "-i": ("made", "open to all"),
     "+m": ("made", "moderated"),
     "-m": ("made", "open to all speakers"),
+    "+t": ("made the topic of", "settable by operators only"),
+    "-t": ("made the topic of", "settable by every member"),
 }
 
 

@@ -12,7 +12,7 @@ import shlex
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol import wording
+from trio_chat.protocol import presence, wording
 from trio_chat.protocol.errors import Code, ProtocolError
 from trio_chat.protocol.rules import MAX_INT
 
@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "/history @NICK [N]    your last N private messages with NICK",
     "/register PASSWORD    protect your nickname with a password",
     '/password OLD NEW     change that password ("quote" one with spaces)',
+    "/away [TEXT]          mark yourself away: private messages get TEXT; alone: back",
     "/quit [reason]        leave the chat",
     "/topic [#room] [TEXT]        show or (operators) set the room's topic",
     "/notopic [#room]             clear the topic (operators)",
@@ -40,8 +41,10 @@ COMMANDS: tuple[str, ...] = (
     "/voice [#room] NICK          let NICK speak in a moderated room (operators)",
     "/devoice [#room] NICK        take NICK's voice (operators)",
     "/mode [#room] [+i|-i|+m|-m]  invite-only or moderated; alone: the room's settings",
+    "/mode [#room] +t|-t          only operators set the topic (+t, new rooms), or anyone",
     "/invite NICK [#room]         let NICK join an invite-only room",
     "/disconnect NICK [reason]    end NICK's connection (server operators)",
+    "/oper NAME PASSWORD          become the server operator NAME",
     "//text                say a line that starts with /",
 )
 
@@ -96,9 +99,16 @@ def parse_request(line: str, *, registered: bool) -> ev.Request | None:
         case "history":
             return _history(rest.split())
         case "register":
-            return ev.Register(_password(rest))
+            return ev.Register(_password(rest, "/register PASSWORD"))
         case "password":
             return ev.SetPassword(*_passwords(rest))
+        case "away":
+            return presence.SetAway(rest)
+        case "oper":
+            name, password = _first_word(rest)
+            if not password:
+                raise CommandError("usage: /oper NAME PASSWORD")
+            return presence.Oper(name, _password(password, "/oper NAME PASSWORD"))
         case _ if name in MODERATION_COMMANDS:
             return _moderation(name, rest)
     raise CommandError(f"unknown command /{name}; /help lists the commands", Code.UNKNOWN_COMMAND)
@@ -126,7 +136,7 @@ def _moderation(name: str, rest: str) -> ev.Request:
         case "mode":
             words = rest.split()
             if len(words) > 2:
-                raise CommandError("usage: /mode [#room] [+i|-i|+m|-m]")
+                raise CommandError("usage: /mode [#room] [+i|-i|+m|-m|+t|-t]")
             mode, target = [*words, None, None][:2]
             return mod.SetMode(mode, target, room)
         case "invite":
@@ -187,13 +197,13 @@ def _need(arg: str, usage: str) -> str:
     return arg
 
 
-def _password(rest: str) -> str:
-    """/register's password: the rest of the line, or one quoted word."""
+def _password(rest: str, usage: str) -> str:
+    """A password: the rest of the line, or one quoted word."""
     if not rest.startswith(('"', "'")):
-        return _need(rest, "/register PASSWORD")
-    words = _shell_words(rest, "/register PASSWORD")
+        return _need(rest, usage)
+    words = _shell_words(rest, usage)
     if len(words) != 1:
-        raise CommandError(f"usage: /register PASSWORD; {QUOTING}")
+        raise CommandError(f"usage: {usage}; {QUOTING}")
     return words[0]
 
 
@@ -260,6 +270,10 @@ def format_request(request: ev.Request) -> str:
             return f"/register {password if password and plain else _quoted(password)}"
         case ev.SetPassword(old, new):
             return f"/password {_quoted(old)} {_quoted(new)}"
+        case presence.SetAway(text):
+            return _words("/away", text)
+        case presence.Oper(name, password):
+            return f"/oper {name} {_quoted(password)}"
         case ev.GetHelp():
             return "/help"
         case ev.Quit(reason):

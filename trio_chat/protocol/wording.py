@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups
+from trio_chat.protocol import lookups, presence
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.moderation_wording import moderation_lines
 from trio_chat.protocol.rules import LOBBY, fold
@@ -101,7 +101,8 @@ def lines(event: ev.Event) -> list[Line]:
         case ev.Welcome(nick=nick, room=room, members=members, online=online, topic=topic):
             others = [m for m in members if m != nick]
             company = f"with {', '.join(others)}" if others else "alone"
-            welcome = f"* welcome, {nick}! you are in {room} {company} ({online} online)"
+            where = f"you are in {room} {company}" if room else "you are in no room"
+            welcome = f"* welcome, {nick}! {where} ({online} online)"
             return [
                 [t, ("notice", f"{welcome}; /help lists the commands")],
                 *_topic(t, room, topic),
@@ -139,9 +140,17 @@ def lines(event: ev.Event) -> list[Line]:
             mod.TopicChanged() | mod.Kicked() | mod.ModeChanged() | mod.Invited() | mod.RoomState()
         ):
             return [[t, ("notice", f"* {line}")] for line in moderation_lines(event)]
-        case lookups.WhoisReply(nick=nick, account=account, rooms=rooms):
+        case lookups.WhoisReply(nick=nick, account=account, rooms=rooms, away=gone):
             who = f"* {nick}{' (registered)' if account else ''}"
-            return [[t, ("notice", f"{who} is in {', '.join(rooms) or 'no room'}")]]
+            where = f"{who} is in {', '.join(rooms) or 'no room'}"
+            return [[t, ("notice", f"{where}; away: {gone}" if gone else where)]]
+        case presence.Away(nick=nick, text=text):
+            return [[t, ("notice", f"* {nick} is away: {text}")]]
+        case presence.AwayStatus(text=text):
+            marked_as = f"you are marked as away: {text}" if text else "you are back"
+            return [[t, ("notice", f"* {marked_as}")]]
+        case presence.OperatorStatus(name=name):
+            return [[t, ("notice", f"* you are now a server operator, as {name}")]]
         case lookups.Found(mask=mask, nicks=nicks, realnames=realnames, rooms=rooms):
             found = zip(nicks, realnames, rooms, strict=False)  # as long as the shortest
             listed = ", ".join(f"{nick} ({realname}) in {room}" for nick, realname, room in found)

@@ -93,6 +93,9 @@ class Limits:
     irc_server_name: str = limit(
         "trio-chat", "the server's name in what IRC clients receive", metavar="NAME"
     )
+    irc_lobby: bool = limit(
+        True, "put IRC clients in #lobby on registration (--no-irc-lobby: in no room)"
+    )
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

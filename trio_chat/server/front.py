@@ -55,9 +55,11 @@ class Front(Protocol):
         identified: bool,
         resume: Sequence[ev.RoomSeq],
         key: str | None = None,
+        lobby: bool = True,
     ) -> None:
         """Ask for ``nick``; on return ``member.present`` says whether it got it.
-        ``key``: of the client's reconnect token (see ``Chat.enter``)."""
+        ``key``: of the client's reconnect token; ``lobby``: False enters it
+        in no room (see ``Chat.enter``)."""
         ...
 
     def apply(self, member: Member, request: ev.Request) -> None:
@@ -70,6 +72,10 @@ class Front(Protocol):
 
     def registered(self, member: Member) -> None:
         """``member`` has registered its nickname (its credential is saved)."""
+        ...
+
+    def operator(self, member: Member, name: str) -> None:
+        """``member`` gave the password of the server operator ``name``."""
         ...
 
     def shutdown(self) -> None:
@@ -104,9 +110,10 @@ class LocalFront:
         identified: bool,
         resume: Sequence[ev.RoomSeq],
         key: str | None = None,
+        lobby: bool = True,
     ) -> None:
         effects = self.chat.enter(
-            member, nick, ev.now(), identified=identified, resume=resume, key=key
+            member, nick, ev.now(), identified=identified, resume=resume, key=key, lobby=lobby
         )
         self.pump.post(effects)
 
@@ -118,6 +125,9 @@ class LocalFront:
 
     def registered(self, member: Member) -> None:
         self.chat.identified(member)
+
+    def operator(self, member: Member, name: str) -> None:
+        self.pump.post(self.chat.operate(member, name, ev.now()))
 
     def shutdown(self) -> None:
         self.chat.shutdown()

@@ -82,6 +82,16 @@ class Passwords:
             log.info("%s changed its password from %s", nick, self.address)
             self.pump.tell(self.member, ev.Notice(ev.now(), "password changed"))
 
+    async def operate(self, front: Front, name: str, password: str) -> None:
+        """Make the member a server operator, if ``name`` is one and
+        ``password`` is its account's (checked like any sign-in)."""
+        if fold(name) not in front.chat.operators:
+            message = f'"{name}" is not a server operator'
+            self._fail(Code.NOT_SERVER_OPERATOR, message)
+        elif await self.check(name, password):
+            log.info("%s became server operator %s from %s", self.member.nick, name, self.address)
+            front.operator(self.member, name)
+
     def _changes_allowed(self) -> bool:
         """Registrations and password changes, limited per address."""
         wait = self.accounts.change_wait(self.source)

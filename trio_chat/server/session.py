@@ -24,7 +24,8 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.connection import ServerCodec
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.flood import TokenBucket
-from trio_chat.protocol.irc import SaslPlain
+from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
+from trio_chat.protocol.presence import Oper
 from trio_chat.protocol.reading import read_event
 from trio_chat.protocol.rules import token_key, token_problem
 from trio_chat.server import irc
@@ -187,6 +188,8 @@ class Session:
                 await self.passwords.register(self.front, password.strip())
             case ev.SetPassword(old, new) if self.member.present:
                 await self.passwords.change(old.strip(), new.strip())
+            case Oper(name, password) if self.member.present:
+                await self.passwords.operate(self.front, name, password.strip())
             case SaslPlain(account, password):
                 await irc.authenticate(self, account, password)
             case ev.Event():  # the connection's own answer (IRC's CAP, PING...)
@@ -227,7 +230,10 @@ class Session:
             return
         key = token_key(token) if token is not None else None
         self.member.user, self.member.realname = self.conn.identity or ("user", "")
-        await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
+        lobby = self.limits.irc_lobby or not isinstance(self.conn, IrcServerConnection)
+        await self.front.enter(
+            self.member, nick, identified=identified, resume=resume, key=key, lobby=lobby
+        )
         if self.member.present:
             self.conn.accept()
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:

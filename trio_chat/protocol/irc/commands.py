@@ -1,6 +1,6 @@
 """IRC commands after registration: each becomes the chat's request
-(``ev``, ``moderation``, ``lookups``), or is answered by the connection itself
-when the chat has nothing to say (PING, MOTD, user modes, AWAY)."""
+(``ev``, ``moderation``, ``lookups``, ``presence``), or is answered by the
+connection itself when the chat has nothing to say (PING, MOTD, user modes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups, notices
+from trio_chat.protocol import lookups, notices, presence
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.irc.message import MAX_BODY, line
@@ -187,8 +187,7 @@ def _kill(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
 
 
 def _oper(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
-    text = "No O-lines: server operators are the accounts named in the server's configuration"
-    conn.reply(now, "491", text)
+    conn.request(presence.Oper(p[0], p[1]))
 
 
 def _ping(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
@@ -200,11 +199,7 @@ def _pong(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
 
 
 def _away(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
-    if p and p[0]:
-        text = "You have been marked as being away (others are not told: no presence here)"
-        conn.reply(now, rpl.RPL_NOWAWAY, text)
-    else:
-        conn.reply(now, rpl.RPL_UNAWAY, "You are no longer marked as being away")
+    conn.request(presence.SetAway(p[0] if p else ""))
 
 
 def _ison(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:

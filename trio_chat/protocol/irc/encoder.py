@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups, notices
+from trio_chat.protocol import lookups, notices, presence
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import numerics as rpl
@@ -193,6 +193,14 @@ class IrcEncoder:
                 return self._lusers(users, rooms)
             case mod.RoomState():
                 return self._room_state(e)
+            case presence.AwayStatus(text=text):
+                if text:
+                    return self._n(rpl.RPL_NOWAWAY, "You have been marked as being away")
+                return self._n(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+            case presence.Away(nick=nick, text=text):
+                return self._n(rpl.RPL_AWAY, nick, text)
+            case presence.OperatorStatus():
+                return self._n(rpl.RPL_YOUREOPER, "You are now an IRC operator")
             case mod.Invited(room=room, nick=nick):
                 return line("INVITE", conn.target, room, source=rpl.hostmask(nick))
             case ev.Help(commands=commands):
@@ -231,7 +239,7 @@ class IrcEncoder:
             n(rpl.RPL_WELCOME, f"Welcome to the trio-chat IRC network, {e.nick}{who}"),
             n(rpl.RPL_YOURHOST, f"Your host is {conn.server}, running version {rpl.VERSION}"),
             n(rpl.RPL_CREATED, "This server was created when it last started"),
-            n(rpl.RPL_MYINFO, conn.server, rpl.VERSION, "i", "bimov", "bov"),
+            n(rpl.RPL_MYINFO, conn.server, rpl.VERSION, "i", "bimnotv", "bov"),
             *(
                 n(
                     rpl.RPL_ISUPPORT,
@@ -243,6 +251,8 @@ class IrcEncoder:
             self._lusers(e.online, None),
             n(rpl.ERR_NOMOTD, "MOTD File is missing"),
         ]
+        if not e.room:  # entered in no room (--no-irc-lobby)
+            return b"".join(out)
         conn.joined.add(fold(e.room))
         joined = line("JOIN", e.room, source=rpl.hostmask(e.nick), tags=self._tags(e.time))
         top = n(rpl.RPL_TOPIC, e.room, e.topic) if e.topic else b""
@@ -283,11 +293,16 @@ class IrcEncoder:
 
     def _found(self, e: lookups.Found) -> bytes:
         rows = zip(e.nicks, e.users, e.realnames, e.rooms, strict=True)
-        out = [self._who_line(room, nick, user, realname) for nick, user, realname, room in rows]
+        away, opers = set(e.away), set(e.operators)
+        out = [
+            self._who_line(
+                room, nick, user, realname, ("G" if nick in away else "H") + "*" * (nick in opers)
+            )
+            for nick, user, realname, room in rows
+        ]
         return b"".join([*out, self._n(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
 
-    def _who_line(self, room: str, nick: str, user: str, realname: str) -> bytes:
-        flags = "H"
+    def _who_line(self, room: str, nick: str, user: str, realname: str, flags: str) -> bytes:
         return self._n(
             rpl.RPL_WHOREPLY, room, user, rpl.HOST, self.conn.server, nick, flags, f"0 {realname}"
         )
@@ -296,6 +311,10 @@ class IrcEncoder:
         self._asked(e.nick, _WHOIS)
         n = self._n
         out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, rpl.HOST, "*", e.realname)]
+        if e.away:
+            out.append(n(rpl.RPL_AWAY, e.nick, e.away))
+        if e.operator:
+            out.append(n(rpl.RPL_WHOISOPERATOR, e.nick, "is an IRC operator"))
         if e.rooms:
             out.append(n(rpl.RPL_WHOISCHANNELS, e.nick, " ".join(e.rooms)))
         out.append(n(rpl.RPL_WHOISSERVER, e.nick, self.conn.server, "trio-chat"))

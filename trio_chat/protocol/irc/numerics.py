@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.presence import AWAY_MAX
 from trio_chat.protocol.rules import NICK_MAX
 
 SERVER = "trio-chat"  # the server's name in every reply it sends itself
@@ -29,6 +30,7 @@ RPL_UNAWAY = "305"
 RPL_NOWAWAY = "306"
 RPL_WHOISUSER = "311"
 RPL_WHOISSERVER = "312"
+RPL_WHOISOPERATOR = "313"
 RPL_ENDOFWHO = "315"
 RPL_ENDOFWHOIS = "318"
 RPL_WHOISCHANNELS = "319"
@@ -68,6 +70,7 @@ ERR_NOTREGISTERED = "451"
 ERR_NEEDMOREPARAMS = "461"
 ERR_ALREADYREGISTERED = "462"
 ERR_PASSWDMISMATCH = "464"
+ERR_NOOPERHOST = "491"
 ERR_UNKNOWNMODE = "472"
 ERR_INVITEONLYCHAN = "473"
 ERR_BANNEDFROMCHAN = "474"
@@ -88,13 +91,14 @@ ISUPPORT: tuple[str, ...] = (
     "CASEMAPPING=ascii",
     "CHANTYPES=#",
     "PREFIX=(ov)@+",
-    "CHANMODES=b,,,im",
+    "CHANMODES=b,,,imnt",
     f"NICKLEN={NICK_MAX}",
     f"CHANNELLEN={NICK_MAX + 1}",
     f"TOPICLEN={TOPIC_MAX}",
     "LINELEN=512",
     "NETWORK=trio-chat",
     "UTF8ONLY",
+    f"AWAYLEN={AWAY_MAX}",
     "MODES=1",
     "TARGMAX=PRIVMSG:1,NOTICE:1,JOIN:,PART:,NAMES:1,WHOIS:1",
 )
@@ -117,6 +121,7 @@ ERRORS: dict[str, str] = {
     Code.BANNED: ERR_BANNEDFROMCHAN,
     Code.INVITE_ONLY: ERR_INVITEONLYCHAN,
     Code.MODERATED: ERR_CANNOTSENDTOCHAN,
+    Code.NOT_SERVER_OPERATOR: ERR_NOOPERHOST,
     Code.LINE_TOO_LONG: ERR_INPUTTOOLONG,
     Code.UNKNOWN_COMMAND: ERR_UNKNOWNCOMMAND,
 }

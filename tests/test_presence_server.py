@@ -1,0 +1,133 @@
+"""Away, oper, the IRC lobby flag and the topic lock in the real server, over
+memory streams, with IRC and text-mode clients side by side."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import trio
+from irc_harness import IrcClient, irc_listener
+
+from trio_chat import Limits, serve
+from trio_chat.testing import MemoryListener, TextClient
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def start_both(nursery: trio.Nursery):
+    """The server with a text listener and an IRC listener: (text, irc) to connect to."""
+
+    async def start(**limits: object) -> tuple[MemoryListener, MemoryListener]:
+        text = MemoryListener()
+        irc, irc_memory = irc_listener()
+        await nursery.start(functools.partial(serve, [text, irc], limits=Limits(**limits)))  # type: ignore[arg-type]
+        return text, irc_memory
+
+    return start
+
+
+async def irc_user(listener: MemoryListener, nick: str, **kw: bool) -> IrcClient:
+    client = await IrcClient.connect(listener)
+    await client.register(nick, **kw)
+    return client
+
+
+async def text_user(listener: MemoryListener, nick: str) -> TextClient:
+    client = await TextClient.connect(listener)
+    await client.login(nick)
+    return client
+
+
+async def test_away_members_answer_private_messages_in_every_mode(start_both):
+    text, irc = await start_both(flood_rate=0)
+    alice, carol = await irc_user(irc, "alice"), await irc_user(irc, "carol")
+    bob = await text_user(text, "bob")
+    await alice.send("AWAY :at lunch")
+    await alice.expect("306", "alice")
+    await bob.send_line("/msg alice are you there?")
+    await bob.expect(r"\* alice is away: at lunch$")
+    await alice.expect("PRIVMSG", "alice", "are you there?")  # delivered all the same
+    await carol.send("PRIVMSG alice :ping")
+    assert (await carol.expect("301", "carol")).params[1:] == ("alice", "at lunch")
+    await carol.send("WHO #lobby")
+    who = {m.params[5]: m.params[6] for m in [await carol.expect("352") for _ in range(3)]}
+    assert who == {"alice": "G", "carol": "H", "bob": "H"}
+    await carol.send("WHOIS alice")
+    assert (await carol.expect("301", "carol")).params[1:] == ("alice", "at lunch")
+    await carol.expect("318")
+    await alice.send("AWAY")
+    await alice.expect("305", "alice")
+    await bob.send_line("/away back in 5")
+    await bob.expect(r"\* you are marked as away: back in 5$")
+    await alice.send("PRIVMSG bob :lunch?")
+    assert (await alice.expect("301", "alice")).params[1:] == ("bob", "back in 5")
+    await bob.send_line("/away")
+    await bob.expect(r"\* you are back$")
+
+
+async def test_oper_makes_a_server_operator_with_the_accounts_password(start_both):
+    text, irc = await start_both(flood_rate=0, operator=("root",))
+    root = await text_user(text, "root")
+    await root.send_line(f"/register {PASSWORD}")
+    await root.expect(r'\* "root" is registered')
+    bob = await text_user(text, "bob")
+    guest = await irc_user(irc, "guest")
+    await guest.send("OPER bob whatever")
+    await guest.expect("491", "guest")
+    await guest.send("OPER root wrong")
+    await guest.expect("464", "guest")
+    await guest.send("KILL bob :spam")
+    await guest.expect("482", "guest")
+    await guest.send(f"OPER root :{PASSWORD}")
+    await guest.expect("381", "guest")
+    await guest.send("WHO guest")
+    assert (await guest.expect("352", "guest")).params[6] == "H*"
+    await guest.send("WHOIS guest")
+    await guest.expect("313", "guest", "guest")
+    await guest.send("KILL bob :spam")
+    await bob.expect(r"\* disconnected: disconnected by guest: spam$")
+    # text mode: the same request, the same checks
+    carol = await text_user(text, "carol")
+    await carol.send_line("/oper root wrong")
+    await carol.expect('! wrong password for "root"')
+    await carol.send_line(f'/oper root "{PASSWORD}"')
+    await carol.expect(r"\* you are now a server operator, as root$")
+
+
+async def test_without_the_irc_lobby_irc_clients_start_in_no_room(start_both):
+    text, irc = await start_both(irc_lobby=False)
+    bob = await text_user(text, "bob")
+    alice = await IrcClient.connect(irc)
+    await alice.send("NICK alice", "USER u 0 * :Real Name")
+    await alice.expect("001")
+    burst = []
+    while (m := await alice.receive()).command != "422":
+        burst.append(m.command)
+    assert "JOIN" not in burst
+    await alice.send("JOIN #lobby")
+    await alice.expect("366", "alice", "#lobby")
+    await bob.expect(r"\* alice joined #lobby$")
+
+
+async def test_only_operators_set_the_topic_until_the_room_is_opened(start_both):
+    text, irc = await start_both(flood_rate=0)
+    alice, bob = await irc_user(irc, "alice"), await text_user(text, "bob")
+    await alice.send("JOIN #dev")
+    await alice.expect("366", "alice", "#dev")
+    await bob.send_line("/join #dev")
+    await alice.expect("JOIN", "#dev")
+    await alice.send("MODE #dev")
+    assert (await alice.expect("324", "alice", "#dev")).params[2] == "+nt"
+    await bob.send_line("/topic mine")
+    await bob.expect("! you are not an operator of #dev$")
+    await alice.send("MODE #dev -t")
+    await bob.expect(r"\* alice made the topic of #dev settable by every member$")
+    await bob.send_line("/topic mine")
+    topic = await alice.expect("TOPIC", "#dev", "mine")
+    assert topic.source == "bob!bob@trio-chat"
+    await alice.send("MODE #dev +t")
+    await bob.expect(r"\* alice made the topic of #dev settable by operators only$")
+    await alice.send("MODE #dev -n")
+    await alice.expect("NOTICE", "alice")  # refused: n is always set
