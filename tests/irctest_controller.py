@@ -18,10 +18,14 @@ from irctest.runner import NotImplementedByController
 from irctest.specifications import Capabilities
 
 # Flood control is off, as irctest's controllers turn off other servers' fake
-# lag: the tests send bursts of lines and would only be slowed down.
-SERVER_FLAGS = ("--flood-rate", "0", "--log-level", "warning")
+# lag: the tests send bursts of lines and would only be slowed down. IRC
+# clients start in no room, as irctest expects of every server.
+SERVER_FLAGS = ("--flood-rate", "0", "--log-level", "warning", "--no-irc-lobby")
 # Set when this trio-chat has the flag: irctest expects every server to be named so.
 SERVER_NAME = ("--irc-server-name", "My.Little.Server")
+# irctest's operator block (its tests send OPER operuser operpassword): a
+# server operator is an account named by --operator, registered at start.
+OPERATOR = ("operuser", "operpassword")
 REPLY_TIMEOUT = 10.0
 
 
@@ -91,10 +95,13 @@ class TrioChatController(BaseServerController, DirectoryBasedController):
                 str(self.directory / "chat.db"),
                 *tls_flags,
                 *SERVER_FLAGS,
+                "--operator",
+                OPERATOR[0],
                 *(SERVER_NAME if SERVER_NAME[0] in _server_help() else ()),
             ],
             proc_name="trio-chat",
         )
+        self.registerUser(None, *OPERATOR)
 
     def registerUser(self, case, username, password=None):
         """Registers ``username`` as a member would: hello, register, quit."""
