@@ -8,7 +8,7 @@ from test_moderation import T, enter, errors, events, to
 
 from trio_chat.chat import Chat, Member
 from trio_chat.protocol import events as ev
-from trio_chat.protocol import lookups, notices, presence
+from trio_chat.protocol import lookups, notices, presence, text
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 
@@ -37,6 +37,15 @@ def test_a_private_message_to_an_away_member_tells_the_sender_its_away_text():
     assert not events(chat.apply(bob, ev.Tell("bob", "note"), T), presence.Away)
     assert events(chat.apply(bob, presence.SetAway(), T)) == [presence.AwayStatus(T, "")]
     assert not events(chat.apply(alice, ev.Tell("bob", "back?"), T), presence.Away)
+
+
+def test_text_mode_has_away_and_oper():
+    assert text.parse_request("/away at lunch", registered=True) == presence.SetAway("at lunch")
+    assert text.parse_request("/away", registered=True) == presence.SetAway("")
+    oper = text.parse_request('/oper root "correct horse"', registered=True)
+    assert oper == presence.Oper("root", "correct horse")
+    with pytest.raises(text.CommandError, match="usage: /oper NAME PASSWORD"):
+        text.parse_request("/oper root", registered=True)
 
 
 def test_an_away_text_is_bounded():

@@ -87,6 +87,10 @@ WORDED = [
     ),
     (lookups.UserCount(T, 2, 3), f"{AT} * 2 online in 3 rooms"),
     (presence.Away(T, "bob", "lunch"), f"{AT} * bob is away: lunch"),
+    (
+        ev.Welcome(T, "bob", "", (), 3),
+        f"{AT} * welcome, bob! you are in no room (3 online); /help lists the commands",
+    ),
     (presence.AwayStatus(T, "lunch"), f"{AT} * you are marked as away: lunch"),
     (presence.OperatorStatus(T, "alice"), f"{AT} * you are now a server operator, as alice"),
     (notices.NoticeMessage(T, "#dev", 1, "bot", "built"), f"{AT} #dev bot: built"),
