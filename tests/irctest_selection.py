@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,7 +79,7 @@ CONTROLLERS = {"trio-chat": "irctest_controller", "ngircd": "irctest.controllers
 
 
 def command(tests: Sequence[str], software: str = "trio-chat", *pytest_args: str) -> list[str]:
-    """The pytest command line, to run with ``cwd=IRCTEST`` and ``env=environment()``."""
+    """The pytest command line, to run with ``cwd=IRCTEST`` and ``env=environment(tmp)``."""
     return [
         sys.executable,
         "-m",
@@ -97,10 +98,11 @@ def command(tests: Sequence[str], software: str = "trio-chat", *pytest_args: str
     ]
 
 
-def environment() -> dict[str, str]:
-    """PYTHONPATH for irctest, the controller and trio_chat (the caller's first)."""
+def environment(tmp: Path) -> dict[str, str]:
+    """PYTHONPATH for irctest, the controller and trio_chat (the caller's first), and a
+    TMPDIR of the run's own: irctest keeps the ports it uses in a file there, unlocked."""
     paths = [str(IRCTEST), str(ROOT / "tests"), os.environ.get("PYTHONPATH", ""), str(ROOT)]
-    return os.environ | {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    return os.environ | {"PYTHONPATH": os.pathsep.join(p for p in paths if p), "TMPDIR": str(tmp)}
 
 
 def main(argv: Sequence[str]) -> int:
@@ -108,10 +110,9 @@ def main(argv: Sequence[str]) -> int:
     tests = SHORT if "--short" in args else MODULES
     software = "ngircd" if "--ngircd" in args else "trio-chat"
     rest = [a for a in args if a not in ("--short", "--ngircd")]
-    run = subprocess.run(
-        command(tests, software, *rest), cwd=IRCTEST, env=environment(), check=False
-    )
-    return run.returncode
+    with tempfile.TemporaryDirectory(prefix="irctest-") as tmp:
+        run = command(tests, software, *rest)
+        return subprocess.run(run, cwd=IRCTEST, env=environment(Path(tmp)), check=False).returncode
 
 
 if __name__ == "__main__":

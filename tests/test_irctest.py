@@ -28,7 +28,7 @@ def test_short_irctest_selection_passes_without_skips(tmp_path):
     run = subprocess.run(
         command(SHORT, "trio-chat", "-q", f"--junitxml={report}"),
         cwd=IRCTEST,
-        env=environment(),
+        env=environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=180,
