@@ -52,7 +52,7 @@ def test_cap_negotiation_holds_registration_until_cap_end():
     got = feed(conn, "CAP LS 302", "NICK alice", "USER u 0 * :Alice")
     assert got == [
         ":trio-chat CAP * LS :server-time message-tags echo-message batch sasl=PLAIN"
-        " draft/chathistory"
+        " draft/chathistory account-tag"
     ]
     assert feed(conn, "CAP REQ :server-time echo-message") == [
         ":trio-chat CAP * ACK :server-time echo-message"
@@ -325,7 +325,8 @@ def test_chathistory_asks_for_a_page_by_msgid():
 
 def test_an_error_about_a_room_answers_only_a_question_it_can_answer():
     conn = registered()
-    feed(conn, "MODE #dev", "NAMES #dev")  # the first never answered: it holds nothing up
+    # the first never answered: it holds nothing up
+    feed(conn, "MODE #dev", "JOIN #dev", "NAMES #dev")
     banned = ev.Error(T, Code.BANNED, "you are banned from #dev", "#dev")
     assert shown(conn, banned) == [":trio-chat 474 alice #dev :you are banned from #dev"]
     assert shown(conn, ev.Members(T, "#dev", ("bob",)))[0].split()[1] == "353"

@@ -15,7 +15,7 @@ from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
     from trio_chat.chat.chat import Chat
-    from trio_chat.chat.rooms import Member
+    from trio_chat.chat.rooms import Member, Room
 
 MAX_ASKED = 32  # nicknames answered of one ISON or USERHOST
 MAX_FOUND = 500  # members in the answer to a mask, so that it fits any outbox
@@ -34,8 +34,9 @@ def answer(
                 error = ev.Error(now, Code.NO_SUCH_NICK, f'no one is called "{nick}"', nick)
                 return [Deliver(error, (member,))]
             rooms = tuple(room.name for room in other.rooms.values())
+            marks = tuple(mark(room, other) for room in other.rooms.values())
             reply: ev.Event = lookups.WhoisReply(
-                now, other.nick, other.account, rooms, *_about(other)
+                now, other.nick, other.account, rooms, *_about(other), marks
             )
         case lookups.Find(mask):
             reply = _found(chat, mask, now)
@@ -52,16 +53,20 @@ def _about(member: Member) -> tuple[str, str]:
     return member.user or member.nick, member.realname or member.nick
 
 
+def mark(room: Room, member: Member) -> str:
+    """``member``'s mark in ``room``, as IRC's names show it."""
+    return "@" if member in room.ops else "+" if member in room.voiced else ""
+
+
 def _found(chat: Chat, mask: str, now: datetime) -> lookups.Found:
+    people: list[tuple[Member, Room | None]]
     if mask.startswith("#"):
         room = chat.rooms.get(fold(mask))
-        people = [(m, room.name) for m in room.members] if room else []
+        people = [(m, room) for m in room.members] if room else []
     else:
         pattern = re.compile(fnmatch.translate(fold(mask)))
         people = [
-            (m, m.current.name if m.current else "*")
-            for name, m in chat.members.items()
-            if m.present and pattern.match(name)
+            (m, m.current) for name, m in chat.members.items() if m.present and pattern.match(name)
         ]
     people = people[:MAX_FOUND]
     abouts = [_about(m) for m, _ in people]
@@ -71,5 +76,6 @@ def _found(chat: Chat, mask: str, now: datetime) -> lookups.Found:
         tuple(m.nick for m, _ in people),
         tuple(user for user, _ in abouts),
         tuple(realname for _, realname in abouts),
-        tuple(room for _, room in people),
+        tuple(room.name if room else "*" for _, room in people),
+        tuple(mark(room, m) if room else "" for m, room in people),
     )

@@ -138,12 +138,26 @@ def emptied(room: Room) -> None:
 
 
 def members(room: Room, now: datetime) -> ev.Members:
-    return ev.Members(now, room.name, room.nicks, room.topic, *_ops_and_voiced(room))
+    ops, voiced = _ops_and_voiced(room)
+    return ev.Members(
+        now, room.name, room.nicks, room.topic, ops, voiced, room.topic_by, room.topic_time
+    )
 
 
 def welcome(room: Room, member: Member, online: int, now: datetime) -> ev.Welcome:
     ops, voiced = _ops_and_voiced(room)
-    return ev.Welcome(now, member.nick, room.name, room.nicks, online, room.topic, ops, voiced)
+    return ev.Welcome(
+        now,
+        member.nick,
+        room.name,
+        room.nicks,
+        online,
+        room.topic,
+        ops,
+        voiced,
+        room.topic_by,
+        room.topic_time,
+    )
 
 
 def _ops_and_voiced(room: Room) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -200,6 +214,7 @@ def state(chat: Chat, room: Room, member: Member, now: datetime) -> mod.RoomStat
         room.owner,
         *_ops_and_voiced(room),
         bans,
+        room.created,
     )
 
 

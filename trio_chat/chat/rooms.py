@@ -97,6 +97,7 @@ class Room:
         "away",
         "bans",
         "chat_seq",
+        "created",
         "invited",
         "members",
         "modes",
@@ -117,6 +118,7 @@ class Room:
         # The number of the last message or action (at most seq): replays of
         # the room's recent messages below it are all the same.
         self.chat_seq = seq
+        self.created: datetime | None = None  # when this server made it
         self.members: dict[Member, None] = {}  # an ordered set
         # The members this server delivers to. Rebuilt on every join and
         # part, so an effect holds the room's membership as of its event by

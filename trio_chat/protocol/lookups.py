@@ -42,7 +42,8 @@ class CountUsers(Request):
 
 @dataclass(frozen=True, slots=True)
 class WhoisReply(Event):
-    """``nick`` as the chat spells it, its account when identified, and its rooms."""
+    """``nick`` as the chat spells it, its account when identified, and its
+    rooms, each with its mark in it ("@" operator, "+" voiced, "" neither)."""
 
     TYPE: ClassVar[str] = "whois"
     nick: str
@@ -50,13 +51,15 @@ class WhoisReply(Event):
     rooms: tuple[str, ...]
     user: str = ""
     realname: str = ""
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Found(Event):
     """The answer to Find: ``mask`` as asked, and who matches it: for each,
     its nickname, its username and real name (IRC's USER; others' are their
-    nickname), and the room it was found in or one of its rooms ("*": none)."""
+    nickname), the room it was found in or one of its rooms ("*": none), and
+    its mark in that room ("@" operator, "+" voiced, "" neither)."""
 
     TYPE: ClassVar[str] = "found"
     mask: str
@@ -64,6 +67,7 @@ class Found(Event):
     users: tuple[str, ...]
     realnames: tuple[str, ...]
     rooms: tuple[str, ...]
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Handler = Callable[["IrcServerConnection", tuple[str, ...], datetime], None]
 ACTION = "\x01ACTION "
 ISON = "?ison"  # what ISON and USERHOST are asked about, for their answers' sake
+IN_ROOM = "in "  # a question about a member of a room (KICK, MODE +o): "in #room"
 
 
 def _rooms(param: str) -> list[str]:
@@ -46,7 +47,8 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
         return
     target, text = p[0].split(",")[0], p[1]
     command = "NOTICE" if notice else "PRIVMSG"
-    if not notice and len(line(command, target, text, source=rpl.hostmask(conn.nick))) > MAX_BODY:
+    source = rpl.hostmask(conn.nick, conn.identities(conn.nick))
+    if not notice and len(line(command, target, text, source=source)) > MAX_BODY:
         # It would reach others longer than a line: refused whole, never cut.
         conn.reply(now, rpl.ERR_INPUTTOOLONG, "Input line was too long")
         return
@@ -134,6 +136,7 @@ def _topic(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None
 
 def _kick(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     for nick in p[1].split(","):
+        conn.ask(IN_ROOM + p[0], nick)
         conn.request(mod.Kick(nick, p[0], p[2] if len(p) > 2 else ""))
 
 
@@ -169,7 +172,10 @@ def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
                     conn.ask("bans", target)
                     conn.request(mod.SetMode("+b", None, target))
                 continue
-            conn.request(mod.SetMode(change, args.pop(0), target))
+            nick = args.pop(0)
+            if letter != "b":
+                conn.ask(IN_ROOM + target, nick)
+            conn.request(mod.SetMode(change, nick, target))
         else:
             conn.request(mod.SetMode(change, None, target))
 
@@ -179,6 +185,8 @@ def _tagmsg(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> Non
 
 
 def _invite(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    conn.ask("invite", p[0])
+    conn.ask("invite", p[1])
     conn.request(mod.Invite(p[0], p[1]))
 
 
