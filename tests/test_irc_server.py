@@ -275,3 +275,58 @@ async def test_history_comes_on_joining_and_by_chathistory(start_both):
     earlier = [await alice.expect("PRIVMSG") for _ in range(2)]
     assert [m.params[1] for m in earlier] == ["line 0", "line 1"]
     assert (await alice.receive()).command == "BATCH"
+
+
+async def test_an_operator_bans_what_its_irc_client_saw(start_both):
+    text, irc = await start_both()
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice", "account-tag")
+    await alice.send("JOIN #dev", "TOPIC #dev :release friday")
+    await alice.expect("TOPIC", "#dev", "release friday")
+    carol = await IrcClient.connect(irc)
+    await carol.register("carol")
+    await carol.send("JOIN #dev")
+    assert (await carol.expect("332", "carol", "#dev")).params[2] == "release friday"
+    assert (await carol.expect("333", "carol", "#dev")).params[2] == "alice"
+    assert (await carol.expect("353", "carol")).params[-1] == "@alice carol"
+    await alice.expect("JOIN", "#dev")
+    bob = await TextClient.connect(text)
+    await bob.login("bob")
+    await bob.send_line("/join #dev")
+    seen = await alice.expect("JOIN", "#dev")
+    assert is_mask(seen.source, "bob", "text")
+    await alice.send("WHO #dev")
+    flags = {m.params[5]: m.params[6] for m in [await alice.expect("352") for _ in range(3)]}
+    assert flags == {"alice": "H@", "carol": "H", "bob": "H"}
+    # what an IRC client's /ban sends: a mask of the host it was shown
+    host = seen.source.split("@")[1]
+    await alice.send(f"MODE #dev +b *!*@{host}")
+    banned = await carol.expect("MODE", "#dev", "+b", f"*!*@{host}")
+    assert is_mask(banned.source, "alice", "u")
+    await bob.send_line("hello")
+    await bob.expect("banned from speaking in #dev")
+    await carol.send("PRIVMSG #dev :hello")  # the same address: banned too
+    await carol.expect("404", "carol", "#dev")
+    await alice.send("KICK #dev carol :spam", "KICK #dev nobody")
+    assert (await carol.expect("KICK", "#dev", "carol")).params[2] == "spam"
+    await alice.expect("KICK", "#dev", "carol")
+    await alice.expect("441", "alice", "nobody", "#dev")
+    await carol.send("JOIN #dev", "MODE #dev", "KICK #nowhere alice")
+    await carol.expect("474", "carol", "#dev")
+    await carol.expect("324", "carol", "#dev", "+")
+    await carol.expect("329", "carol", "#dev")
+    await carol.expect("403", "carol", "#nowhere")
+
+
+async def test_an_invitation_reaches_the_invited_irc_client(start_both):
+    _, irc = await start_both()
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice")
+    bob = await IrcClient.connect(irc)
+    await bob.register("bob")
+    await alice.send("JOIN #dev", "MODE #dev +i", "INVITE bob #dev")
+    await alice.expect("341", "alice", "bob", "#dev")
+    invite = await bob.expect("INVITE", "bob", "#dev")
+    assert is_mask(invite.source, "alice", "u")
+    await bob.send("JOIN #dev")
+    await bob.expect("366", "bob", "#dev")
