@@ -130,8 +130,8 @@ class IrcServerConnection:
         """SaslPlain's credentials are right: the account becomes the nickname."""
         self.sasl_busy = False
         self.account, self._account_password = account, password
-        nick = self.nick or account
-        mask = rpl.hostmask(nick, self.identities(nick))
+        # not in the chat yet: whoever holds the nickname there is someone else
+        mask = rpl.hostmask(self.nick or account, None)
         answer = Lines(
             now,
             self._line(rpl.RPL_LOGGEDIN, mask, account, f"You are now logged in as {account}")
@@ -176,7 +176,9 @@ class IrcServerConnection:
     def answered(self, subject: str, kind: str) -> None:
         """The question ``kind`` about ``subject`` has had its answer, if it was asked."""
         asked = self.asked.get(fold(subject))
-        for had in asked or ():
+        if asked is None:
+            return
+        for had in asked:
             if fold(had) == fold(kind):
                 asked.remove(had)
                 if not asked:

@@ -2,9 +2,12 @@
 
 What goes to a whole room (messages, joins, parts, renames, moderation) is
 written the same for every client with the same capabilities that change its
-lines (server-time, message-tags): encoders compare equal by those, so the
-outbox encodes a broadcast once for all the clients that share them. What
-goes to this client alone (numerics) names it and reads its connection's state.
+lines (server-time, message-tags, account-tag): encoders compare equal by
+those, so the outbox encodes a broadcast once for all the clients that share
+them. Events name members by nickname only; their ``nick!user@host`` and
+account are looked up in the chat (the connection's ``identities``) as the
+line is written. What goes to this client alone (numerics) names it and reads
+its connection's state.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import TYPE_CHECKING
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups, notices
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol.errors import Code
+from trio_chat.protocol.irc import failures as asks
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import IN_ROOM, ISON
+from trio_chat.protocol.irc.commands import ISON
 from trio_chat.protocol.irc.message import MAX_BODY, line
 from trio_chat.protocol.rules import fold
 
@@ -168,8 +171,9 @@ class IrcEncoder:
 
     # -------------------------------------------------- this client's alone
 
-    def _n(self, numeric: str, *params: str) -> bytes:
-        return line(numeric, self.conn.target, *params, source=self.conn.server)
+    def numeric(self, number: str, *params: str) -> bytes:
+        """A numeric reply to this client."""
+        return line(number, self.conn.target, *params, source=self.conn.server)
 
     def _personal(self, e: ev.Event) -> bytes:
         conn = self.conn
@@ -180,18 +184,20 @@ class IrcEncoder:
                 return self._welcome(e)
             case ev.Members(room=room, nicks=nicks, ops=ops, voiced=voiced):
                 names = self._names(room, nicks, ops, voiced)
-                if self._asked(room, _LISTED) == "names":
+                if self.answering(room, asks.LISTED) == "names":
                     return names
                 conn.joined.add(fold(room))
                 joined = self._by("JOIN", conn.nick, e.time, room)
                 return joined + self._topic(room, e.topic, e.topic_by, e.topic_time) + names
             case ev.Error():
-                return self._error(e)
+                return asks.error_lines(self, e)
             case ev.History(room=room, events=past):
-                return self._replay(room, past, asked=self._asked(room, _HISTORY) is not None)
+                return self._replay(
+                    room, past, asked=self.answering(room, asks.HISTORY) is not None
+                )
             case ev.Notice(text=text):
                 if invited := self._inviting(text):
-                    return self._n(rpl.RPL_INVITING, *invited)
+                    return self.numeric(rpl.RPL_INVITING, *invited)
                 return line("NOTICE", conn.target, text, source=self.conn.server)
             case ev.Bye(reason=reason):
                 return line("ERROR", f"Closing link: {reason}")
@@ -200,19 +206,19 @@ class IrcEncoder:
             case ev.ServerPong(token=token):
                 return line("PONG", self.conn.server, token, source=self.conn.server)
             case ev.Rooms(rooms=rooms):
-                out = [self._n(rpl.RPL_LISTSTART, "Channel", "Users  Name")]
-                out += [self._n(rpl.RPL_LIST, r.name, str(r.members), "") for r in rooms]
-                return b"".join([*out, self._n(rpl.RPL_LISTEND, "End of /LIST")])
+                out = [self.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")]
+                out += [self.numeric(rpl.RPL_LIST, r.name, str(r.members), "") for r in rooms]
+                return b"".join([*out, self.numeric(rpl.RPL_LISTEND, "End of /LIST")])
             case lookups.WhoisReply():
                 return self._whois(e)
             case lookups.Found():
                 return self._found(e)
             case lookups.Online(nicks=nicks):
-                if self._asked(ISON, _ONLINE) == "userhost":
+                if self.answering(ISON, asks.ONLINE) == "userhost":
                     masks = (rpl.hostmask(n, conn.identities(n)) for n in nicks)
                     text = " ".join(mask.replace("!", "=+", 1) for mask in masks)
-                    return self._n(rpl.RPL_USERHOST, text)
-                return self._n(rpl.RPL_ISON, " ".join(nicks))
+                    return self.numeric(rpl.RPL_USERHOST, text)
+                return self.numeric(rpl.RPL_ISON, " ".join(nicks))
             case lookups.UserCount(users=users, rooms=rooms):
                 return self._lusers(users, rooms)
             case mod.RoomState():
@@ -227,7 +233,7 @@ class IrcEncoder:
                 return b"".join(self(p) for p in past)
         return b""
 
-    def _asked(self, subject: str, kinds: frozenset[str]) -> str | None:
+    def answering(self, subject: str, kinds: frozenset[str]) -> str | None:
         """The oldest question about ``subject`` still unanswered among
         ``kinds`` (those this answer may answer): it is answered now.
 
@@ -249,24 +255,24 @@ class IrcEncoder:
         """The nickname and room of the chat's word that an INVITE this
         client sent was carried out, which IRC answers with 341."""
         nick, _, room = text.removeprefix(INVITED).partition(" to ")
-        if not text.startswith(INVITED) or not self._asked(nick, _INVITE):
+        if not text.startswith(INVITED) or not self.answering(nick, asks.INVITE):
             return None
-        self._asked(room, _INVITE)
+        self.answering(room, asks.INVITE)
         return nick, room
 
     def _topic(self, room: str, topic: str, by: str | None, time: datetime | None) -> bytes:
         """332 and 333: ``room``'s topic, who set it and when; nothing when none."""
         if not topic:
             return b""
-        out = self._n(rpl.RPL_TOPIC, room, topic)
+        out = self.numeric(rpl.RPL_TOPIC, room, topic)
         if by and time:
-            out += self._n(rpl.RPL_TOPICWHOTIME, room, by, str(int(time.timestamp())))
+            out += self.numeric(rpl.RPL_TOPICWHOTIME, room, by, str(int(time.timestamp())))
         return out
 
     def _welcome(self, e: ev.Welcome) -> bytes:
         conn = self.conn
         conn.nick = e.nick
-        n = self._n
+        n = self.numeric
         who = "" if fold(e.nick) != conn.account else f" (logged in as {e.nick})"
         tokens = (*rpl.ISUPPORT, f"CHATHISTORY={conn.history_page}", "MSGREFTYPES=msgid")
         out = [
@@ -291,7 +297,7 @@ class IrcEncoder:
         return b"".join([*out, joined, top, self._names(e.room, e.members, e.ops, e.voiced)])
 
     def _lusers(self, users: int, rooms: int | None) -> bytes:
-        n = self._n
+        n = self.numeric
         return b"".join(
             [
                 n(rpl.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers"),
@@ -314,13 +320,13 @@ class IrcEncoder:
         size = head
         for name in marked:
             if chunk and size + len(name) + 1 > MAX_BODY - 2:
-                out.append(self._n(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
+                out.append(self.numeric(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
                 chunk, size = [], head
             chunk.append(name)
             size += len(name) + 1
         if chunk:
-            out.append(self._n(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
-        out.append(self._n(rpl.RPL_ENDOFNAMES, room, "End of /NAMES list"))
+            out.append(self.numeric(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
+        out.append(self.numeric(rpl.RPL_ENDOFNAMES, room, "End of /NAMES list"))
         return b"".join(out)
 
     def _host(self, nick: str) -> str:
@@ -332,7 +338,7 @@ class IrcEncoder:
         rows = zip(e.nicks, e.users, e.realnames, e.rooms, marks, strict=True)
         server = self.conn.server
         out = [
-            self._n(
+            self.numeric(
                 rpl.RPL_WHOREPLY,
                 room,
                 user,
@@ -344,11 +350,11 @@ class IrcEncoder:
             )
             for nick, user, realname, room, mark in rows
         ]
-        return b"".join([*out, self._n(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
+        return b"".join([*out, self.numeric(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
 
     def _whois(self, e: lookups.WhoisReply) -> bytes:
-        self._asked(e.nick, _WHOIS)
-        n = self._n
+        self.answering(e.nick, asks.WHOIS)
+        n = self.numeric
         out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, self._host(e.nick), "*", e.realname)]
         if e.rooms:
             marks = e.marks or ("",) * len(e.rooms)
@@ -361,8 +367,8 @@ class IrcEncoder:
         return b"".join(out)
 
     def _room_state(self, e: mod.RoomState) -> bytes:
-        asked = self._asked(e.room, _STATE)
-        n = self._n
+        asked = self.answering(e.room, asks.STATE)
+        n = self.numeric
         if asked == "topic":
             if not e.topic:
                 return n(rpl.RPL_NOTOPIC, e.room, "No topic is set")
@@ -374,60 +380,6 @@ class IrcEncoder:
         if e.created:
             out += n(rpl.RPL_CREATIONTIME, e.room, str(int(e.created.timestamp())))
         return out
-
-    def _error(self, e: ev.Error) -> bytes:
-        conn = self.conn
-        n = self._n
-        subject = e.subject
-        if conn.sasl_busy and e.code in (Code.BAD_PASSWORD, Code.TOO_MANY_ATTEMPTS):
-            conn.sasl_failed()
-            return n(rpl.ERR_SASLFAIL, f"SASL authentication failed: {e.message}")
-        if subject is None:
-            numeric = rpl.ERRORS.get(e.code)
-            if numeric is None:
-                return line("NOTICE", conn.target, e.message, source=self.conn.server)
-            return n(numeric, e.message)
-        asked = self._asked(subject, _FAILED.get(e.code, frozenset()))
-        if e.code == Code.NO_SUCH_NICK:
-            if asked is None and fold(subject) in conn.quiet:
-                conn.quiet.discard(fold(subject))
-                return b""
-            out = n(rpl.ERR_NOSUCHNICK, subject, "No such nick/channel")
-            if asked == "whois":
-                out += n(rpl.RPL_ENDOFWHOIS, subject, "End of /WHOIS list")
-            return out
-        if asked == "names":
-            return n(rpl.RPL_ENDOFNAMES, subject, "End of /NAMES list")
-        if asked == "history":
-            text = "Messages could not be retrieved"
-            return line("FAIL", "CHATHISTORY", "INVALID_TARGET", subject, text, source=conn.server)
-        if asked == "join":
-            conn.joined.discard(fold(subject))
-        numeric = rpl.ERRORS.get(e.code)
-        if e.code == Code.NOT_IN_ROOM and not subject.startswith("#"):
-            # a member who is not in the room an operator named (KICK, MODE +o)
-            room = self._asked_in(subject)
-            if room is not None:
-                return n(rpl.ERR_USERNOTINCHANNEL, subject, room, "They aren't on that channel")
-        elif e.code == Code.NOT_IN_ROOM and asked != "invite" and fold(subject) not in conn.joined:
-            # the chat's answer to what a room's member asks of a room it is
-            # not in (TOPIC, MODE, KICK): there is no such room
-            numeric = rpl.ERR_NOSUCHCHANNEL
-        elif e.code == Code.BANNED and asked != "join":
-            numeric = rpl.ERR_CANNOTSENDTOCHAN
-        if numeric is None:
-            return line("NOTICE", conn.target, e.message, source=self.conn.server)
-        return n(numeric, subject, e.message)
-
-    def _asked_in(self, nick: str) -> str | None:
-        """The room of the oldest KICK or MODE still unanswered about ``nick``
-        (see commands.in_room), answered now."""
-        asked = self.conn.asked.get(fold(nick))
-        for kind in asked or ():
-            if kind.startswith(IN_ROOM):
-                self._asked(nick, frozenset({kind}))
-                return kind.removeprefix(IN_ROOM)
-        return None
 
     def _replay(self, room: str, past: tuple[ev.RoomEvent, ...], *, asked: bool) -> bytes:
         """Messages of ``room`` from before: replayed on joining, or ``asked``
@@ -441,24 +393,6 @@ class IrcEncoder:
         start = line("BATCH", f"+{ref}", "chathistory", room, source=self.conn.server)
         body = b"".join(self._said(p, replayed=True, batch=ref) for p in said)
         return start + body + line("BATCH", f"-{ref}", source=self.conn.server)
-
-
-# Which questions (see IrcServerConnection.asked) each answer may answer.
-_LISTED = frozenset({"join", "names"})
-_STATE = frozenset({"topic", "mode", "bans"})
-_WHOIS = frozenset({"whois"})
-_INVITE = frozenset({"invite"})
-_ONLINE = frozenset({"ison", "userhost"})
-_HISTORY = frozenset({"history"})
-_FAILED: dict[str, frozenset[str]] = {
-    Code.NOT_IN_ROOM: frozenset({"names", "topic", "mode", "bans", "history", "invite"}),
-    Code.ROOM_INVALID: frozenset({"join", "names", "topic", "mode", "bans"}),
-    Code.TOO_MANY_ROOMS: frozenset({"join"}),
-    Code.BANNED: frozenset({"join"}),
-    Code.INVITE_ONLY: frozenset({"join"}),
-    Code.NOT_OPERATOR: _STATE | _INVITE,
-    Code.NO_SUCH_NICK: _WHOIS | _INVITE,
-}
 
 
 def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
