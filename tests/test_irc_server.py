@@ -141,6 +141,7 @@ async def test_quitting_is_a_quit_for_irc_and_leaving_for_text(start_both):
     await alice.send("QUIT :see you")
     quit_ = await bob.expect("QUIT")
     assert quit_.params == ("Quit: see you",)
+    assert is_mask(quit_.source, "alice", "u")  # written after she left the chat
     await carol.expect(r"\* alice left #lobby \(quit: see you\)")
     assert (await alice.expect("ERROR")).params[0].startswith("Closing link")
     # one QUIT, though bob shared two rooms with alice
