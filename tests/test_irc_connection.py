@@ -425,6 +425,12 @@ def test_a_rooms_topic_comes_with_its_setter_and_time():
         ":trio-chat 324 alice #dev +m",
         f":trio-chat 329 alice #dev :{int(set_at.timestamp())}",
     ]
+    assert feed(conn, "MODE #dev b") == [mod.SetMode("+b", None, "#dev")]
+    bans = mod.RoomState(T, "#dev", "", None, None, "", None, (), (), ("*!*@5e1f0a2b3c4d.cloak",))
+    assert shown(conn, bans) == [
+        ":trio-chat 367 alice #dev *!*@5e1f0a2b3c4d.cloak",
+        ":trio-chat 368 alice #dev :End of channel ban list",
+    ]
 
 
 def test_moderation_errors_become_the_numerics_irc_clients_know():
