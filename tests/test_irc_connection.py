@@ -464,6 +464,12 @@ def test_an_invitation_is_341_to_the_inviter_and_invite_to_the_invited():
     assert shown(conn, ev.Notice(T, "you invited bob to #dev")) == [":trio-chat 341 alice bob #dev"]
     # the same words, unasked, stay a notice
     assert shown(conn, ev.Notice(T, "you invited bob to #dev"))[0].split()[1] == "NOTICE"
+    feed(conn, "INVITE bob #dev", "INVITE ghost #dev")
+    there = ev.Error(T, Code.BAD_REQUEST, "bob is in #dev already", "bob")
+    assert shown(conn, there) == [":trio-chat 443 alice bob #dev :is already on channel"]
+    nobody = ev.Error(T, Code.NO_SUCH_NICK, "no one", "ghost")
+    assert shown(conn, nobody) == [":trio-chat 401 alice ghost :No such nick/channel"]
+    assert not conn.asked.get("ghost")
     assert shown(conn, mod.Invited(T, "#ops", "carol")) == [
         ":carol!u@0123456789ab.cloak INVITE alice #ops"
     ]

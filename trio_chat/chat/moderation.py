@@ -337,7 +337,8 @@ def _invite(chat: Chat, room: Room, member: Member, nick: str, now: datetime) ->
         message = f"{room.name} is invite-only: only its operators invite"
         return _fail(member, now, Code.NOT_OPERATOR, message, room.name)
     if other in room.members:
-        return _fail(member, now, Code.BAD_REQUEST, f"{other.nick} is in {room.name} already")
+        message = f"{other.nick} is in {room.name} already"
+        return _fail(member, now, Code.BAD_REQUEST, message, other.nick)
     room.invited.pop(fold(other.nick), None)
     room.invited[fold(other.nick)] = None
     if len(room.invited) > INVITES_KEPT:

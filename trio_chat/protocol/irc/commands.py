@@ -22,6 +22,7 @@ Handler = Callable[["IrcServerConnection", tuple[str, ...], datetime], None]
 ACTION = "\x01ACTION "
 ISON = "?ison"  # what ISON and USERHOST are asked about, for their answers' sake
 IN_ROOM = "in "  # a question about a member of a room (KICK, MODE +o): "in #room"
+INVITING = "invite "  # an INVITE, asked about the one invited: "invite #room"
 
 
 def _rooms(param: str) -> list[str]:
@@ -185,7 +186,7 @@ def _tagmsg(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> Non
 
 
 def _invite(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
-    conn.ask("invite", p[0])
+    conn.ask(INVITING + p[1], p[0])
     conn.ask("invite", p[1])
     conn.request(mod.Invite(p[0], p[1]))
 

@@ -173,17 +173,18 @@ class IrcServerConnection:
                 self.answered(target, IN_ROOM + room)
         return True
 
-    def answered(self, subject: str, kind: str) -> None:
-        """The question ``kind`` about ``subject`` has had its answer, if it was asked."""
+    def answered(self, subject: str, kind: str) -> bool:
+        """The question ``kind`` about ``subject`` has had its answer: whether it was asked."""
         asked = self.asked.get(fold(subject))
         if asked is None:
-            return
+            return False
         for had in asked:
             if fold(had) == fold(kind):
                 asked.remove(had)
                 if not asked:
                     del self.asked[fold(subject)]
-                return
+                return True
+        return False
 
     def _once(self, key: tuple[object, ...]) -> bool:
         if key == self._seen:

@@ -22,7 +22,7 @@ from trio_chat.protocol import lookups, notices
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import failures as asks
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import ISON
+from trio_chat.protocol.irc.commands import INVITING, ISON
 from trio_chat.protocol.irc.message import MAX_BODY, line
 from trio_chat.protocol.rules import fold
 
@@ -255,9 +255,9 @@ class IrcEncoder:
         """The nickname and room of the chat's word that an INVITE this
         client sent was carried out, which IRC answers with 341."""
         nick, _, room = text.removeprefix(INVITED).partition(" to ")
-        if not text.startswith(INVITED) or not self.answering(nick, asks.INVITE):
+        if not text.startswith(INVITED) or not self.conn.answered(nick, INVITING + room):
             return None
-        self.answering(room, asks.INVITE)
+        self.conn.answered(room, "invite")
         return nick, room
 
     def _topic(self, room: str, topic: str, by: str | None, time: datetime | None) -> bytes:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import IN_ROOM
+from trio_chat.protocol.irc.commands import IN_ROOM, INVITING
 from trio_chat.protocol.irc.message import line
 from trio_chat.protocol.rules import fold
 
@@ -34,7 +34,7 @@ FAILED: dict[str, frozenset[str]] = {
     Code.BANNED: frozenset({"join"}),
     Code.INVITE_ONLY: frozenset({"join"}),
     Code.NOT_OPERATOR: STATE | INVITE,
-    Code.NO_SUCH_NICK: WHOIS | INVITE,
+    Code.NO_SUCH_NICK: WHOIS,
 }
 
 
@@ -56,6 +56,7 @@ def error_lines(enc: IrcEncoder, e: ev.Error) -> bytes:
         if asked is None and fold(subject) in conn.quiet:
             conn.quiet.discard(fold(subject))
             return b""
+        _asked_in(enc, subject, INVITING)
         out = n(rpl.ERR_NOSUCHNICK, subject, "No such nick/channel")
         if asked == "whois":
             out += n(rpl.RPL_ENDOFWHOIS, subject, "End of /WHOIS list")
@@ -70,9 +71,11 @@ def error_lines(enc: IrcEncoder, e: ev.Error) -> bytes:
     numeric = rpl.ERRORS.get(e.code)
     if e.code == Code.NOT_IN_ROOM and not subject.startswith("#"):
         # a member who is not in the room an operator named (KICK, MODE +o)
-        room = _asked_in(enc, subject)
+        room = _asked_in(enc, subject, IN_ROOM)
         if room is not None:
             return n(rpl.ERR_USERNOTINCHANNEL, subject, room, "They aren't on that channel")
+    elif e.code == Code.BAD_REQUEST and (room := _asked_in(enc, subject, INVITING)):
+        return n(rpl.ERR_USERONCHANNEL, subject, room, "is already on channel")
     elif e.code == Code.NOT_IN_ROOM and asked != "invite" and fold(subject) not in conn.joined:
         # the chat's answer to what a room's member asks of a room it is
         # not in (TOPIC, MODE, KICK): there is no such room
@@ -84,12 +87,13 @@ def error_lines(enc: IrcEncoder, e: ev.Error) -> bytes:
     return n(numeric, subject, e.message)
 
 
-def _asked_in(enc: IrcEncoder, nick: str) -> str | None:
-    """The room of the oldest KICK or MODE still unanswered about ``nick``
-    (see commands.IN_ROOM), answered now."""
+def _asked_in(enc: IrcEncoder, nick: str, prefix: str) -> str | None:
+    """The room of the oldest question still unanswered about ``nick`` of
+    those that name one (KICK and MODE: ``IN_ROOM``, INVITE: ``INVITING``),
+    answered now."""
     asked = enc.conn.asked.get(fold(nick))
     for kind in asked or ():
-        if kind.startswith(IN_ROOM):
+        if kind.startswith(prefix):
             enc.answering(nick, frozenset({kind}))
-            return kind.removeprefix(IN_ROOM)
+            return kind.removeprefix(prefix)
     return None
