@@ -172,7 +172,7 @@ def test_what_the_chat_cannot_take_is_answered_at_once():
     ]
     assert feed(conn, "PRIVMSG #lobby :" + "x" * 460) == [ev.Say("x" * 460, "#lobby")]
     assert feed(conn, "MOTD") == [":trio-chat 422 alice :MOTD File is missing"]
-    assert feed(conn, "MODE alice +i", "MODE alice") == [":trio-chat 221 alice +"]
+    assert feed(conn, "MODE alice") == [":trio-chat 221 alice +"]
     assert feed(conn, "MODE alice +x", "MODE bob") == [
         ":trio-chat 501 alice :Unknown MODE flag",
         ":trio-chat 502 alice :Cannot change mode for other users",
@@ -473,3 +473,13 @@ def test_an_invitation_is_341_to_the_inviter_and_invite_to_the_invited():
     assert shown(conn, mod.Invited(T, "#ops", "carol")) == [
         ":carol!u@0123456789ab.cloak INVITE alice #ops"
     ]
+
+
+def test_user_mode_i_hides_the_client_from_who_by_mask():
+    conn = registered()
+    assert feed(conn, "MODE alice +i", "MODE alice", "MODE alice +i") == [
+        lookups.Hide(True),
+        ":alice MODE alice +i",
+        ":trio-chat 221 alice +i",
+    ]
+    assert feed(conn, "MODE alice -i+i-i") == [lookups.Hide(False), ":alice MODE alice -i"]

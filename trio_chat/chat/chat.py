@@ -224,7 +224,7 @@ class Chat:
                 return self._rename(member, nick, now)
             case _ if isinstance(request, moderation.MODERATION):
                 return moderation.apply(self, member, request, now)
-            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers():
+            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers() | asked.Hide():
                 return lookups.answer(self, member, request, now)
             case ev.Hello():
                 return _fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already", now)

@@ -24,10 +24,13 @@ MAX_FOUND = 500  # members in the answer to a mask, so that it fits any outbox
 def answer(
     chat: Chat,
     member: Member,
-    request: lookups.Whois | lookups.Find | lookups.Ison | lookups.CountUsers,
+    request: lookups.Whois | lookups.Find | lookups.Ison | lookups.CountUsers | lookups.Hide,
     now: datetime,
 ) -> list[Effect]:
     match request:
+        case lookups.Hide(hidden):
+            member.hidden = hidden
+            return []
         case lookups.Whois(nick):
             other = chat.members.get(fold(nick))
             if other is None or not other.present:
@@ -39,7 +42,7 @@ def answer(
                 now, other.nick, other.account, rooms, *_about(other), marks
             )
         case lookups.Find(mask):
-            reply = _found(chat, mask, now)
+            reply = _found(chat, member, mask, now)
         case lookups.Ison(nicks):
             found = (chat.members.get(fold(n)) for n in nicks[:MAX_ASKED])
             online = tuple(dict.fromkeys(m.nick for m in found if m is not None and m.present))
@@ -58,15 +61,24 @@ def mark(room: Room, member: Member) -> str:
     return "@" if member in room.ops else "+" if member in room.voiced else ""
 
 
-def _found(chat: Chat, mask: str, now: datetime) -> lookups.Found:
+def _visible(member: Member, asker: Member) -> bool:
+    """Whether ``asker`` finds ``member`` by a mask (IRC's +i: not when hidden,
+    unless they share a room)."""
+    return not member.hidden or member is asker or not member.rooms.keys().isdisjoint(asker.rooms)
+
+
+def _found(chat: Chat, asker: Member, mask: str, now: datetime) -> lookups.Found:
     people: list[tuple[Member, Room | None]]
     if mask.startswith("#"):
         room = chat.rooms.get(fold(mask))
         people = [(m, room) for m in room.members] if room else []
     else:
         pattern = re.compile(fnmatch.translate(fold(mask)))
+        masked = "*" in mask or "?" in mask
         people = [
-            (m, m.current) for name, m in chat.members.items() if m.present and pattern.match(name)
+            (m, m.current)
+            for name, m in chat.members.items()
+            if m.present and pattern.match(name) and (not masked or _visible(m, asker))
         ]
     people = people[:MAX_FOUND]
     abouts = [_about(m) for m, _ in people]

@@ -59,6 +59,7 @@ class Member:
 
     __slots__ = (
         "account",
+        "hidden",
         "host",
         "key",
         "mailbox",
@@ -81,6 +82,7 @@ class Member:
         self.user = "user"
         self.realname = ""
         self.host = "unknown"  # a cloak of the address: the chat never sees the address
+        self.hidden = False  # from lookups by mask (IRC's user mode +i)
 
     @property
     def current(self) -> Room | None:

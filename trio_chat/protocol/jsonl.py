@@ -131,6 +131,8 @@ def _reader_for(hint: object, max_items: int | None = None) -> Reader:
         return _read_str
     if hint is int:
         return _read_int
+    if hint is bool:
+        return _read_bool
     if hint == str | None:
         return _optional(_read_str)
     if hint == int | None:
@@ -150,6 +152,12 @@ def _reader_for(hint: object, max_items: int | None = None) -> Reader:
     if hint == tuple[ev.Private, ...]:
         return _tuple_of(_event_reader(ev.Private), max_items)
     raise TypeError(f"no JSON reader for {hint!r}")
+
+
+def _read_bool(value: JsonValue, name: str) -> bool:
+    if type(value) is not bool:
+        raise DecodeError(f"field {name!r} must be true or false")
+    return value
 
 
 def _read_str(value: JsonValue, name: str) -> str:

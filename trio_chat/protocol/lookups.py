@@ -36,6 +36,16 @@ class Ison(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Hide(Request):
+    """Be found by a mask only by those who share a room with the asker
+    (``hidden``), or by anyone (IRC's user mode +i and -i). A Find of the
+    exact nickname finds it either way. Not answered."""
+
+    TYPE: ClassVar[str] = "hide"
+    hidden: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CountUsers(Request):
     TYPE: ClassVar[str] = "lusers"
 

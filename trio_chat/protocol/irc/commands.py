@@ -141,17 +141,31 @@ def _kick(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
         conn.request(mod.Kick(nick, p[0], p[2] if len(p) > 2 else ""))
 
 
+def _user_mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    """User modes: only i (hidden from WHO by mask, see lookups.Hide)."""
+    if fold(p[0]) != fold(conn.nick):
+        conn.reply(now, rpl.ERR_USERSDONTMATCH, "Cannot change mode for other users")
+    elif len(p) == 1:
+        conn.reply(now, rpl.RPL_UMODEIS, "+i" if conn.hidden else "+")
+    elif p[1].strip("+-i"):
+        conn.reply(now, rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    else:
+        sign, hidden = "+", conn.hidden
+        for letter in p[1]:  # signs, and i
+            if letter in "+-":
+                sign = letter
+            else:
+                hidden = sign == "+"
+        if hidden != conn.hidden:
+            conn.hidden = hidden
+            conn.request(lookups.Hide(hidden))
+            conn.send(now, line("MODE", conn.nick, "+i" if hidden else "-i", source=conn.nick))
+
+
 def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     target = p[0]
     if not target.startswith("#"):
-        if fold(target) != fold(conn.nick):
-            conn.reply(now, rpl.ERR_USERSDONTMATCH, "Cannot change mode for other users")
-        elif len(p) > 1 and p[1].strip("+-i"):
-            conn.reply(now, rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-        elif len(p) > 1:
-            pass  # +i, which clients ask for at once: taken, and it changes nothing
-        else:
-            conn.reply(now, rpl.RPL_UMODEIS, "+")
+        _user_mode(conn, p, now)
         return
     if len(p) == 1:
         conn.ask("mode", target)

@@ -86,6 +86,7 @@ class IrcServerConnection:
         self._account_password: str | None = None
         self._registered = False
         self.joined: set[str] = set()  # rooms this client is in, folded
+        self.hidden = False  # user mode +i (see lookups.Hide)
         # What this client asked, for answers that depend on the question (a
         # JOIN and NAMES both get Members) or that end with a numeric naming
         # it: by folded room or nickname, oldest first (see IrcEncoder._asked).
