@@ -53,6 +53,7 @@ def test_json_event_carries_type_room_time_and_seq():
         (b'{"type": "say"}', "missing field 'text'"),
         (b'{"type": "say", "text": 5}', "'text' must be a string"),
         (b'{"type": "history", "limit": true}', "'limit' must be an integer"),
+        (b'{"type": "hide", "hidden": "yes"}', "'hidden' must be true or false"),
     ],
 )
 def test_json_rejects_bad_requests_saying_why(line, complaint):

@@ -11,6 +11,7 @@ from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
 from trio_chat.protocol.irc.encoder import Lines
+from trio_chat.protocol.irc.numerics import Identity
 
 T = datetime(2026, 11, 30, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -52,7 +53,7 @@ def test_cap_negotiation_holds_registration_until_cap_end():
     got = feed(conn, "CAP LS 302", "NICK alice", "USER u 0 * :Alice")
     assert got == [
         ":trio-chat CAP * LS :server-time message-tags echo-message batch sasl=PLAIN"
-        " draft/chathistory"
+        " draft/chathistory account-tag"
     ]
     assert feed(conn, "CAP REQ :server-time echo-message") == [
         ":trio-chat CAP * ACK :server-time echo-message"
@@ -171,7 +172,7 @@ def test_what_the_chat_cannot_take_is_answered_at_once():
     ]
     assert feed(conn, "PRIVMSG #lobby :" + "x" * 460) == [ev.Say("x" * 460, "#lobby")]
     assert feed(conn, "MOTD") == [":trio-chat 422 alice :MOTD File is missing"]
-    assert feed(conn, "MODE alice +i", "MODE alice") == [":trio-chat 221 alice +"]
+    assert feed(conn, "MODE alice") == [":trio-chat 221 alice +"]
     assert feed(conn, "MODE alice +x", "MODE bob") == [
         ":trio-chat 501 alice :Unknown MODE flag",
         ":trio-chat 502 alice :Cannot change mode for other users",
@@ -325,7 +326,168 @@ def test_chathistory_asks_for_a_page_by_msgid():
 
 def test_an_error_about_a_room_answers_only_a_question_it_can_answer():
     conn = registered()
-    feed(conn, "MODE #dev", "NAMES #dev")  # the first never answered: it holds nothing up
+    # the first never answered: it holds nothing up
+    feed(conn, "MODE #dev", "JOIN #dev", "NAMES #dev")
     banned = ev.Error(T, Code.BANNED, "you are banned from #dev", "#dev")
     assert shown(conn, banned) == [":trio-chat 474 alice #dev :you are banned from #dev"]
     assert shown(conn, ev.Members(T, "#dev", ("bob",)))[0].split()[1] == "353"
+
+
+KNOWN = {
+    "bob": Identity("text", "5e1f0a2b3c4d.cloak"),
+    "carol": Identity("u", "0123456789ab.cloak", "carol"),
+}
+
+
+def known(*caps: str) -> IrcServerConnection:
+    """alice, registered, in a chat that knows bob (a guest) and carol (identified)."""
+    conn = IrcServerConnection(identities=KNOWN.get)
+    if caps:
+        feed(conn, f"CAP REQ :{' '.join(caps)}", "CAP END")
+    feed(conn, "NICK alice", "USER u 0 * :Real Name")
+    conn.accept()
+    conn.encoder(ev.Welcome(T, "alice", "#lobby", ("alice",), 1))
+    return conn
+
+
+def test_every_source_is_the_members_mask_as_bans_see_it():
+    conn = known()
+    assert shown(conn, ev.Message(T, "#dev", 3, "bob", "hi")) == [
+        ":bob!text@5e1f0a2b3c4d.cloak PRIVMSG #dev :hi"
+    ]
+    assert shown(conn, ev.Joined(T, "#dev", 4, "carol")) == [
+        ":carol!u@0123456789ab.cloak JOIN #dev"
+    ]
+    assert shown(conn, mod.Kicked(T, "#dev", 5, "carol", "bob", "spam")) == [
+        ":carol!u@0123456789ab.cloak KICK #dev bob :spam"
+    ]
+    assert shown(conn, mod.ModeChanged(T, "#dev", 6, "carol", "+b", "*!*@5e1f0a2b3c4d.cloak")) == [
+        ":carol!u@0123456789ab.cloak MODE #dev +b *!*@5e1f0a2b3c4d.cloak"
+    ]
+    # a rename is looked up by the new nickname, the one the chat knows
+    assert shown(conn, ev.NickChanged(T, "#dev", 7, "robert", "bob")) == [
+        ":robert!text@5e1f0a2b3c4d.cloak NICK bob"
+    ]
+    # a nickname the chat no longer knows has a host no ban matches
+    assert shown(conn, ev.Left(T, "#dev", 8, "ghost", "quit")) == [
+        ":ghost!ghost@trio-chat QUIT :Quit"
+    ]
+
+
+def test_account_tag_names_the_account_of_an_identified_sender():
+    tagged = known("account-tag")
+    assert shown(tagged, ev.Message(T, "#dev", 3, "carol", "hi")) == [
+        "@account=carol :carol!u@0123456789ab.cloak PRIVMSG #dev :hi"
+    ]
+    assert shown(tagged, ev.Message(T, "#dev", 4, "bob", "hi"))[0].startswith(":bob!")
+    assert shown(known(), ev.Message(T, "#dev", 3, "carol", "hi"))[0].startswith(":carol!")
+    assert tagged.encoder != known().encoder  # a broadcast is encoded once for each
+
+
+def test_who_whois_and_userhost_show_marks_and_hosts():
+    conn = known()
+    found = lookups.Found(
+        T,
+        "#dev",
+        ("carol", "bob"),
+        ("u", "text"),
+        ("Carol", "bob"),
+        ("#dev", "#dev"),
+        marks=("@", "+"),
+    )
+    assert shown(conn, found) == [
+        ":trio-chat 352 alice #dev u 0123456789ab.cloak trio-chat carol H@ :0 Carol",
+        ":trio-chat 352 alice #dev text 5e1f0a2b3c4d.cloak trio-chat bob H+ :0 bob",
+        ":trio-chat 315 alice #dev :End of WHO list",
+    ]
+    feed(conn, "WHOIS carol")
+    whois = lookups.WhoisReply(
+        T, "carol", "carol", ("#dev", "#lobby"), "u", "Carol", marks=("@", "")
+    )
+    lines = shown(conn, whois)
+    assert lines[0] == ":trio-chat 311 alice carol u 0123456789ab.cloak * :Carol"
+    assert lines[1] == ":trio-chat 319 alice carol :@#dev #lobby"
+    feed(conn, "USERHOST bob")
+    assert shown(conn, lookups.Online(T, ("bob",))) == [
+        ":trio-chat 302 alice :bob=+text@5e1f0a2b3c4d.cloak"
+    ]
+
+
+def test_a_rooms_topic_comes_with_its_setter_and_time():
+    conn = known()
+    feed(conn, "JOIN #dev")
+    set_at = datetime(2026, 11, 29, tzinfo=UTC)
+    members = ev.Members(
+        T, "#dev", ("carol", "alice"), "release friday", ("carol",), (), "carol", set_at
+    )
+    assert shown(conn, members) == [
+        ":alice!alice@trio-chat JOIN #dev",
+        ":trio-chat 332 alice #dev :release friday",
+        f":trio-chat 333 alice #dev carol {int(set_at.timestamp())}",
+        ":trio-chat 353 alice = #dev :@carol alice",
+        ":trio-chat 366 alice #dev :End of /NAMES list",
+    ]
+    assert feed(conn, "MODE #dev") == [mod.SetMode(None, None, "#dev")]
+    state = mod.RoomState(T, "#dev", "", None, None, "m", None, (), (), (), set_at)
+    assert shown(conn, state) == [
+        ":trio-chat 324 alice #dev +m",
+        f":trio-chat 329 alice #dev :{int(set_at.timestamp())}",
+    ]
+    assert feed(conn, "MODE #dev b") == [mod.SetMode("+b", None, "#dev")]
+    bans = mod.RoomState(T, "#dev", "", None, None, "", None, (), (), ("*!*@5e1f0a2b3c4d.cloak",))
+    assert shown(conn, bans) == [
+        ":trio-chat 367 alice #dev *!*@5e1f0a2b3c4d.cloak",
+        ":trio-chat 368 alice #dev :End of channel ban list",
+    ]
+
+
+def test_moderation_errors_become_the_numerics_irc_clients_know():
+    conn = known()
+    feed(conn, "JOIN #dev")
+    shown(conn, ev.Members(T, "#dev", ("alice",)))
+    feed(conn, "KICK #dev dave", "KICK #nowhere bob", "MODE #dev +v erin")
+    not_in = ev.Error(T, Code.NOT_IN_ROOM, "dave is not in #dev", "dave")
+    assert shown(conn, not_in) == [":trio-chat 441 alice dave #dev :They aren't on that channel"]
+    no_room = ev.Error(T, Code.NOT_IN_ROOM, "there is no room #nowhere", "#nowhere")
+    assert shown(conn, no_room) == [":trio-chat 403 alice #nowhere :there is no room #nowhere"]
+    not_in = ev.Error(T, Code.NOT_IN_ROOM, "erin is not in #dev", "erin")
+    assert shown(conn, not_in)[0].startswith(":trio-chat 441 alice erin #dev ")
+    refused = {
+        Code.NOT_OPERATOR: "482",
+        Code.BANNED: "404",  # speaking; joining is 474
+        Code.MODERATED: "404",
+    }
+    for code, numeric in refused.items():
+        assert shown(conn, ev.Error(T, code, "no", "#dev")) == [
+            f":trio-chat {numeric} alice #dev :no"
+        ]
+    feed(conn, "JOIN #closed")
+    closed = ev.Error(T, Code.INVITE_ONLY, "invite only", "#closed")
+    assert shown(conn, closed) == [":trio-chat 473 alice #closed :invite only"]
+
+
+def test_an_invitation_is_341_to_the_inviter_and_invite_to_the_invited():
+    conn = known()
+    assert feed(conn, "INVITE bob #dev") == [mod.Invite("bob", "#dev")]
+    assert shown(conn, ev.Notice(T, "you invited bob to #dev")) == [":trio-chat 341 alice bob #dev"]
+    # the same words, unasked, stay a notice
+    assert shown(conn, ev.Notice(T, "you invited bob to #dev"))[0].split()[1] == "NOTICE"
+    feed(conn, "INVITE bob #dev", "INVITE ghost #dev")
+    there = ev.Error(T, Code.BAD_REQUEST, "bob is in #dev already", "bob")
+    assert shown(conn, there) == [":trio-chat 443 alice bob #dev :is already on channel"]
+    nobody = ev.Error(T, Code.NO_SUCH_NICK, "no one", "ghost")
+    assert shown(conn, nobody) == [":trio-chat 401 alice ghost :No such nick/channel"]
+    assert not conn.asked.get("ghost")
+    assert shown(conn, mod.Invited(T, "#ops", "carol")) == [
+        ":carol!u@0123456789ab.cloak INVITE alice #ops"
+    ]
+
+
+def test_user_mode_i_hides_the_client_from_who_by_mask():
+    conn = registered()
+    assert feed(conn, "MODE alice +i", "MODE alice", "MODE alice +i") == [
+        lookups.Hide(True),
+        ":alice MODE alice +i",
+        ":trio-chat 221 alice +i",
+    ]
+    assert feed(conn, "MODE alice -i+i-i") == [lookups.Hide(False), ":alice MODE alice -i"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 
 import pytest
 import trio
@@ -14,6 +15,12 @@ from trio_chat import Limits, serve
 from trio_chat.testing import MemoryListener, TextClient
 
 PASSWORD = "correct horse"
+CLOAK = r"[0-9a-f]{12}\.cloak"  # every client here comes from 127.0.0.1
+
+
+def is_mask(source: str | None, nick: str, user: str) -> bool:
+    """Whether ``source`` is ``nick!user@`` a cloak of the client's address."""
+    return re.fullmatch(rf"{nick}!{user}@{CLOAK}", source or "") is not None
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):
     await alice.expect("JOIN", "#lobby")
     await bob.send_line("hello alice")
     said = await alice.expect("PRIVMSG", "#lobby", "hello alice")
-    assert said.source == "bob!bob@trio-chat"
+    assert is_mask(said.source, "bob", "text")
     await alice.send("PRIVMSG #lobby :hello bob", "PRIVMSG #lobby :\x01ACTION waves\x01")
     await bob.expect("alice: hello bob$")
     await bob.expect("~ alice waves$")
@@ -48,7 +55,7 @@ async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):
     await alice.expect("JOIN", "#dev")
     await bob.send_line("/part #dev")
     left = await alice.expect("PART", "#dev")
-    assert left.source == "bob!bob@trio-chat"
+    assert is_mask(left.source, "bob", "text")
     await bob.send_line("/join #dev")
     await alice.send("PART #dev :off to lunch")
     assert (await alice.expect("PART")).params == ("#dev", "off to lunch")
@@ -93,7 +100,7 @@ async def test_private_messages_cross_modes(start_both):
     await bob.login("bob")
     await bob.send_line("/msg alice psst")
     got = await alice.expect("PRIVMSG", "alice", "psst")
-    assert got.source == "bob!bob@trio-chat"
+    assert is_mask(got.source, "bob", "text")
     await alice.send("PRIVMSG bob :back")
     await bob.expect(r"\[private\] alice -> bob: back$")
     await alice.send("PRIVMSG nobody :hi", "NOTICE nobody :hi", "PRIVMSG bob :after")
@@ -110,10 +117,10 @@ async def test_nick_changes_are_seen_in_both_modes(start_both):
     await alice.expect("JOIN", "#lobby")
     await bob.send_line("/nick robert")
     renamed = await alice.expect("NICK", "robert")
-    assert renamed.source == "bob!bob@trio-chat"
+    assert is_mask(renamed.source, "bob", "text")
     await alice.send("NICK alicia")
     own = await alice.expect("NICK", "alicia")
-    assert own.source == "alice!alice@trio-chat"
+    assert is_mask(own.source, "alice", "u")
     await bob.expect(r"\* alice is now known as alicia")
     await alice.send("NICK robert")
     await alice.expect("433", "alicia", "robert")
@@ -134,6 +141,7 @@ async def test_quitting_is_a_quit_for_irc_and_leaving_for_text(start_both):
     await alice.send("QUIT :see you")
     quit_ = await bob.expect("QUIT")
     assert quit_.params == ("Quit: see you",)
+    assert is_mask(quit_.source, "alice", "u")  # written after she left the chat
     await carol.expect(r"\* alice left #lobby \(quit: see you\)")
     assert (await alice.expect("ERROR")).params[0].startswith("Closing link")
     # one QUIT, though bob shared two rooms with alice
@@ -148,21 +156,19 @@ async def test_lookups_answer_about_everyone(start_both):
     bob = await TextClient.connect(text)
     await bob.login("bob")
     await alice.send("WHOIS bob", "ISON bob nobody", "LUSERS", "USERHOST bob")
-    assert (await alice.expect("311", "alice", "bob")).params[2:] == (
-        "text",
-        "trio-chat",
-        "*",
-        "bob",
-    )
+    whois = await alice.expect("311", "alice", "bob")
+    host = whois.params[3]
+    assert re.fullmatch(CLOAK, host)
+    assert whois.params[2:] == ("text", host, "*", "bob")
     await alice.expect("318", "alice", "bob")
     assert (await alice.expect("303")).params == ("alice", "bob")
     assert (await alice.expect("251")).params[1].startswith("There are 2 users")
-    assert (await alice.expect("302")).params == ("alice", "bob=+bob@trio-chat")
+    assert (await alice.expect("302")).params == ("alice", f"bob=+text@{host}")
     await alice.send("WHO #lobby", "NAMES #lobby", "LIST")
     who = [await alice.expect("352"), await alice.expect("352")]
     assert {m.params[2:8] for m in who} == {
-        ("u", "trio-chat", "trio-chat", "alice", "H", "0 Real Name"),
-        ("text", "trio-chat", "trio-chat", "bob", "H", "0 bob"),
+        ("u", host, "trio-chat", "alice", "H", "0 Real Name"),
+        ("text", host, "trio-chat", "bob", "H", "0 bob"),
     }
     await alice.expect("315", "alice", "#lobby")
     assert (await alice.expect("353")).params[-1] == "alice bob"
@@ -270,3 +276,58 @@ async def test_history_comes_on_joining_and_by_chathistory(start_both):
     earlier = [await alice.expect("PRIVMSG") for _ in range(2)]
     assert [m.params[1] for m in earlier] == ["line 0", "line 1"]
     assert (await alice.receive()).command == "BATCH"
+
+
+async def test_an_operator_bans_what_its_irc_client_saw(start_both):
+    text, irc = await start_both()
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice", "account-tag")
+    await alice.send("JOIN #dev", "TOPIC #dev :release friday")
+    await alice.expect("TOPIC", "#dev", "release friday")
+    carol = await IrcClient.connect(irc)
+    await carol.register("carol")
+    await carol.send("JOIN #dev")
+    assert (await carol.expect("332", "carol", "#dev")).params[2] == "release friday"
+    assert (await carol.expect("333", "carol", "#dev")).params[2] == "alice"
+    assert (await carol.expect("353", "carol")).params[-1] == "@alice carol"
+    await alice.expect("JOIN", "#dev")
+    bob = await TextClient.connect(text)
+    await bob.login("bob")
+    await bob.send_line("/join #dev")
+    seen = await alice.expect("JOIN", "#dev")
+    assert is_mask(seen.source, "bob", "text")
+    await alice.send("WHO #dev")
+    flags = {m.params[5]: m.params[6] for m in [await alice.expect("352") for _ in range(3)]}
+    assert flags == {"alice": "H@", "carol": "H", "bob": "H"}
+    # what an IRC client's /ban sends: a mask of the host it was shown
+    host = seen.source.split("@")[1]
+    await alice.send(f"MODE #dev +b *!*@{host}")
+    banned = await carol.expect("MODE", "#dev", "+b", f"*!*@{host}")
+    assert is_mask(banned.source, "alice", "u")
+    await bob.send_line("hello")
+    await bob.expect("banned from speaking in #dev")
+    await carol.send("PRIVMSG #dev :hello")  # the same address: banned too
+    await carol.expect("404", "carol", "#dev")
+    await alice.send("KICK #dev carol :spam", "KICK #dev nobody")
+    assert (await carol.expect("KICK", "#dev", "carol")).params[2] == "spam"
+    await alice.expect("KICK", "#dev", "carol")
+    await alice.expect("441", "alice", "nobody", "#dev")
+    await carol.send("JOIN #dev", "MODE #dev", "KICK #nowhere alice")
+    await carol.expect("474", "carol", "#dev")
+    await carol.expect("324", "carol", "#dev", "+nt")
+    await carol.expect("329", "carol", "#dev")
+    await carol.expect("403", "carol", "#nowhere")
+
+
+async def test_an_invitation_reaches_the_invited_irc_client(start_both):
+    _, irc = await start_both()
+    alice = await IrcClient.connect(irc)
+    await alice.register("alice")
+    bob = await IrcClient.connect(irc)
+    await bob.register("bob")
+    await alice.send("JOIN #dev", "MODE #dev +i", "INVITE bob #dev")
+    await alice.expect("341", "alice", "bob", "#dev")
+    invite = await bob.expect("INVITE", "bob", "#dev")
+    assert is_mask(invite.source, "alice", "u")
+    await bob.send("JOIN #dev")
+    await bob.expect("366", "bob", "#dev")

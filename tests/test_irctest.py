@@ -8,21 +8,9 @@ from __future__ import annotations
 import subprocess
 import xml.etree.ElementTree as ET
 
-import pytest
 from irctest_selection import IRCTEST, SHORT, command, environment
 
-from trio_chat.transports.urls import URLError, parse_url
 
-
-def _irc_listener() -> bool:
-    try:
-        parse_url("irc://127.0.0.1:6667")
-    except URLError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _irc_listener(), reason="this trio-chat has no irc:// listener")
 def test_short_irctest_selection_passes_without_skips(tmp_path):
     report = tmp_path / "irctest.xml"
     run = subprocess.run(

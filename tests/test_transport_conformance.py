@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 
 import pytest
@@ -201,7 +202,8 @@ async def test_irc_users_join_and_chat(irc_chat):
     await bob.send(f"PRIVMSG #lobby :hello from {irc_chat.kind}")
     said = await alice.expect("PRIVMSG", "#lobby")
     assert said.params[1] == f"hello from {irc_chat.kind}"
-    assert said.source == "bob!bob@trio-chat"
+    # the username USER gave, and a cloak of the address
+    assert re.fullmatch(r"bob!u@[0-9a-f]{12}\.cloak", said.source or "")
 
 
 async def test_irc_leaving_is_announced_and_the_connection_closed(irc_chat):

@@ -42,6 +42,7 @@ from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 
 GHOSTED = "logged in from elsewhere"
+GONE_KEPT = 256  # members who left or were renamed lately, kept by their former nickname
 PARTED = "part"  # the reason of a Left for a part, before the reason given
 RECONNECTED = "reconnected"
 ROOMS_LISTED = 1000  # the most populous rooms, in a ``rooms`` answer
@@ -69,6 +70,9 @@ class Chat:
         self._registered = registered
         self.members: dict[str, Member] = {}  # by folded nickname
         self.looks: dict[str, Member] = {}  # by skeleton: no two members look alike
+        # Who left or was renamed lately, by folded former nickname: the events
+        # that name them reach some encoders after that (IRC's nick!user@host).
+        self.gone: dict[str, Member] = {}
         self.rooms: dict[str, Room] = {}  # by folded name
         self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
         self._emptied_sweep = 64  # its size at which to drop what the store has caught up with
@@ -122,7 +126,9 @@ class Chat:
         resumed = after.pop(fold(LOBBY), None)
         if lobby or resumed:
             after_seq = resumed.seq if resumed else None
-            effects += self._join(member, self._room(LOBBY), now, welcome=True, after=after_seq)
+            effects += self._join(
+                member, self._room(LOBBY, now), now, welcome=True, after=after_seq
+            )
         else:
             welcome = ev.Welcome(now, member.nick, "", (), len(self.members))
             effects.append(Deliver(welcome, (member,)))
@@ -130,7 +136,7 @@ class Chat:
             if error := moderation.refusal(self, r.room, member, now):
                 effects.append(Deliver(error, (member,)))
                 continue
-            effects += self._join(member, self._room(r.room), now, after=r.seq)
+            effects += self._join(member, self._room(r.room, now), now, after=r.seq)
         return effects
 
     def identified(self, member: Member) -> None:
@@ -154,6 +160,7 @@ class Chat:
         for room in list(member.rooms.values()):
             effects += self._part(member, room, reason, now, announce=not self.closing)
         del self.members[fold(member.nick)]
+        self._gone(member.nick, member)
         if self.looks.get(skeleton(member.nick)) is member:
             del self.looks[skeleton(member.nick)]
         return effects + bye
@@ -234,7 +241,7 @@ class Chat:
                 return moderation.apply(self, member, request, now)
             case presence_wire.SetAway(text):
                 return presence.set_away(member, text, now)
-            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers():
+            case asked.Whois() | asked.Find() | asked.Ison() | asked.CountUsers() | asked.Hide():
                 return lookups.answer(self, member, request, now)
             case ev.Hello():
                 return _fail(member, Code.ALREADY_REGISTERED, f"you are {member.nick} already", now)
@@ -266,6 +273,12 @@ class Chat:
             return ev.Error(now, Code.NICK_REGISTERED, f"{message}, or choose another", nick)
         return None
 
+    def _gone(self, nick: str, member: Member) -> None:
+        self.gone.pop(fold(nick), None)
+        self.gone[fold(nick)] = member
+        if len(self.gone) > GONE_KEPT:
+            del self.gone[next(iter(self.gone))]
+
     def _member_room(self, member: Member, name: str | None, now: datetime) -> Room | ev.Error:
         if name is None:
             return member.current or ev.Error(
@@ -274,13 +287,14 @@ class Chat:
         room = member.rooms.get(fold(name))
         return room or ev.Error(now, Code.NOT_IN_ROOM, f"you are not in {name}", name)
 
-    def _room(self, name: str) -> Room:
+    def _room(self, name: str, now: datetime) -> Room:
         room = self.rooms.get(fold(name))
         if room is None:
             # A room that emptied may have events still on their way to the
             # store: its number here is the one to go on from.
             seq = max(self._last_seq(name), self._emptied.pop(fold(name), 0))
             room = self.rooms[fold(name)] = Room(name, seq)
+            room.created = now
             moderation.restore(room, self.saved.get(fold(name)))
         return room
 
@@ -300,7 +314,7 @@ class Chat:
             return _fail(member, Code.TOO_MANY_ROOMS, message, now, name)
         if error := moderation.refusal(self, name, member, now):
             return [Deliver(error, (member,))]
-        return self._join(member, self._room(name), now, after=after)
+        return self._join(member, self._room(name, now), now, after=after)
 
     def _join(
         self,
@@ -365,6 +379,7 @@ class Chat:
         if nick == old:
             return []
         del self.members[fold(old)]
+        self._gone(old, member)
         self.members[fold(nick)] = member
         if self.looks.get(skeleton(old)) is member:
             del self.looks[skeleton(old)]

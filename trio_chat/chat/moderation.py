@@ -143,12 +143,26 @@ def emptied(room: Room) -> None:
 
 
 def members(room: Room, now: datetime) -> ev.Members:
-    return ev.Members(now, room.name, room.nicks, room.topic, *_ops_and_voiced(room))
+    ops, voiced = _ops_and_voiced(room)
+    return ev.Members(
+        now, room.name, room.nicks, room.topic, ops, voiced, room.topic_by, room.topic_time
+    )
 
 
 def welcome(room: Room, member: Member, online: int, now: datetime) -> ev.Welcome:
     ops, voiced = _ops_and_voiced(room)
-    return ev.Welcome(now, member.nick, room.name, room.nicks, online, room.topic, ops, voiced)
+    return ev.Welcome(
+        now,
+        member.nick,
+        room.name,
+        room.nicks,
+        online,
+        room.topic,
+        ops,
+        voiced,
+        room.topic_by,
+        room.topic_time,
+    )
 
 
 def _ops_and_voiced(room: Room) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -207,6 +221,7 @@ def state(chat: Chat, room: Room, member: Member, now: datetime) -> mod.RoomStat
         room.owner,
         *_ops_and_voiced(room),
         bans,
+        room.created,
     )
 
 
@@ -334,7 +349,8 @@ def _invite(chat: Chat, room: Room, member: Member, nick: str, now: datetime) ->
         message = f"{room.name} is invite-only: only its operators invite"
         return _fail(member, now, Code.NOT_OPERATOR, message, room.name)
     if other in room.members:
-        return _fail(member, now, Code.BAD_REQUEST, f"{other.nick} is in {room.name} already")
+        message = f"{other.nick} is in {room.name} already"
+        return _fail(member, now, Code.BAD_REQUEST, message, other.nick)
     room.invited.pop(fold(other.nick), None)
     room.invited[fold(other.nick)] = None
     if len(room.invited) > INVITES_KEPT:

@@ -60,6 +60,7 @@ class Member:
     __slots__ = (
         "account",
         "away",
+        "hidden",
         "host",
         "key",
         "mailbox",
@@ -85,6 +86,7 @@ class Member:
         self.user = "user"
         self.realname = ""
         self.host = "unknown"  # a cloak of the address: the chat never sees the address
+        self.hidden = False  # from lookups by mask (IRC's user mode +i)
 
     @property
     def current(self) -> Room | None:
@@ -101,6 +103,7 @@ class Room:
         "away",
         "bans",
         "chat_seq",
+        "created",
         "invited",
         "members",
         "modes",
@@ -121,6 +124,7 @@ class Room:
         # The number of the last message or action (at most seq): replays of
         # the room's recent messages below it are all the same.
         self.chat_seq = seq
+        self.created: datetime | None = None  # when this server made it
         self.members: dict[Member, None] = {}  # an ordered set
         # The members this server delivers to. Rebuilt on every join and
         # part, so an effect holds the room's membership as of its event by

@@ -315,12 +315,14 @@ class Welcome(Event):
     topic: str = ""
     ops: tuple[str, ...] = ()
     voiced: tuple[str, ...] = ()
+    topic_by: str | None = None
+    topic_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Members(Event):
     """Who is in a room (the answer to Who, and sent on joining a room),
-    with its topic, and which of them are operators or voiced."""
+    with its topic (who set it, when), and which of them are operators or voiced."""
 
     TYPE: ClassVar[str] = "members"
     room: str
@@ -328,6 +330,8 @@ class Members(Event):
     topic: str = ""
     ops: tuple[str, ...] = ()
     voiced: tuple[str, ...] = ()
+    topic_by: str | None = None
+    topic_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

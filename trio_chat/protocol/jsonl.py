@@ -154,6 +154,12 @@ def _reader_for(hint: object, max_items: int | None = None) -> Reader:
     raise TypeError(f"no JSON reader for {hint!r}")
 
 
+def _read_bool(value: JsonValue, name: str) -> bool:
+    if type(value) is not bool:
+        raise DecodeError(f"field {name!r} must be true or false")
+    return value
+
+
 def _read_str(value: JsonValue, name: str) -> str:
     if type(value) is not str:
         raise DecodeError(f"field {name!r} must be a string")
@@ -169,12 +175,6 @@ def _read_int(value: JsonValue, name: str) -> int:
     # bool is an int to Python, never to a reader of the protocol
     if type(value) is not int or not 0 <= value <= MAX_INT:
         raise DecodeError(f"field {name!r} must be an integer from 0 to {MAX_INT}")
-    return value
-
-
-def _read_bool(value: JsonValue, name: str) -> bool:
-    if type(value) is not bool:
-        raise DecodeError(f"field {name!r} must be true or false")
     return value
 
 

@@ -36,6 +36,16 @@ class Ison(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Hide(Request):
+    """Be found by a mask only by those who share a room with the asker
+    (``hidden``), or by anyone (IRC's user mode +i and -i). A Find of the
+    exact nickname finds it either way. Not answered."""
+
+    TYPE: ClassVar[str] = "hide"
+    hidden: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CountUsers(Request):
     TYPE: ClassVar[str] = "lusers"
 
@@ -43,7 +53,8 @@ class CountUsers(Request):
 @dataclass(frozen=True, slots=True)
 class WhoisReply(Event):
     """``nick`` as the chat spells it, its account when identified, its
-    rooms, its away text ("": present), and whether it is a server operator."""
+    rooms, its away text ("": present), whether it is a server operator,
+    and its mark in each room ("@" operator, "+" voiced, "" neither)."""
 
     TYPE: ClassVar[str] = "whois"
     nick: str
@@ -53,14 +64,16 @@ class WhoisReply(Event):
     realname: str = ""
     away: str = ""
     operator: bool = False
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Found(Event):
     """The answer to Find: ``mask`` as asked, and who matches it: for each,
     its nickname, its username and real name (IRC's USER; others' are their
-    nickname), and the room it was found in or one of its rooms ("*": none);
-    then which of them are away, and which are server operators."""
+    nickname), the room it was found in or one of its rooms ("*": none);
+    then which of them are away, which are server operators, and the mark
+    of each in its room ("@" operator, "+" voiced, "" neither)."""
 
     TYPE: ClassVar[str] = "found"
     mask: str
@@ -70,6 +83,7 @@ class Found(Event):
     rooms: tuple[str, ...]
     away: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,7 +126,8 @@ class RoomState(Event):
     """A room's settings, in answer to SetTopic or SetMode asking for them.
 
     ``modes`` holds the letters set, sorted ("imnt"; ``n`` always); ``bans`` is shown to
-    the room's operators only (empty for others).
+    the room's operators only (empty for others); ``created``: when this
+    server made the room (again, for an owned room after a restart).
     """
 
     TYPE: ClassVar[str] = "room"
@@ -139,3 +140,4 @@ class RoomState(Event):
     ops: tuple[str, ...]
     voiced: tuple[str, ...]
     bans: tuple[str, ...]
+    created: datetime | None = None

@@ -40,7 +40,10 @@ MakeFront = Callable[[Chat, Pump], Front]
 # Seconds a closing connection may take to say goodbye at the transport level.
 CLOSE_TIMEOUT = 1.0
 # The wire format of a listener's connections, by its ``codec`` (none: the chat's own).
-CODECS: dict[str, Callable[[Limits], ServerCodec] | None] = {"chat": None, "irc": irc.open_codec}
+CODECS: dict[str, Callable[[Limits, Chat], ServerCodec] | None] = {
+    "chat": None,
+    "irc": irc.open_codec,
+}
 
 
 class ChatServer:
@@ -153,7 +156,7 @@ class ChatServer:
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
                 opened = CODECS[codec]
                 refused = (
-                    opened(self.limits).encoder(ev.Bye(refusal.time, refusal.message))
+                    opened(self.limits, self.chat).encoder(ev.Bye(refusal.time, refusal.message))
                     if opened
                     else format_event(refusal)
                 )
@@ -190,7 +193,7 @@ class ChatServer:
         address: str,
         group: str,
         stream: trio.abc.Stream,
-        codec: Callable[[Limits], ServerCodec] | None,
+        codec: Callable[[Limits, Chat], ServerCodec] | None,
     ) -> None:
         # Past max_clients minus the reserve, only registered nicknames get in:
         # idle guests cannot keep their owners out.

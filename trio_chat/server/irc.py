@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import IrcServerConnection
+from trio_chat.protocol.irc.numerics import Identity
+from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
+    from trio_chat.chat import Chat
     from trio_chat.server.config import Limits
     from trio_chat.server.session import Session
 
 
-def open_codec(limits: Limits) -> IrcServerConnection:
-    return IrcServerConnection(server=limits.irc_server_name, history_page=limits.history_page)
+def open_codec(limits: Limits, chat: Chat) -> IrcServerConnection:
+    return IrcServerConnection(
+        server=limits.irc_server_name,
+        history_page=limits.history_page,
+        identities=functools.partial(identity, chat),
+    )
+
+
+def identity(chat: Chat, nick: str) -> Identity | None:
+    """What ``chat`` knows of ``nick`` now (or knew, if it left lately), so
+    that IRC clients see the ``nick!user@host`` ban masks match."""
+    member = chat.members.get(fold(nick)) or chat.gone.get(fold(nick))
+    return None if member is None else Identity(member.user, member.host, member.account)
 
 
 async def authenticate(session: Session, account: str, password: str) -> None:

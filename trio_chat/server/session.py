@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import trio
 
-from trio_chat.chat import Member
+from trio_chat.chat import Chat, Member
 from trio_chat.protocol import BLANK, CLOSED, BadInput, ServerConnection
 from trio_chat.protocol import events as ev
 from trio_chat.protocol.connection import ServerCodec
@@ -70,7 +70,7 @@ class Session:
         address: str = "unknown",
         host: str = "unknown",
         accounts_only: bool = False,
-        codec: Callable[[Limits], ServerCodec] | None = None,
+        codec: Callable[[Limits, Chat], ServerCodec] | None = None,
     ) -> None:
         """``host``: the cloak of ``address`` that ban masks see."""
         self.stream = stream
@@ -80,7 +80,9 @@ class Session:
         self.limits = limits
         self.accounts_only = accounts_only  # came in a slot kept for registered nicknames
         self.conn = (
-            codec(limits) if codec else ServerConnection(max_line_bytes=limits.max_line_bytes)
+            codec(limits, front.chat)
+            if codec
+            else ServerConnection(max_line_bytes=limits.max_line_bytes)
         )
         self._send_now = stream.send_now if isinstance(stream, DirectWrite) else None
         self.outbox = Outbox(

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 Handler = Callable[["IrcServerConnection", tuple[str, ...], datetime], None]
 ACTION = "\x01ACTION "
 ISON = "?ison"  # what ISON and USERHOST are asked about, for their answers' sake
+IN_ROOM = "in "  # a question about a member of a room (KICK, MODE +o): "in #room"
+INVITING = "invite "  # an INVITE, asked about the one invited: "invite #room"
 
 
 def _rooms(param: str) -> list[str]:
@@ -46,7 +48,8 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
         return
     target, text = p[0].split(",")[0], p[1]
     command = "NOTICE" if notice else "PRIVMSG"
-    if not notice and len(line(command, target, text, source=rpl.hostmask(conn.nick))) > MAX_BODY:
+    source = rpl.hostmask(conn.nick, conn.identities(conn.nick))
+    if not notice and len(line(command, target, text, source=source)) > MAX_BODY:
         # It would reach others longer than a line: refused whole, never cut.
         conn.reply(now, rpl.ERR_INPUTTOOLONG, "Input line was too long")
         return
@@ -134,20 +137,35 @@ def _topic(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None
 
 def _kick(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     for nick in p[1].split(","):
+        conn.ask(IN_ROOM + p[0], nick)
         conn.request(mod.Kick(nick, p[0], p[2] if len(p) > 2 else ""))
+
+
+def _user_mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    """User modes: only i (hidden from WHO by mask, see lookups.Hide)."""
+    if fold(p[0]) != fold(conn.nick):
+        conn.reply(now, rpl.ERR_USERSDONTMATCH, "Cannot change mode for other users")
+    elif len(p) == 1:
+        conn.reply(now, rpl.RPL_UMODEIS, "+i" if conn.hidden else "+")
+    elif p[1].strip("+-i"):
+        conn.reply(now, rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    else:
+        sign, hidden = "+", conn.hidden
+        for letter in p[1]:  # signs, and i
+            if letter in "+-":
+                sign = letter
+            else:
+                hidden = sign == "+"
+        if hidden != conn.hidden:
+            conn.hidden = hidden
+            conn.request(lookups.Hide(hidden))
+            conn.send(now, line("MODE", conn.nick, "+i" if hidden else "-i", source=conn.nick))
 
 
 def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     target = p[0]
     if not target.startswith("#"):
-        if fold(target) != fold(conn.nick):
-            conn.reply(now, rpl.ERR_USERSDONTMATCH, "Cannot change mode for other users")
-        elif len(p) > 1 and p[1].strip("+-i"):
-            conn.reply(now, rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-        elif len(p) > 1:
-            pass  # +i, which clients ask for at once: taken, and it changes nothing
-        else:
-            conn.reply(now, rpl.RPL_UMODEIS, "+")
+        _user_mode(conn, p, now)
         return
     if len(p) == 1:
         conn.ask("mode", target)
@@ -169,7 +187,10 @@ def _mode(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
                     conn.ask("bans", target)
                     conn.request(mod.SetMode("+b", None, target))
                 continue
-            conn.request(mod.SetMode(change, args.pop(0), target))
+            nick = args.pop(0)
+            if letter != "b":
+                conn.ask(IN_ROOM + target, nick)
+            conn.request(mod.SetMode(change, nick, target))
         else:
             conn.request(mod.SetMode(change, None, target))
 
@@ -179,6 +200,8 @@ def _tagmsg(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> Non
 
 
 def _invite(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
+    conn.ask(INVITING + p[1], p[0])
+    conn.ask("invite", p[1])
     conn.request(mod.Invite(p[0], p[1]))
 
 

@@ -22,7 +22,7 @@ from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitized
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import HANDLERS, NEEDS
+from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS
 from trio_chat.protocol.irc.encoder import IrcEncoder, Lines, parted
 from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, parse
 from trio_chat.protocol.rules import fold, sanitize_secret
@@ -35,6 +35,7 @@ CAPS: dict[str, str] = {
     "batch": "",
     "sasl": "PLAIN",
     "draft/chathistory": "",
+    "account-tag": "",
 }
 MAX_ASKED = 64  # questions remembered, and subjects they are about
 SASL_CHUNK = 400
@@ -59,9 +60,16 @@ class IrcServerConnection:
     pings = True
     greets = False  # IRC clients get the welcome burst, not a greeting line
 
-    def __init__(self, *, server: str = rpl.SERVER, history_page: int = 500) -> None:
+    def __init__(
+        self,
+        *,
+        server: str = rpl.SERVER,
+        history_page: int = 500,
+        identities: rpl.Identities = rpl.nobody,
+    ) -> None:
         self.server = server  # its name in the replies it sends itself
         self.history_page = history_page  # the most messages one CHATHISTORY returns
+        self.identities = identities  # the chat's members, for nick!user@host and account-tag
         self._lines = LineBuffer(MAX_LINE)
         self._queue: collections.deque[ev.Request | ev.Event] = collections.deque()
         self.nick = ""  # the nickname the chat knows this client by, or the one wanted
@@ -78,6 +86,7 @@ class IrcServerConnection:
         self._account_password: str | None = None
         self._registered = False
         self.joined: set[str] = set()  # rooms this client is in, folded
+        self.hidden = False  # user mode +i (see lookups.Hide)
         # What this client asked, for answers that depend on the question (a
         # JOIN and NAMES both get Members) or that end with a numeric naming
         # it: by folded room or nickname, oldest first (see IrcEncoder._asked).
@@ -122,7 +131,8 @@ class IrcServerConnection:
         """SaslPlain's credentials are right: the account becomes the nickname."""
         self.sasl_busy = False
         self.account, self._account_password = account, password
-        mask = rpl.hostmask(self.nick or account)
+        # not in the chat yet: whoever holds the nickname there is someone else
+        mask = rpl.hostmask(self.nick or account, None)
         answer = Lines(
             now,
             self._line(rpl.RPL_LOGGEDIN, mask, account, f"You are now logged in as {account}")
@@ -155,9 +165,27 @@ class IrcServerConnection:
                     self.joined.discard(fold(room))
                     return parted(reason)
                 return parted(reason) or self._once((nick, time))
-            case mod.Kicked(room=room, target=target) if target == self.nick:
-                self.joined.discard(fold(room))
+            case mod.Kicked(room=room, nick=nick, target=target):
+                if target == self.nick:
+                    self.joined.discard(fold(room))
+                if nick == self.nick:
+                    self.answered(target, IN_ROOM + room)
+            case mod.ModeChanged(room=room, nick=nick, target=str(target)) if nick == self.nick:
+                self.answered(target, IN_ROOM + room)
         return True
+
+    def answered(self, subject: str, kind: str) -> bool:
+        """The question ``kind`` about ``subject`` has had its answer: whether it was asked."""
+        asked = self.asked.get(fold(subject))
+        if asked is None:
+            return False
+        for had in asked:
+            if fold(had) == fold(kind):
+                asked.remove(had)
+                if not asked:
+                    del self.asked[fold(subject)]
+                return True
+        return False
 
     def _once(self, key: tuple[object, ...]) -> bool:
         if key == self._seen:

@@ -2,9 +2,12 @@
 
 What goes to a whole room (messages, joins, parts, renames, moderation) is
 written the same for every client with the same capabilities that change its
-lines (server-time, message-tags): encoders compare equal by those, so the
-outbox encodes a broadcast once for all the clients that share them. What
-goes to this client alone (numerics) names it and reads its connection's state.
+lines (server-time, message-tags, account-tag): encoders compare equal by
+those, so the outbox encodes a broadcast once for all the clients that share
+them. Events name members by nickname only; their ``nick!user@host`` and
+account are looked up in the chat (the connection's ``identities``) as the
+line is written. What goes to this client alone (numerics) names it and reads
+its connection's state.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import TYPE_CHECKING
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups, notices, presence
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol.errors import Code
+from trio_chat.protocol.irc import failures as asks
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import ISON
+from trio_chat.protocol.irc.commands import INVITING, ISON
 from trio_chat.protocol.irc.message import MAX_BODY, line
 from trio_chat.protocol.rules import fold
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from trio_chat.protocol.irc.connection import IrcServerConnection
 
 QUIT_PREFIX = "quit: "
+INVITED = "you invited "  # the chat's word to the inviter: "you invited NICK to ROOM"
 PART_PREFIX = "part: "
 
 
@@ -75,9 +79,9 @@ class IrcEncoder:
         self.conn = conn
 
     @property
-    def flavour(self) -> tuple[bool, bool]:
+    def flavour(self) -> tuple[bool, bool, bool]:
         caps = self.conn.caps
-        return "server-time" in caps, "message-tags" in caps
+        return "server-time" in caps, "message-tags" in caps, "account-tag" in caps
 
     def __hash__(self) -> int:
         return hash(self.flavour)
@@ -87,25 +91,46 @@ class IrcEncoder:
 
     # ------------------------------------------------------------ broadcasts
 
-    def _tags(self, time: datetime, msgid: str | None = None, batch: str | None = None) -> str:
-        timed, tagged = self.flavour
+    def _who(self, nick: str) -> tuple[str, str | None]:
+        """``nick``'s source prefix, and its account, as the chat knows them now."""
+        identity = self.conn.identities(nick)
+        return rpl.hostmask(nick, identity), identity.account if identity else None
+
+    def _tags(
+        self,
+        time: datetime,
+        msgid: str | None = None,
+        batch: str | None = None,
+        account: str | None = None,
+    ) -> str:
+        timed, tagged, accounts = self.flavour
         parts = [f"time={stamp(time)}"] if timed else []
         if tagged and msgid:
             parts.append(f"msgid={msgid}")
+        if accounts and account:
+            parts.append(f"account={account}")
         if batch:
             parts.append(f"batch={batch}")
         return ";".join(parts)
 
+    def _by(self, command: str, nick: str, time: datetime, *params: str) -> bytes:
+        """A line from member ``nick``; the server's own when ``nick`` is ""."""
+        if not nick:
+            return line(command, *params, source=self.conn.server, tags=self._tags(time))
+        source, account = self._who(nick)
+        return line(command, *params, source=source, tags=self._tags(time, account=account))
+
     def _said(
         self, e: ev.Message | ev.Action, *, replayed: bool = False, batch: str | None = None
     ) -> bytes:
-        tags = self._tags(e.time, f"{fold(e.room)[1:]}/{e.seq}", batch)
+        source, account = self._who(e.nick)
+        tags = self._tags(e.time, f"{fold(e.room)[1:]}/{e.seq}", batch, account)
         text = e.text
         if replayed and not self.flavour[0]:
             text = f"[{e.time:%H:%M}] {text}"
         command = "NOTICE" if isinstance(e, notices.NoticeMessage) else "PRIVMSG"
         action = isinstance(e, ev.Action)
-        return _said(command, rpl.hostmask(e.nick), e.room, text, tags=tags, action=action)
+        return _said(command, source, e.room, text, tags=tags, action=action)
 
     def __call__(self, e: ev.Event) -> bytes:
         kind = type(e)
@@ -113,41 +138,42 @@ class IrcEncoder:
             return self._said(e)  # type: ignore[arg-type]
         match e:
             case ev.Joined(room=room, nick=nick):
-                return line("JOIN", room, source=rpl.hostmask(nick), tags=self._tags(e.time))
+                return self._by("JOIN", nick, e.time, room)
             case ev.Left(room=room, nick=nick, reason=reason):
-                tags = self._tags(e.time)
                 if parted(reason):
                     given = reason.removeprefix(PART_PREFIX) if reason != "part" else ""
-                    parting = [room, given] if given else [room]
-                    return line("PART", *parting, source=rpl.hostmask(nick), tags=tags)
+                    return self._by("PART", nick, e.time, *([room, given] if given else [room]))
                 said = reason.removeprefix(QUIT_PREFIX) if reason != "quit" else ""
                 quit_text = (
                     (f"Quit: {said}" if said else "Quit") if reason.startswith("quit") else reason
                 )
-                return line("QUIT", quit_text, source=rpl.hostmask(nick), tags=tags)
+                return self._by("QUIT", nick, e.time, quit_text)
             case ev.NickChanged(old=old, new=new):
-                return line("NICK", new, source=rpl.hostmask(old), tags=self._tags(e.time))
+                # looked up by the new nickname: the chat knows the member by it now
+                identity = self.conn.identities(new)
+                source = rpl.hostmask(old, identity)
+                account = identity.account if identity else None
+                return line("NICK", new, source=source, tags=self._tags(e.time, account=account))
             case mod.TopicChanged(room=room, nick=nick, topic=topic):
-                source = rpl.hostmask(nick) if nick else self.conn.server
-                return line("TOPIC", room, topic, source=source, tags=self._tags(e.time))
+                return self._by("TOPIC", nick, e.time, room, topic)
             case mod.Kicked(room=room, nick=nick, target=target, reason=reason):
-                source = rpl.hostmask(nick) if nick else self.conn.server
-                tags = self._tags(e.time)
-                return line("KICK", room, target, reason or nick, source=source, tags=tags)
+                return self._by("KICK", nick, e.time, room, target, reason or nick)
             case mod.ModeChanged(room=room, nick=nick, mode=mode, target=target):
-                source = rpl.hostmask(nick) if nick else self.conn.server
-                changed = [room, mode, target] if target else [room, mode]
-                return line("MODE", *changed, source=source, tags=self._tags(e.time))
+                return self._by(
+                    "MODE", nick, e.time, *([room, mode, target] if target else [room, mode])
+                )
             case ev.Private(sender=sender, target=target, text=text):
                 command = "NOTICE" if isinstance(e, notices.PrivateNotice) else "PRIVMSG"
-                tags = self._tags(e.time)
-                return _said(command, rpl.hostmask(sender), target, text, tags=tags)
+                source, account = self._who(sender)
+                tags = self._tags(e.time, account=account)
+                return _said(command, source, target, text, tags=tags)
         return self._personal(e)
 
     # -------------------------------------------------- this client's alone
 
-    def _n(self, numeric: str, *params: str) -> bytes:
-        return line(numeric, self.conn.target, *params, source=self.conn.server)
+    def numeric(self, number: str, *params: str) -> bytes:
+        """A numeric reply to this client."""
+        return line(number, self.conn.target, *params, source=self.conn.server)
 
     def _personal(self, e: ev.Event) -> bytes:
         conn = self.conn
@@ -156,19 +182,22 @@ class IrcEncoder:
                 return data
             case ev.Welcome():
                 return self._welcome(e)
-            case ev.Members(room=room, nicks=nicks, topic=topic, ops=ops, voiced=voiced):
+            case ev.Members(room=room, nicks=nicks, ops=ops, voiced=voiced):
                 names = self._names(room, nicks, ops, voiced)
-                if self._asked(room, _LISTED) == "names":
+                if self.answering(room, asks.LISTED) == "names":
                     return names
                 conn.joined.add(fold(room))
-                joined = line("JOIN", room, source=rpl.hostmask(conn.nick), tags=self._tags(e.time))
-                top = self._n(rpl.RPL_TOPIC, room, topic) if topic else b""
-                return joined + top + names
+                joined = self._by("JOIN", conn.nick, e.time, room)
+                return joined + self._topic(room, e.topic, e.topic_by, e.topic_time) + names
             case ev.Error():
-                return self._error(e)
+                return asks.error_lines(self, e)
             case ev.History(room=room, events=past):
-                return self._replay(room, past, asked=self._asked(room, _HISTORY) is not None)
+                return self._replay(
+                    room, past, asked=self.answering(room, asks.HISTORY) is not None
+                )
             case ev.Notice(text=text):
+                if invited := self._inviting(text):
+                    return self.numeric(rpl.RPL_INVITING, *invited)
                 return line("NOTICE", conn.target, text, source=self.conn.server)
             case ev.Bye(reason=reason):
                 return line("ERROR", f"Closing link: {reason}")
@@ -177,32 +206,33 @@ class IrcEncoder:
             case ev.ServerPong(token=token):
                 return line("PONG", self.conn.server, token, source=self.conn.server)
             case ev.Rooms(rooms=rooms):
-                out = [self._n(rpl.RPL_LISTSTART, "Channel", "Users  Name")]
-                out += [self._n(rpl.RPL_LIST, r.name, str(r.members), "") for r in rooms]
-                return b"".join([*out, self._n(rpl.RPL_LISTEND, "End of /LIST")])
+                out = [self.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")]
+                out += [self.numeric(rpl.RPL_LIST, r.name, str(r.members), "") for r in rooms]
+                return b"".join([*out, self.numeric(rpl.RPL_LISTEND, "End of /LIST")])
             case lookups.WhoisReply():
                 return self._whois(e)
             case lookups.Found():
                 return self._found(e)
             case lookups.Online(nicks=nicks):
-                if self._asked(ISON, _ONLINE) == "userhost":
-                    text = " ".join(f"{n}=+{n}@{rpl.HOST}" for n in nicks)
-                    return self._n(rpl.RPL_USERHOST, text)
-                return self._n(rpl.RPL_ISON, " ".join(nicks))
+                if self.answering(ISON, asks.ONLINE) == "userhost":
+                    masks = (rpl.hostmask(n, conn.identities(n)) for n in nicks)
+                    text = " ".join(mask.replace("!", "=+", 1) for mask in masks)
+                    return self.numeric(rpl.RPL_USERHOST, text)
+                return self.numeric(rpl.RPL_ISON, " ".join(nicks))
             case lookups.UserCount(users=users, rooms=rooms):
                 return self._lusers(users, rooms)
             case mod.RoomState():
                 return self._room_state(e)
             case presence.AwayStatus(text=text):
                 if text:
-                    return self._n(rpl.RPL_NOWAWAY, "You have been marked as being away")
-                return self._n(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+                    return self.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
+                return self.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
             case presence.Away(nick=nick, text=text):
-                return self._n(rpl.RPL_AWAY, nick, text)
+                return self.numeric(rpl.RPL_AWAY, nick, text)
             case presence.OperatorStatus():
-                return self._n(rpl.RPL_YOUREOPER, "You are now an IRC operator")
+                return self.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
             case mod.Invited(room=room, nick=nick):
-                return line("INVITE", conn.target, room, source=rpl.hostmask(nick))
+                return self._by("INVITE", nick, e.time, conn.target, room)
             case ev.Help(commands=commands):
                 return b"".join(
                     line("NOTICE", conn.target, c, source=self.conn.server) for c in commands
@@ -211,7 +241,7 @@ class IrcEncoder:
                 return b"".join(self(p) for p in past)
         return b""
 
-    def _asked(self, subject: str, kinds: frozenset[str]) -> str | None:
+    def answering(self, subject: str, kinds: frozenset[str]) -> str | None:
         """The oldest question about ``subject`` still unanswered among
         ``kinds`` (those this answer may answer): it is answered now.
 
@@ -229,10 +259,28 @@ class IrcEncoder:
                 return kind
         return None
 
+    def _inviting(self, text: str) -> tuple[str, str] | None:
+        """The nickname and room of the chat's word that an INVITE this
+        client sent was carried out, which IRC answers with 341."""
+        nick, _, room = text.removeprefix(INVITED).partition(" to ")
+        if not text.startswith(INVITED) or not self.conn.answered(nick, INVITING + room):
+            return None
+        self.conn.answered(room, "invite")
+        return nick, room
+
+    def _topic(self, room: str, topic: str, by: str | None, time: datetime | None) -> bytes:
+        """332 and 333: ``room``'s topic, who set it and when; nothing when none."""
+        if not topic:
+            return b""
+        out = self.numeric(rpl.RPL_TOPIC, room, topic)
+        if by and time:
+            out += self.numeric(rpl.RPL_TOPICWHOTIME, room, by, str(int(time.timestamp())))
+        return out
+
     def _welcome(self, e: ev.Welcome) -> bytes:
         conn = self.conn
         conn.nick = e.nick
-        n = self._n
+        n = self.numeric
         who = "" if fold(e.nick) != conn.account else f" (logged in as {e.nick})"
         tokens = (*rpl.ISUPPORT, f"CHATHISTORY={conn.history_page}", "MSGREFTYPES=msgid")
         out = [
@@ -254,12 +302,12 @@ class IrcEncoder:
         if not e.room:  # entered in no room (--no-irc-lobby)
             return b"".join(out)
         conn.joined.add(fold(e.room))
-        joined = line("JOIN", e.room, source=rpl.hostmask(e.nick), tags=self._tags(e.time))
-        top = n(rpl.RPL_TOPIC, e.room, e.topic) if e.topic else b""
+        joined = self._by("JOIN", e.nick, e.time, e.room)
+        top = self._topic(e.room, e.topic, e.topic_by, e.topic_time)
         return b"".join([*out, joined, top, self._names(e.room, e.members, e.ops, e.voiced)])
 
     def _lusers(self, users: int, rooms: int | None) -> bytes:
-        n = self._n
+        n = self.numeric
         return b"".join(
             [
                 n(rpl.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers"),
@@ -282,41 +330,55 @@ class IrcEncoder:
         size = head
         for name in marked:
             if chunk and size + len(name) + 1 > MAX_BODY - 2:
-                out.append(self._n(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
+                out.append(self.numeric(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
                 chunk, size = [], head
             chunk.append(name)
             size += len(name) + 1
         if chunk:
-            out.append(self._n(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
-        out.append(self._n(rpl.RPL_ENDOFNAMES, room, "End of /NAMES list"))
+            out.append(self.numeric(rpl.RPL_NAMREPLY, "=", room, " ".join(chunk)))
+        out.append(self.numeric(rpl.RPL_ENDOFNAMES, room, "End of /NAMES list"))
         return b"".join(out)
 
-    def _found(self, e: lookups.Found) -> bytes:
-        rows = zip(e.nicks, e.users, e.realnames, e.rooms, strict=True)
-        away, opers = set(e.away), set(e.operators)
-        out = [
-            self._who_line(
-                room, nick, user, realname, ("G" if nick in away else "H") + "*" * (nick in opers)
-            )
-            for nick, user, realname, room in rows
-        ]
-        return b"".join([*out, self._n(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
+    def _host(self, nick: str) -> str:
+        identity = self.conn.identities(nick)
+        return identity.host if identity else rpl.HOST
 
-    def _who_line(self, room: str, nick: str, user: str, realname: str, flags: str) -> bytes:
-        return self._n(
-            rpl.RPL_WHOREPLY, room, user, rpl.HOST, self.conn.server, nick, flags, f"0 {realname}"
-        )
+    def _found(self, e: lookups.Found) -> bytes:
+        marks = e.marks or ("",) * len(e.nicks)
+        away, opers = set(e.away), set(e.operators)
+
+        def flags(nick: str) -> str:
+            return ("G" if nick in away else "H") + "*" * (nick in opers)
+
+        rows = zip(e.nicks, e.users, e.realnames, e.rooms, marks, strict=True)
+        server = self.conn.server
+        out = [
+            self.numeric(
+                rpl.RPL_WHOREPLY,
+                room,
+                user,
+                self._host(nick),
+                server,
+                nick,
+                flags(nick) + mark,
+                f"0 {realname}",
+            )
+            for nick, user, realname, room, mark in rows
+        ]
+        return b"".join([*out, self.numeric(rpl.RPL_ENDOFWHO, e.mask, "End of WHO list")])
 
     def _whois(self, e: lookups.WhoisReply) -> bytes:
-        self._asked(e.nick, _WHOIS)
-        n = self._n
-        out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, rpl.HOST, "*", e.realname)]
+        self.answering(e.nick, asks.WHOIS)
+        n = self.numeric
+        out = [n(rpl.RPL_WHOISUSER, e.nick, e.user, self._host(e.nick), "*", e.realname)]
         if e.away:
             out.append(n(rpl.RPL_AWAY, e.nick, e.away))
         if e.operator:
             out.append(n(rpl.RPL_WHOISOPERATOR, e.nick, "is an IRC operator"))
         if e.rooms:
-            out.append(n(rpl.RPL_WHOISCHANNELS, e.nick, " ".join(e.rooms)))
+            marks = e.marks or ("",) * len(e.rooms)
+            rooms = " ".join(m + r for m, r in zip(marks, e.rooms, strict=True))
+            out.append(n(rpl.RPL_WHOISCHANNELS, e.nick, rooms))
         out.append(n(rpl.RPL_WHOISSERVER, e.nick, self.conn.server, "trio-chat"))
         if e.account:
             out.append(n(rpl.RPL_WHOISACCOUNT, e.nick, e.account, "is logged in as"))
@@ -324,55 +386,19 @@ class IrcEncoder:
         return b"".join(out)
 
     def _room_state(self, e: mod.RoomState) -> bytes:
-        asked = self._asked(e.room, _STATE)
-        n = self._n
+        asked = self.answering(e.room, asks.STATE)
+        n = self.numeric
         if asked == "topic":
             if not e.topic:
                 return n(rpl.RPL_NOTOPIC, e.room, "No topic is set")
-            out = n(rpl.RPL_TOPIC, e.room, e.topic)
-            if e.topic_by and e.topic_time:
-                setter = e.topic_by
-                out += n(rpl.RPL_TOPICWHOTIME, e.room, setter, str(int(e.topic_time.timestamp())))
-            return out
+            return self._topic(e.room, e.topic, e.topic_by, e.topic_time)
         if asked == "bans":
             bans = b"".join(n(rpl.RPL_BANLIST, e.room, mask) for mask in e.bans)
             return bans + n(rpl.RPL_ENDOFBANLIST, e.room, "End of channel ban list")
-        return n(rpl.RPL_CHANNELMODEIS, e.room, f"+{e.modes}")
-
-    def _error(self, e: ev.Error) -> bytes:
-        conn = self.conn
-        n = self._n
-        subject = e.subject
-        if conn.sasl_busy and e.code in (Code.BAD_PASSWORD, Code.TOO_MANY_ATTEMPTS):
-            conn.sasl_failed()
-            return n(rpl.ERR_SASLFAIL, f"SASL authentication failed: {e.message}")
-        if subject is None:
-            numeric = rpl.ERRORS.get(e.code)
-            if numeric is None:
-                return line("NOTICE", conn.target, e.message, source=self.conn.server)
-            return n(numeric, e.message)
-        asked = self._asked(subject, _FAILED.get(e.code, frozenset()))
-        if e.code == Code.NO_SUCH_NICK:
-            if asked is None and fold(subject) in conn.quiet:
-                conn.quiet.discard(fold(subject))
-                return b""
-            out = n(rpl.ERR_NOSUCHNICK, subject, "No such nick/channel")
-            if asked == "whois":
-                out += n(rpl.RPL_ENDOFWHOIS, subject, "End of /WHOIS list")
-            return out
-        if asked == "names":
-            return n(rpl.RPL_ENDOFNAMES, subject, "End of /NAMES list")
-        if asked == "history":
-            text = "Messages could not be retrieved"
-            return line("FAIL", "CHATHISTORY", "INVALID_TARGET", subject, text, source=conn.server)
-        if asked == "join":
-            conn.joined.discard(fold(subject))
-        numeric = rpl.ERRORS.get(e.code)
-        if e.code == Code.NOT_IN_ROOM and asked in ("topic", "mode", "bans"):
-            numeric = rpl.ERR_NOSUCHCHANNEL
-        if numeric is None:
-            return line("NOTICE", conn.target, e.message, source=self.conn.server)
-        return n(numeric, subject, e.message)
+        out = n(rpl.RPL_CHANNELMODEIS, e.room, f"+{e.modes}")
+        if e.created:
+            out += n(rpl.RPL_CREATIONTIME, e.room, str(int(e.created.timestamp())))
+        return out
 
     def _replay(self, room: str, past: tuple[ev.RoomEvent, ...], *, asked: bool) -> bytes:
         """Messages of ``room`` from before: replayed on joining, or ``asked``
@@ -386,23 +412,6 @@ class IrcEncoder:
         start = line("BATCH", f"+{ref}", "chathistory", room, source=self.conn.server)
         body = b"".join(self._said(p, replayed=True, batch=ref) for p in said)
         return start + body + line("BATCH", f"-{ref}", source=self.conn.server)
-
-
-# Which questions (see IrcServerConnection.asked) each answer may answer.
-_LISTED = frozenset({"join", "names"})
-_STATE = frozenset({"topic", "mode", "bans"})
-_WHOIS = frozenset({"whois"})
-_ONLINE = frozenset({"ison", "userhost"})
-_HISTORY = frozenset({"history"})
-_FAILED: dict[str, frozenset[str]] = {
-    Code.NOT_IN_ROOM: frozenset({"names", "topic", "mode", "bans", "history"}),
-    Code.ROOM_INVALID: frozenset({"join", "names", "topic", "mode", "bans"}),
-    Code.TOO_MANY_ROOMS: frozenset({"join"}),
-    Code.BANNED: frozenset({"join"}),
-    Code.INVITE_ONLY: frozenset({"join"}),
-    Code.NOT_OPERATOR: _STATE,
-    Code.NO_SUCH_NICK: _WHOIS,
-}
 
 
 def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:

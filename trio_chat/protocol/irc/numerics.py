@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.presence import AWAY_MAX
 from trio_chat.protocol.rules import NICK_MAX
 
 SERVER = "trio-chat"  # the server's name in every reply it sends itself
-HOST = "trio-chat"  # the host part of every member's hostmask (addresses are not shown)
+HOST = "trio-chat"  # the host of a nickname the chat no longer knows (it matches no ban)
 VERSION = "trio-chat-1"
 
 RPL_WELCOME = "001"
@@ -39,6 +42,7 @@ RPL_LISTSTART = "321"
 RPL_LIST = "322"
 RPL_LISTEND = "323"
 RPL_CHANNELMODEIS = "324"
+RPL_CREATIONTIME = "329"
 RPL_NOTOPIC = "331"
 RPL_TOPIC = "332"
 RPL_TOPICWHOTIME = "333"
@@ -66,6 +70,7 @@ ERR_ERRONEUSNICKNAME = "432"
 ERR_NICKNAMEINUSE = "433"
 ERR_USERNOTINCHANNEL = "441"
 ERR_NOTONCHANNEL = "442"
+ERR_USERONCHANNEL = "443"
 ERR_NOTREGISTERED = "451"
 ERR_NEEDMOREPARAMS = "461"
 ERR_ALREADYREGISTERED = "462"
@@ -127,5 +132,26 @@ ERRORS: dict[str, str] = {
 }
 
 
-def hostmask(nick: str) -> str:
-    return f"{nick}!{nick}@{HOST}"
+class Identity(NamedTuple):
+    """What the chat knows of a member besides its nickname: its username
+    (IRC's, or its mode's name), its host (a cloak of its address) and its
+    account when identified."""
+
+    user: str
+    host: str
+    account: str | None = None
+
+
+# The server's lookup of a member by nickname, at the time a line is written.
+Identities = Callable[[str], Identity | None]
+
+
+def nobody(nick: str) -> Identity | None:
+    return None
+
+
+def hostmask(nick: str, identity: Identity | None) -> str:
+    """``nick!user@host``, as ban masks see the member (see chat/masks.py)."""
+    if identity is None:
+        return f"{nick}!{nick}@{HOST}"
+    return f"{nick}!{identity.user}@{identity.host}"
