@@ -33,6 +33,7 @@ from trio_chat.server.config import Limits
 from trio_chat.server.front import Front
 from trio_chat.server.outbox import DirectWrite, Outbox
 from trio_chat.server.passwords import Passwords
+from trio_chat.server.watch import DatabaseWatch
 
 GREETING = "welcome to trio-chat; choose a nickname"
 
@@ -57,6 +58,7 @@ class Session:
         "passwords",
         "pump",
         "stream",
+        "watch",
     )
 
     def __init__(
@@ -70,8 +72,11 @@ class Session:
         host: str = "unknown",
         accounts_only: bool = False,
         codec: Callable[[Limits], ServerCodec] | None = None,
+        watch: DatabaseWatch | None = None,
     ) -> None:
-        """``host``: the cloak of ``address`` that ban masks see."""
+        """``host``: the cloak of ``address`` that ban masks see; ``watch``:
+        the server bans, and accounts kept in step with the database."""
+        self.watch = watch
         self.stream = stream
         self.front = front
         self.pump = front.pump
@@ -211,6 +216,8 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.BAD_REQUEST, problem))
             return
         identified = False
+        if self.watch is not None:
+            await self.watch.refresh()  # a password reset or deleted account counts at once
         if self.accounts.is_registered(nick):
             if password is None:
                 self._ask(self.conn.expect_password(nick, ev.now()))
@@ -221,6 +228,13 @@ class Session:
                 self._ask(self.conn.expect_password(nick, ev.now(), again=True))
                 return
             identified = True
+        if self.watch is not None:
+            if ban := self.watch.sign_in_ban(nick, identified=identified):
+                self.pump.tell(self.member, ev.Error(ev.now(), Code.BANNED, ban.describe()))
+                self.stop(ban.describe())
+                return
+            if identified:
+                await self.watch.signed_in(nick)
         if self.accounts_only and not identified:
             message = "the server is full for guests; registered nicknames may still sign in"
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
