@@ -19,7 +19,7 @@ from trio_chat.server.accounts import Accounts
 from trio_chat.server.schema import SchemaError, open_existing
 from trio_chat.server.sqlite import SqliteStore
 from trio_chat.server.watch import DatabaseWatch
-from trio_chat.testing import JsonClient, MemoryListener
+from trio_chat.testing import JsonClient, MemoryListener, TextClient
 
 PASSWORD = "correct horse"
 NEW_PASSWORD = "battery staple"
@@ -225,3 +225,46 @@ def test_admin_finds_the_database_in_the_server_s_config_file(tmp_path, capsys):
     config.write_text('db = "none"\n')
     assert main(["admin", "--config", str(config), "accounts"]) == 1
     assert "db = 'none' is not a database file" in capsys.readouterr().err
+
+
+async def test_an_address_ban_refuses_the_next_connection_from_it(running, capsys):
+    assert await running.admin("ban", "address", "10.0.0.0/8", "--reason", "spam") == 0
+    banned = await TextClient.connect(running.listener, "10.1.2.3")
+    assert await banned.lines_until_closed() == ["! you are banned from this server: spam"]
+    other = await JsonClient.connect(running.listener, "192.0.2.1")
+    assert (await other.login("carol")).nick == "carol"
+    assert await running.admin("unban", "address", "10.0.0.0/8") == 0
+    again = await JsonClient.connect(running.listener, "10.1.2.3")
+    assert (await again.login("dave")).nick == "dave"
+    assert await running.admin("unban", "address", "10.0.0.0/8") == 1
+    assert "no address ban of 10.0.0.0/8" in capsys.readouterr().err
+
+
+async def test_a_nick_ban_and_an_account_ban_refuse_their_sign_in(running):
+    await running.register("alice")
+    await running.register("bob")
+    assert await running.admin("ban", "nick", "Mallory") == 0
+    assert await running.admin("ban", "nick", "bob") == 0  # refused before its password
+    assert await running.admin("ban", "account", "alice") == 0
+    for nick, password in (("mallory", None), ("bob", None), ("alice", PASSWORD)):
+        client = await JsonClient.connect(running.listener)
+        await client.send(ev.Hello(nick, password=password))
+        assert (await client.expect(ev.Error)).code == Code.BANNED
+        with pytest.raises(EOFError):
+            await client.expect(ev.Welcome)
+
+
+async def test_a_ban_expires_by_the_server_s_clock(running, capsys):
+    assert await running.admin("ban", "address", "10.0.0.1", "--expires", "2100-01-01T00:00") == 0
+    refused = await TextClient.connect(running.listener, "10.0.0.1")
+    (refusal,) = await refused.lines_until_closed()
+    assert refusal == "! you are banned from this server until 2100-01-01 00:00 UTC"
+    running.wall[0] = datetime(2100, 1, 1, tzinfo=T0.tzinfo)
+    admitted = await JsonClient.connect(running.listener, "10.0.0.1")
+    assert (await admitted.login("back")).nick == "back"
+    assert await running.admin("ban", "nick", "Old", "--expires", "2020-01-01T00:00") == 0
+    capsys.readouterr()
+    assert await running.admin("bans") == 0
+    (address, nick) = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert address[:2] + address[3:] == ["address", "10.0.0.1/32", "until 2100-01-01T00:00:00Z", ""]
+    assert nick[:2] + nick[3:] == ["nick", "old", "until 2020-01-01T00:00:00Z (expired)", ""]

@@ -218,6 +218,8 @@ class Session:
         identified = False
         if self.watch is not None:
             await self.watch.refresh()  # a password reset or deleted account counts at once
+            if self._banned(nick, identified=False):
+                return
         if self.accounts.is_registered(nick):
             if password is None:
                 self._ask(self.conn.expect_password(nick, ev.now()))
@@ -228,13 +230,10 @@ class Session:
                 self._ask(self.conn.expect_password(nick, ev.now(), again=True))
                 return
             identified = True
-        if self.watch is not None:
-            if ban := self.watch.sign_in_ban(nick, identified=identified):
-                self.pump.tell(self.member, ev.Error(ev.now(), Code.BANNED, ban.describe()))
-                self.stop(ban.describe())
+        if self.watch is not None and identified:
+            if self._banned(nick, identified=True):
                 return
-            if identified:
-                await self.watch.signed_in(nick)
+            await self.watch.signed_in(nick)
         if self.accounts_only and not identified:
             message = "the server is full for guests; registered nicknames may still sign in"
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
@@ -247,6 +246,14 @@ class Session:
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
                 self._pinging = trio.CancelScope()  # made here: it may be cancelled first
                 self._nursery.start_soon(self._ping_loop)
+
+    def _banned(self, nick: str, *, identified: bool) -> bool:
+        """Whether a server ban refuses this sign-in; if so, the session ends."""
+        assert self.watch is not None
+        if ban := self.watch.sign_in_ban(nick, identified=identified):
+            self.pump.tell(self.member, ev.Error(ev.now(), Code.BANNED, ban.describe()))
+            self.stop(ban.describe())
+        return ban is not None
 
     def _ask(self, prompt: ev.Event | None) -> None:
         if prompt is not None:
