@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,11 +31,15 @@ T0 = datetime(2026, 11, 30, 12, 0, tzinfo=ev.now().tzinfo)
 class Running:
     path: str
     listener: MemoryListener
+    watch: DatabaseWatch
     wall: list[datetime]  # the server's clock for ban expiry: wall[0]
 
     async def admin(self, *args: str) -> int:
-        """``trio-chat admin --db PATH ARGS``, in a thread as it would run beside the server."""
-        return await trio.to_thread.run_sync(main, ["admin", "--db", self.path, *args])
+        """``trio-chat admin --db PATH ARGS``, in a thread as it would run beside the
+        server, then the server's next look at the database."""
+        status = await trio.to_thread.run_sync(main, ["admin", "--db", self.path, *args])
+        await self.watch.refresh()
+        return status
 
     async def register(self, nick: str) -> JsonClient:
         client = await JsonClient.connect(self.listener)
@@ -54,17 +59,17 @@ class Running:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    """A server on a database file, checking it for the admin's changes on every connection."""
+    """A server on a database file that looks for the admin's changes when told to."""
     path = str(tmp_path / "chat.db")
     store = await SqliteStore.open(path)
     accounts = Accounts(await store.load_credentials(), save=store.save_credential)
     wall = [T0]
-    watch = DatabaseWatch(path, accounts, recheck=0, clock=lambda: wall[0])
+    watch = DatabaseWatch(path, accounts, recheck=math.inf, clock=lambda: wall[0])
     server = ChatServer(Limits(), store, accounts, watch=watch)
     listener = MemoryListener()
     async with trio.open_nursery() as nursery:
         await nursery.start(server.serve, [listener])
-        yield Running(path, listener, wall)
+        yield Running(path, listener, watch, wall)
         server.shutdown()
     await store.aclose()
 

@@ -107,6 +107,8 @@ class ChatServer:
             await nursery.start(self.pump.run)
             async with trio.open_nursery() as fronting:
                 await fronting.start(self.front.run)
+                if self.watch is not None:
+                    await fronting.start(self.watch.run)
                 await self._serve_connections(listeners, task_status)
                 with trio.move_on_after(self.limits.shutdown_grace):
                     await self.front.drain()
@@ -153,7 +155,7 @@ class ChatServer:
         address = peer_address(stream)
         try:
             source = self.limits.source(address)
-            if refusal := await self._banned(address) or self._refusal(source):
+            if refusal := self._banned(address) or self._refusal(source):
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
                 opened = CODECS[codec]
                 refused = (
@@ -174,8 +176,8 @@ class ChatServer:
             with trio.move_on_after(CLOSE_TIMEOUT):
                 await stream.aclose()
 
-    async def _banned(self, address: str) -> ev.Error | None:
-        if self.watch is None or not (ban := await self.watch.address_ban(address)):
+    def _banned(self, address: str) -> ev.Error | None:
+        if self.watch is None or not (ban := self.watch.address_ban(address)):
             return None
         return ev.Error(ev.now(), Code.BANNED, ban.describe())
 

@@ -216,10 +216,8 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.BAD_REQUEST, problem))
             return
         identified = False
-        if self.watch is not None:
-            await self.watch.refresh()  # a password reset or deleted account counts at once
-            if self._banned(nick, identified=False):
-                return
+        if self.watch is not None and self._banned(nick, identified=False):
+            return
         if self.accounts.is_registered(nick):
             if password is None:
                 self._ask(self.conn.expect_password(nick, ev.now()))

@@ -1,12 +1,12 @@
 """What ``trio-chat admin`` changes in the database, seen by a running server.
 
-The server keeps accounts in memory (see accounts.py); the admin command
-writes to the database and raises a serial number in ``meta``. Before it
-admits a connection or a sign-in, the server reads that number, at most once
-every ``recheck`` seconds (RECHECK by default), and when it moved re-reads
-the accounts and the server bans. So a reset password, a deleted account or
-a new ban takes effect within that time, with no restart and at the cost of
-reading one row per check.
+The server keeps accounts and server bans in memory, so that admitting a
+connection or a sign-in reads no disk. The admin command writes to the
+database and raises a serial number in ``meta``; every ``recheck`` seconds
+(RECHECK by default) the server reads that number, and when it moved
+re-reads the accounts and the bans. So a reset password, a deleted account
+or a new ban takes effect within that time, with no restart, at the cost of
+reading one row a second.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ Snapshot = tuple[dict[str, Credential], list[ServerBan]]
 class DatabaseWatch:
     """The server bans in force, and accounts kept in step with the database.
 
-    Each check opens a connection of its own: it is cheap next to a
-    connection's handshake, and leaves nothing to close.
+    Each read opens a connection of its own, so there is nothing to close.
     """
 
     def __init__(
@@ -53,16 +52,20 @@ class DatabaseWatch:
         self.clock = clock
         self.bans = ServerBans()
         self._serial: int | None = None
-        self._checked = -float("inf")
         self._one_at_a_time = trio.CapacityLimiter(1)
 
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Read the bans, then keep up with the admin's changes."""
+        await self.refresh()
+        task_status.started()
+        while True:
+            await trio.sleep(self.recheck)
+            await self.refresh()
+
     async def refresh(self) -> None:
-        """Re-read what the admin command changed, unless checked lately."""
-        now = trio.current_time()
-        if now - self._checked < self.recheck:
-            return
-        self._checked = now
+        """Re-read accounts and bans if the admin command changed them."""
         before = self.accounts.credentials
+        first = self._serial is None
         try:
             read = await trio.to_thread.run_sync(self._read, limiter=self._one_at_a_time)
         except sqlite3.Error as exc:  # the bans and accounts as they were: better than none
@@ -70,11 +73,16 @@ class DatabaseWatch:
             return
         if read is not None:
             credentials, bans = read
-            self._apply(before, credentials)
+            changed = self._apply(before, credentials)
             self.bans = ServerBans(bans)
+            if not first:
+                log.info(
+                    "changes by trio-chat admin read: %d account(s) changed, %d server ban(s)",
+                    changed,
+                    len(bans),
+                )
 
-    async def address_ban(self, address: str) -> ServerBan | None:
-        await self.refresh()
+    def address_ban(self, address: str) -> ServerBan | None:
         return self.bans.address(address, self.clock())
 
     def sign_in_ban(self, nick: str, *, identified: bool) -> ServerBan | None:
@@ -120,14 +128,16 @@ class DatabaseWatch:
         self._serial = serial
         return credentials, bans
 
-    def _apply(self, before: dict[str, Credential], read: dict[str, Credential]) -> None:
+    def _apply(self, before: dict[str, Credential], read: dict[str, Credential]) -> int:
         """Learn what differs between the accounts ``before`` the read and in it.
 
         A nickname the server registered while the read went on is not in
         ``before`` (it is learnt once saved), so it is kept, read or not.
         """
-        for nick, credential in read.items():
-            if before.get(nick) != credential:
-                self.accounts.learn(nick, credential)
-        for nick in before.keys() - read.keys():
+        learnt = [nick for nick, credential in read.items() if before.get(nick) != credential]
+        for nick in learnt:
+            self.accounts.learn(nick, read[nick])
+        gone = before.keys() - read.keys()
+        for nick in gone:
             self.accounts.forget(nick)
+        return len(learnt) + len(gone)
