@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -120,10 +121,17 @@ async def test_accounts_lists_each_registered_nick_with_its_last_sign_in(running
 
 async def test_a_deleted_account_is_anyone_s_nickname_at_once(running, capsys):
     alice = await running.register("alice")
+    bob = await JsonClient.connect(running.listener)
+    await bob.login("bob")
+    await bob.send(ev.Tell("alice", "a secret"))
+    await alice.expect(ev.Private)  # stored before it was delivered
     await alice.send(ev.Quit())
     with pytest.raises(EOFError):
         await alice.expect(ev.Welcome)
     assert await running.admin("delete-account", "ALICE") == 0
+    with closing(sqlite3.connect(running.path)) as db:  # nobody registering "alice" again reads it
+        readers = db.execute("SELECT target_account FROM private_messages").fetchall()
+    assert readers == [(None,)]
     guest = await JsonClient.connect(running.listener)
     assert (await guest.login("alice")).nick == "alice"
     assert await running.admin("delete-account", "alice") == 1
@@ -218,7 +226,8 @@ async def test_a_database_from_before_versions_is_upgraded_and_used(tmp_path, ca
     db.execute("PRAGMA user_version = 0")
     db.close()
     assert main(["admin", "--db", str(path), "bans"]) == 0
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (1,)
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
 
 
 def test_admin_finds_the_database_in_the_server_s_config_file(tmp_path, capsys):
