@@ -282,3 +282,13 @@ async def test_a_ban_expires_by_the_server_s_clock(running, capsys):
     (address, nick) = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert address[:2] + address[3:] == ["address", "10.0.0.1/32", "until 2100-01-01T00:00:00Z", ""]
     assert nick[:2] + nick[3:] == ["nick", "old", "until 2020-01-01T00:00:00Z (expired)", ""]
+
+
+async def test_a_reset_asks_twice_and_refuses_two_that_differ(running, monkeypatch, capsys):
+    await running.register("alice")
+    typed = iter([NEW_PASSWORD, "battery stapler", NEW_PASSWORD, NEW_PASSWORD])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
+    assert await running.admin("reset-password", "alice") == 1
+    assert "the two passwords differ; nothing changed" in capsys.readouterr().err
+    assert await running.admin("reset-password", "alice") == 0
+    assert isinstance(await running.sign_in("alice", NEW_PASSWORD), ev.Welcome)
