@@ -19,6 +19,7 @@ from typing import Any
 import platformdirs
 import trio
 
+from trio_chat.admin import command as admin_command
 from trio_chat.bench import command as bench_command
 from trio_chat.client import command as client_command
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store
@@ -26,7 +27,9 @@ from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
 from trio_chat.server.front import ChatLost, LocalFront
 from trio_chat.server.roomlog import LoggedStore
+from trio_chat.server.schema import SchemaError
 from trio_chat.server.sqlite import SqliteStore, maintain
+from trio_chat.server.watch import DatabaseWatch
 from trio_chat.transports import (
     ServerOptions,
     URLError,
@@ -140,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_flags(server)
     client_command.add_parser(commands)
     bench_command.add_parser(commands)
+    admin_command.add_parser(commands, DEFAULT_DB)
     return parser
 
 
@@ -198,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return client_command.run(args)
     if args.command == "bench":
         return bench_command.run(args)
+    if args.command == "admin":
+        return admin_command.run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -239,7 +245,7 @@ def run_server(args: argparse.Namespace) -> int:
     failures: list[BaseException] = []
     try:
         trio.run(_serve_until_signalled, urls, limits, options, args)
-    except* (URLError, sqlite3.Error, OSError, ChatLost) as group:
+    except* (URLError, sqlite3.Error, OSError, ChatLost, SchemaError) as group:
         failures += _leaves(group)
     for failure in failures:
         print(f"trio-chat: {failure}", file=sys.stderr)
@@ -276,7 +282,11 @@ async def _serve_until_signalled(
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
             # cloaks, and bans of them, outlive restarts with a database
             cloak_key = kept.cloak_key if isinstance(kept, SqliteStore) else None
-            server = ChatServer(limits, store, accounts, front=front, cloak_key=cloak_key)
+            on_disk = isinstance(kept, SqliteStore) and kept.path != ":memory:"
+            watch = DatabaseWatch(args.db, accounts) if on_disk else None  # trio-chat admin's
+            server = ChatServer(
+                limits, store, accounts, front=front, cloak_key=cloak_key, watch=watch
+            )
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
                 await server.serve(listeners)

@@ -137,3 +137,11 @@ class Accounts:
         """``nick`` is registered with ``credential`` (saved already)."""
         self._credentials[fold(nick)] = credential
         self._like.setdefault(skeleton(fold(nick)), fold(nick))
+
+    def forget(self, nick: str) -> None:
+        """``nick`` is no longer registered (deleted from the database already)."""
+        self._credentials.pop(fold(nick), None)
+        if self._like.get(skeleton(fold(nick))) == fold(nick):
+            del self._like[skeleton(fold(nick))]
+            for other in self._credentials:  # a look-alike registered before takes its place
+                self._like.setdefault(skeleton(other), other)

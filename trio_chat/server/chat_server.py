@@ -30,6 +30,7 @@ from trio_chat.server.front import Front, LocalFront
 from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
 from trio_chat.server.store import MemoryStore, Store
+from trio_chat.server.watch import DatabaseWatch
 from trio_chat.transports import NotChat, peer_address
 
 log = logging.getLogger("trio_chat.server")
@@ -62,8 +63,11 @@ class ChatServer:
         *,
         front: MakeFront = LocalFront,
         cloak_key: bytes | None = None,
+        watch: DatabaseWatch | None = None,
     ) -> None:
-        """``cloak_key``: of members' cloaks (see cloak.py); random when None."""
+        """``cloak_key``: of members' cloaks (see cloak.py); random when None.
+        ``watch``: server bans and accounts changed in the database by ``trio-chat admin``."""
+        self.watch = watch
         self.limits = limits = limits or Limits()
         self.cloak_key = cloak_key or secrets.token_bytes(32)
         self.store: Store = store or MemoryStore.for_limits(limits)
@@ -106,6 +110,8 @@ class ChatServer:
             await nursery.start(self.pump.run)
             async with trio.open_nursery() as fronting:
                 await fronting.start(self.front.run)
+                if self.watch is not None:
+                    await fronting.start(self.watch.run)
                 await self._serve_connections(listeners, task_status)
                 with trio.move_on_after(self.limits.shutdown_grace):
                     await self.front.drain()
@@ -152,7 +158,7 @@ class ChatServer:
         address = peer_address(stream)
         try:
             source = self.limits.source(address)
-            if refusal := self._refusal(source):
+            if refusal := self._banned(address) or self._refusal(source):
                 log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
                 opened = CODECS[codec]
                 refused = (
@@ -172,6 +178,11 @@ class ChatServer:
             # the end of the stream rather than a broken connection.
             with trio.move_on_after(CLOSE_TIMEOUT):
                 await stream.aclose()
+
+    def _banned(self, address: str) -> ev.Error | None:
+        if self.watch is None or not (ban := self.watch.address_ban(address)):
+            return None
+        return ev.Error(ev.now(), Code.BANNED, ban.describe())
 
     def _refusal(self, source: Source) -> ev.Error | None:
         limits = self.limits
@@ -210,6 +221,7 @@ class ChatServer:
             host=cloak(group, self.front.cloak_key or self.cloak_key),
             accounts_only=guests_full,
             codec=codec,
+            watch=self.watch,
         )
         self.sessions.add(session)
         self._per_address[group] += 1

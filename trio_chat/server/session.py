@@ -34,6 +34,7 @@ from trio_chat.server.config import Limits
 from trio_chat.server.front import Front
 from trio_chat.server.outbox import DirectWrite, Outbox
 from trio_chat.server.passwords import Passwords
+from trio_chat.server.watch import DatabaseWatch
 
 GREETING = "welcome to trio-chat; choose a nickname"
 
@@ -58,6 +59,7 @@ class Session:
         "passwords",
         "pump",
         "stream",
+        "watch",
     )
 
     def __init__(
@@ -71,8 +73,11 @@ class Session:
         host: str = "unknown",
         accounts_only: bool = False,
         codec: Callable[[Limits, Chat], ServerCodec] | None = None,
+        watch: DatabaseWatch | None = None,
     ) -> None:
-        """``host``: the cloak of ``address`` that ban masks see."""
+        """``host``: the cloak of ``address`` that ban masks see; ``watch``:
+        the server bans, and accounts kept in step with the database."""
+        self.watch = watch
         self.stream = stream
         self.front = front
         self.pump = front.pump
@@ -216,6 +221,8 @@ class Session:
             self.pump.tell(self.member, ev.Error(ev.now(), Code.BAD_REQUEST, problem))
             return
         identified = False
+        if self.watch is not None and self._banned(nick, identified=False):
+            return
         if self.accounts.is_registered(nick):
             if password is None:
                 self._ask(self.conn.expect_password(nick, ev.now()))
@@ -226,6 +233,10 @@ class Session:
                 self._ask(self.conn.expect_password(nick, ev.now(), again=True))
                 return
             identified = True
+        if self.watch is not None and identified:
+            if self._banned(nick, identified=True):
+                return
+            await self.watch.signed_in(nick)
         if self.accounts_only and not identified:
             message = "the server is full for guests; registered nicknames may still sign in"
             self.pump.tell(self.member, ev.Error(ev.now(), Code.SERVER_FULL, message))
@@ -241,6 +252,14 @@ class Session:
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
                 self._pinging = trio.CancelScope()  # made here: it may be cancelled first
                 self._nursery.start_soon(self._ping_loop)
+
+    def _banned(self, nick: str, *, identified: bool) -> bool:
+        """Whether a server ban refuses this sign-in; if so, the session ends."""
+        assert self.watch is not None
+        if ban := self.watch.sign_in_ban(nick, identified=identified):
+            self.pump.tell(self.member, ev.Error(ev.now(), Code.BANNED, ban.describe()))
+            self.stop(ban.describe())
+        return ban is not None
 
     def _ask(self, prompt: ev.Event | None) -> None:
         if prompt is not None:

@@ -24,7 +24,7 @@ from trio_chat.chat.numbering import RoomIndex
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl
 from trio_chat.protocol.rules import fold
-from trio_chat.server import retention
+from trio_chat.server import retention, schema
 from trio_chat.server.accounts import Credential
 from trio_chat.server.store import CHAT, select_room_events
 
@@ -139,17 +139,25 @@ class SqliteStore:
     ) -> SqliteStore:
         def connect() -> sqlite3.Connection:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            try:
+                schema.check_version(db, path)  # before anything changes the file
+            except schema.SchemaError:
+                db.close()
+                raise
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous}")
             # In WAL mode a commit writes the log and a checkpoint syncs it
             # into the database file: keep that slow step out of the commits
             # the chat waits for (see maintain).
             db.execute("PRAGMA wal_autocheckpoint=0")
+            # ``trio-chat admin`` may hold the database for a moment
+            db.execute(f"PRAGMA busy_timeout={int(schema.BUSY_TIMEOUT * 1000)}")
             db.executescript(SCHEMA)
             have = {row[1] for row in db.execute("PRAGMA table_info(rooms)")}
             for name, kind in ROOM_COLUMNS.items():
                 if name not in have:
                     db.execute(f"ALTER TABLE rooms ADD COLUMN {name} {kind}")
+            schema.upgrade(db, path)
             return db
 
         caps = {"history_max": history_max, "history_rooms": history_rooms}
