@@ -21,9 +21,10 @@ import trio
 
 from trio_chat.bench import command as bench_command
 from trio_chat.client import command as client_command
-from trio_chat.server import ChatServer, Limits, MemoryStore, Store
+from trio_chat.server import ChatServer, Limits, MemoryStore, Store, config_file
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
+from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, maintain
@@ -53,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     server = commands.add_parser("server", help="run a chat server")
+    server.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read settings from this TOML file, a key for each flag (max_rooms = 10); "
+        "flags given override it; SIGHUP reads it again (see docs/operating.md)",
+    )
+    server.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, print them as a configuration file and exit",
+    )
     server.add_argument(
         "--listen",
         metavar="URL",
@@ -101,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not serve the browser client on ws:// and wss:// listeners",
     )
     server.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="the least important log lines written: debug, info, warning or error (default info)",
     )
     server.add_argument(
         "--db",
@@ -182,7 +197,13 @@ def _ws_origin(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = config_file.configured(build_parser(), argv)
+    except ConfigError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
+        return 2
+    args.argv = argv  # read again, under the file, on each reload
     if args.command == "server":
         return run_server(args)
     if args.command == "client":
@@ -204,15 +225,13 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
     try:
-        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)}
-        lists = {
-            "limit_exempt": tuple(args.limit_exempt or ()),
-            "operator": tuple(args.operator or ()),
-        }
-        limits = Limits(**values | lists)
-    except ValueError as exc:
-        print(f"trio-chat: --{exc}", file=sys.stderr)
+        limits = config_file.limits_of(args)
+    except ConfigError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        print(config_file.effective(config_file.server_parser(build_parser()), args), end="")
+        return 0
     options = ServerOptions(
         keepalive=args.keepalive,
         direct_write=args.direct_write,
