@@ -26,6 +26,7 @@ from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
 from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
+from trio_chat.server.reload import Reloader, join_server
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, maintain
 from trio_chat.transports import (
@@ -266,7 +267,7 @@ def _leaves(error: BaseException) -> list[BaseException]:
 async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with _open_store(args, limits) as (kept, accounts, front):
             listeners: list[trio.abc.Listener[Any]] = []
             try:
@@ -287,8 +288,13 @@ async def _serve_until_signalled(
             # cloaks, and bans of them, outlive restarts with a database
             cloak_key = kept.cloak_key if isinstance(kept, SqliteStore) else None
             server = ChatServer(limits, store, accounts, front=front, cloak_key=cloak_key)
+            reloader = Reloader(lambda: config_file.configured(build_parser(), args.argv), args)
+            join_server(reloader, server, options)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
+                stop = functools.partial(
+                    _on_signals, signals, server, reloader, nursery.cancel_scope
+                )
+                nursery.start_soon(stop)
                 await server.serve(listeners)
                 nursery.cancel_scope.cancel()
 
@@ -349,12 +355,16 @@ def _create_private(path: Path) -> None:
             log.warning("%s can be read by others (mode %03o): chmod 600 it", path, mode)
 
 
-async def _stop_on_signals(
-    signals: AsyncIterator[int], server: ChatServer, scope: trio.CancelScope
+async def _on_signals(
+    signals: AsyncIterator[int], server: ChatServer, reloader: Reloader, scope: trio.CancelScope
 ) -> None:
-    """The first signal shuts down gracefully; a second one stops at once."""
+    """SIGHUP reloads the settings. The first other signal shuts down
+    gracefully; a second one stops at once."""
     async for signum in signals:
         log.info("%s received", signal.Signals(signum).name)
+        if signum == signal.SIGHUP:
+            reloader.reload()
+            continue
         if server.shutting_down:
             scope.cancel()
         server.shutdown()

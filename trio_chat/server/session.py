@@ -132,6 +132,16 @@ class Session:
         finally:
             self._leave()
 
+    def reconfigure(self, limits: Limits) -> None:
+        """Hold the client to new limits (a reload) from its next line on;
+        its line length and handshake keep those it connected with."""
+        self.limits = limits
+        self._bucket.burst = limits.flood_burst
+        self._bucket.rate = limits.flood_rate
+        self._bucket.kick = limits.flood_kick
+        self.outbox.max_events = limits.outbox_size
+        self.outbox.max_bytes = limits.outbox_bytes
+
     def stop(self, reason: str) -> None:
         """End the session gracefully: the client is told ``reason``."""
         self._reason = reason
