@@ -180,3 +180,7 @@ def test_check_prints_the_settings_or_the_reason_and_exits(tmp_path):
     assert refused.returncode == 2
     assert refused.stdout == ""
     assert refused.stderr == f"trio-chat: {path}: line 2: max_rooms cannot be negative\n"
+    path.write_text(f'listen = ["tls://127.0.0.1:0"]\ncert = "{tmp_path}/none.pem"\n')
+    refused = run_check("--config", str(path), "--key", str(path))
+    assert refused.returncode == 2
+    assert f"cannot load certificate {tmp_path}/none.pem with key {path}" in refused.stderr

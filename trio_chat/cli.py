@@ -227,6 +227,8 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     try:
         limits = config_file.limits_of(args)
+        if args.check:
+            config_file.check_certificate(args, urls)
     except ConfigError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2

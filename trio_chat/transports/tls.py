@@ -12,6 +12,9 @@ from trio_chat.transports import tcp
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL, URLError
 
+# The schemes whose listeners put TLS under what they carry.
+SCHEMES = frozenset({"tls", "wss", "ircs"})
+
 
 def server_context(url: ListenURL, options: ServerOptions) -> ssl.SSLContext:
     """The context of a TLS listener; kept in ``options.tls_contexts`` for renewals."""
