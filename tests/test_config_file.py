@@ -107,6 +107,9 @@ def test_a_limit_out_of_range_in_the_file_names_the_file_key_and_line(tmp_path):
         cf.configured(build_parser(), ["server", "--config", str(path)])
     args = cf.configured(build_parser(), ["server", "--config", str(path), "--outbox-size", "5"])
     assert cf.limits_of(args).outbox_size == 5
+    path.write_text('welcome = """be kind\n\\u001b[31m"""\n')
+    with pytest.raises(ConfigError, match=r"line 1: welcome must be one line, without control"):
+        cf.configured(build_parser(), ["server", "--config", str(path)])
     with pytest.raises(ConfigError, match=r"absent\.toml: no such file"):
         cf.configured(build_parser(), ["server", "--config", str(tmp_path / "absent.toml")])
 

@@ -157,3 +157,13 @@ async def test_reload_callbacks_run_in_order_after_every_check(running):
     assert running.reloader.reload() is not None
     assert seen == [4]
     assert running.server.chat.max_rooms == 4
+
+
+async def test_the_welcome_text_reloaded_greets_the_next_login(running):
+    alice = await running.login("alice")
+    running.text = 'welcome = "be kind; /help lists the commands"\n'
+    running.reloader.reload()
+    bob = await running.login("bob")
+    await bob.expect(r"\* be kind; /help lists the commands$")
+    await alice.send_line("hi bob")  # nobody was disconnected
+    assert (await bob.expect("alice")).string.endswith("alice: hi bob")

@@ -176,7 +176,7 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
             type=type(field.default),
             default=field.default,
             metavar=metavar,
-            help=f"{text} (default {field.default})",
+            help=f"{text} (default {field.default})" if field.default != "" else text,
         )
 
 

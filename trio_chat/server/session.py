@@ -240,6 +240,8 @@ class Session:
         await self.front.enter(self.member, nick, identified=identified, resume=resume, key=key)
         if self.member.present:
             self.conn.accept()
+            if self.limits.welcome:
+                self.pump.tell(self.member, ev.Notice(ev.now(), self.limits.welcome))
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
                 self._pinging = trio.CancelScope()  # made here: it may be cancelled first
                 self._nursery.start_soon(self._ping_loop)
