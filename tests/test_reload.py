@@ -46,7 +46,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(nursery, autojump_clock, tmp_path):
+async def running(nursery, tmp_path):
     running = Running(tmp_path / "server.toml", "max_rooms = 20\n")
     await nursery.start(running.server.serve, [running.listener])
     return running
@@ -167,3 +167,17 @@ async def test_the_welcome_text_reloaded_greets_the_next_login(running):
     await bob.expect(r"\* be kind; /help lists the commands$")
     await alice.send_line("hi bob")  # nobody was disconnected
     assert (await bob.expect("alice")).string.endswith("alice: hi bob")
+
+
+async def test_an_operator_named_by_a_reload_may_disconnect_at_once(running):
+    root = await running.login("root")
+    await root.send_line("/register correct horse battery")
+    await root.expect(r'\* "root" is registered')
+    mallory = await running.login("mallory")
+    await root.send_line("/disconnect mallory")
+    await root.expect("only server operators disconnect users")
+    running.text = 'operator = ["Root"]\n'
+    running.reloader.reload()
+    await root.send_line("/disconnect mallory flooding")
+    lines = await mallory.lines_until_closed()
+    assert lines[-1].endswith("* disconnected: disconnected by root: flooding")
