@@ -26,7 +26,7 @@ from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
 from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
-from trio_chat.server.reload import Reloader, join_server
+from trio_chat.server.reload import Reloader, check_certificate, join_server
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, maintain
 from trio_chat.transports import (
@@ -228,7 +228,7 @@ def run_server(args: argparse.Namespace) -> int:
     try:
         limits = config_file.limits_of(args)
         if args.check:
-            config_file.check_certificate(args, urls)
+            check_certificate(args, urls)
     except ConfigError as exc:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2

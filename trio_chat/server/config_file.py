@@ -25,7 +25,6 @@ from typing import Any
 
 from trio_chat.server.config import Limits
 from trio_chat.toml_keys import toml_type, where
-from trio_chat.transports import ListenURL, URLError, tls
 
 # Flags of the command line only: they say which file, and what to do with it.
 NOT_KEYS = frozenset({"help", "config", "check"})
@@ -193,15 +192,6 @@ def limits_of(args: argparse.Namespace) -> Limits:
     except ValueError as exc:  # its message begins with the flag's name
         name, _, problem = str(exc).partition(" ")
         raise LimitError(name.replace("-", "_"), f" {problem}") from None
-
-
-def check_certificate(args: argparse.Namespace, urls: Sequence[ListenURL]) -> None:
-    """Raise ConfigError unless the certificate the TLS listeners need loads."""
-    if args.cert or args.key or any(url.scheme in tls.SCHEMES for url in urls):
-        try:
-            tls.certificate_context(args.cert, args.key)
-        except URLError as exc:
-            raise ConfigError(str(exc)) from None
 
 
 def effective(server: argparse.ArgumentParser, args: argparse.Namespace) -> str:

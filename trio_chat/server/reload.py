@@ -15,15 +15,14 @@ import argparse
 import copy
 import dataclasses
 import logging
-import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from trio_chat.protocol.rules import fold
 from trio_chat.server.config import Limits
 from trio_chat.server.config_file import ConfigError, limits_of, masked, toml_value
-from trio_chat.transports import URLError, tls
+from trio_chat.transports import ListenURL, URLError, tls
 
 if TYPE_CHECKING:
     from trio_chat.server.chat_server import ChatServer
@@ -134,20 +133,25 @@ def join_server(reloader: Reloader, server: ChatServer, options: ServerOptions) 
     reloader.on_reload(lambda reload: apply_limits(server, reload.limits))
     reloader.on_reload(_log_level)
     if options.tls_contexts:
-        renewed: list[ssl.SSLContext] = []
-
-        def check(reload: Reload) -> None:
-            renewed.clear()
-            try:
-                renewed.append(tls.certificate_context(reload.settings.cert, reload.settings.key))
-            except URLError as exc:
-                raise ConfigError(str(exc)) from None
 
         def apply(reload: Reload) -> None:
             tls.renew(options.tls_contexts, reload.settings.cert, reload.settings.key)
             log.info("TLS certificate %s loaded for new connections", reload.settings.cert)
 
-        reloader.on_reload(apply, check=check)
+        reloader.on_reload(apply, check=lambda reload: check_certificate(reload.settings))
+
+
+def check_certificate(
+    settings: argparse.Namespace, urls: Sequence[ListenURL] | None = None
+) -> None:
+    """Raise ConfigError unless the certificate and key load, when given or
+    needed by one of ``urls`` (None: the TLS listeners are open)."""
+    needed = urls is None or any(url.scheme in tls.SCHEMES for url in urls)
+    if needed or settings.cert or settings.key:
+        try:
+            tls.certificate_context(settings.cert, settings.key)
+        except URLError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def apply_limits(server: ChatServer, limits: Limits) -> None:
