@@ -69,10 +69,6 @@ def is_switch(action: argparse.Action) -> bool:
     return action.nargs == 0 and isinstance(action.const, bool)
 
 
-def flag(action: argparse.Action) -> str:
-    return action.option_strings[0]
-
-
 def load(text: str, server: argparse.ArgumentParser) -> dict[str, Any]:
     """The values a file's ``text`` sets, by key, as its flags would set them.
 
@@ -89,8 +85,6 @@ def load(text: str, server: argparse.ArgumentParser) -> dict[str, Any]:
             close = difflib.get_close_matches(key.replace("-", "_"), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{where(text, key)}unknown key {key!r}{hint}")
-        if isinstance(value, dict):  # a table no flag has... or one holding them
-            raise ConfigError(f"{where(text, key)}{key}: keys go at the top, in no table")
         try:
             values[key] = _value(known[key], value)
         except (ValueError, argparse.ArgumentTypeError) as exc:
@@ -198,14 +192,17 @@ def effective(server: argparse.ArgumentParser, args: argparse.Namespace) -> str:
     """The settings in ``args`` as a configuration file, passwords masked."""
     lines = []
     for key in keys(server):
-        value = getattr(args, key)
-        if key == "unix_mode":  # as the file and --unix-mode take it
-            value = f"{value:03o}"
+        value = _as_written(key, getattr(args, key))
         if value is None or value == []:
             lines.append(f"# {key} = (not set)")
         else:
             lines.append(f"{key} = {toml_value(masked(value))}")
     return "\n".join(lines) + "\n"
+
+
+def _as_written(key: str, value: object) -> object:
+    """``value`` as the file and the flag take it: a mode in octal digits."""
+    return f"{value:03o}" if key == "unix_mode" and isinstance(value, int) else value
 
 
 def toml_value(value: object) -> str:
@@ -242,12 +239,11 @@ def example(server: argparse.ArgumentParser) -> str:
     blocks = []
     for key, action in keys(server).items():
         help_text = (action.help or "").replace("%%", "%")
-        comment = textwrap.wrap(f"{flag(action)}: {help_text}", 97)
+        comment = textwrap.wrap(f"{action.option_strings[0]}: {help_text}", 97)
         default = action.default
         if is_switch(action):
             default = not action.const  # web = true is the default of --no-web
-        if key == "unix_mode":
-            default = f"{default:03o}"
+        default = _as_written(key, default)
         if default is None or default == []:  # not set: the form of a value instead
             default = [action.metavar] if is_list(action) else action.metavar
         setting = f"# {key} = {toml_value(default)}"
