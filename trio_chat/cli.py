@@ -22,10 +22,12 @@ import trio
 from trio_chat.admin import command as admin_command
 from trio_chat.bench import command as bench_command
 from trio_chat.client import command as client_command
-from trio_chat.server import ChatServer, Limits, MemoryStore, Store
+from trio_chat.server import ChatServer, Limits, MemoryStore, Store, config_file
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
+from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
+from trio_chat.server.reload import Reloader, check_certificate, join_server
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.schema import SchemaError
 from trio_chat.server.sqlite import SqliteStore, maintain
@@ -56,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     server = commands.add_parser("server", help="run a chat server")
+    server.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read settings from this TOML file, a key for each flag (max_rooms = 10); "
+        "flags given override it; SIGHUP reads it again (see docs/operating.md)",
+    )
+    server.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, print them as a configuration file and exit",
+    )
     server.add_argument(
         "--listen",
         metavar="URL",
@@ -104,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not serve the browser client on ws:// and wss:// listeners",
     )
     server.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="the least important log lines written: debug, info, warning or error (default info)",
     )
     server.add_argument(
         "--db",
@@ -173,7 +189,7 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
             type=type(field.default),
             default=field.default,
             metavar=metavar,
-            help=f"{text} (default {field.default})",
+            help=f"{text} (default {field.default})" if field.default != "" else text,
         )
 
 
@@ -195,7 +211,13 @@ def _ws_origin(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = config_file.configured(build_parser(), argv)
+    except ConfigError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
+        return 2
+    args.argv = argv  # read again, under the file, on each reload
     if args.command == "server":
         return run_server(args)
     if args.command == "client":
@@ -219,15 +241,15 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
     try:
-        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)}
-        lists = {
-            "limit_exempt": tuple(args.limit_exempt or ()),
-            "operator": tuple(args.operator or ()),
-        }
-        limits = Limits(**values | lists)
-    except ValueError as exc:
-        print(f"trio-chat: --{exc}", file=sys.stderr)
+        limits = config_file.limits_of(args)
+        if args.check:
+            check_certificate(args, urls)
+    except ConfigError as exc:
+        print(f"trio-chat: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        print(config_file.effective(config_file.server_parser(build_parser()), args), end="")
+        return 0
     options = ServerOptions(
         keepalive=args.keepalive,
         direct_write=args.direct_write,
@@ -262,7 +284,7 @@ def _leaves(error: BaseException) -> list[BaseException]:
 async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with _open_store(args, limits) as (kept, accounts, front):
             listeners: list[trio.abc.Listener[Any]] = []
             try:
@@ -287,8 +309,13 @@ async def _serve_until_signalled(
             server = ChatServer(
                 limits, store, accounts, front=front, cloak_key=cloak_key, watch=watch
             )
+            reloader = Reloader(lambda: config_file.configured(build_parser(), args.argv), args)
+            join_server(reloader, server, options)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
+                stop = functools.partial(
+                    _on_signals, signals, server, reloader, nursery.cancel_scope
+                )
+                nursery.start_soon(stop)
                 await server.serve(listeners)
                 nursery.cancel_scope.cancel()
 
@@ -349,12 +376,16 @@ def _create_private(path: Path) -> None:
             log.warning("%s can be read by others (mode %03o): chmod 600 it", path, mode)
 
 
-async def _stop_on_signals(
-    signals: AsyncIterator[int], server: ChatServer, scope: trio.CancelScope
+async def _on_signals(
+    signals: AsyncIterator[int], server: ChatServer, reloader: Reloader, scope: trio.CancelScope
 ) -> None:
-    """The first signal shuts down gracefully; a second one stops at once."""
+    """SIGHUP reloads the settings. The first other signal shuts down
+    gracefully; a second one stops at once."""
     async for signum in signals:
         log.info("%s received", signal.Signals(signum).name)
+        if signum == signal.SIGHUP:
+            reloader.reload()
+            continue
         if server.shutting_down:
             scope.cancel()
         server.shutdown()

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from trio_chat.protocol.rules import NICK_MAX, nick_problem, room_problem
+from trio_chat.toml_keys import toml_type as _toml_type
+from trio_chat.toml_keys import where as _where
 from trio_chat.transports import URLError, parse_url
 from trio_chat.transports.urls import DEFAULT_URL
 
@@ -122,12 +124,6 @@ def _bool(value: object) -> bool:
     return value
 
 
-def _toml_type(value: object) -> str:
-    names = {str: "a string", bool: "true or false", int: "a number", float: "a number"}
-    names |= {list: "a list", dict: "a table"}
-    return names.get(type(value), "a date or time")
-
-
 # Each key of the file -> the Settings field it sets, and how its value is checked.
 KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "servers": ("servers", _servers),
@@ -171,15 +167,6 @@ def load(text: str, folder: Path | None = None) -> dict[str, Any]:
         if folder is not None and field in settings and not Path(settings[field]).is_absolute():
             settings[field] = type(settings[field])(folder / settings[field])
     return settings
-
-
-def _where(text: str, key: str) -> str:
-    """ "line N: " for the line that sets ``key``; tomllib does not say."""
-    pattern = re.compile(rf"""\s*["']?{re.escape(key)}["']?\s*=""")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return f"line {number}: "
-    return ""
 
 
 def merge(

@@ -7,6 +7,7 @@ flag (cli.py derives the flags from this class).
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -96,6 +97,11 @@ class Limits:
     irc_lobby: bool = limit(
         True, "put IRC clients in #lobby on registration (--no-irc-lobby: in no room)"
     )
+    welcome: str = limit(
+        "",
+        "a notice each client receives once it has its nickname: the rules, news (empty: none)",
+        metavar="TEXT",
+    )
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -120,6 +126,8 @@ class Limits:
         ):
             if getattr(self, name) > most:
                 raise ValueError(f"{name.replace('_', '-')} must be at most {most}")
+        if any(unicodedata.category(char) == "Cc" for char in self.welcome):
+            raise ValueError("welcome must be one line, without control characters")
         for text in self.limit_exempt:
             parse_network(text)  # raises ValueError naming the flag
 

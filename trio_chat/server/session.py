@@ -140,6 +140,16 @@ class Session:
         finally:
             self._leave()
 
+    def reconfigure(self, limits: Limits) -> None:
+        """Hold the client to new limits (a reload) from its next line on;
+        its line length and handshake keep those it connected with."""
+        self.limits = limits
+        self._bucket.burst = limits.flood_burst
+        self._bucket.rate = limits.flood_rate
+        self._bucket.kick = limits.flood_kick
+        self.outbox.max_events = limits.outbox_size
+        self.outbox.max_bytes = limits.outbox_bytes
+
     def stop(self, reason: str) -> None:
         """End the session gracefully: the client is told ``reason``."""
         self._reason = reason
@@ -249,6 +259,8 @@ class Session:
         )
         if self.member.present:
             self.conn.accept()
+            if self.limits.welcome:
+                self.pump.tell(self.member, ev.Notice(ev.now(), self.limits.welcome))
             if self.conn.pings and self.limits.ping_interval > 0 and self._nursery:
                 self._pinging = trio.CancelScope()  # made here: it may be cancelled first
                 self._nursery.start_soon(self._ping_loop)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 
 from trio_chat.web.pages import Pages
 
@@ -40,6 +41,9 @@ class ServerOptions:
     web: Pages | None = None
     """The browser client, answered to plain HTTP requests on ws:// and wss://
     listeners; None refuses them (426 Upgrade Required)."""
+    tls_contexts: list[ssl.SSLContext] = field(default_factory=list)
+    """The contexts of the TLS listeners opened with these options, added as
+    they open: a reload renews their certificate (see tls.renew)."""
 
 
 @dataclass(frozen=True, slots=True)

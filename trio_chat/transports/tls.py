@@ -12,21 +12,45 @@ from trio_chat.transports import tcp
 from trio_chat.transports.options import ClientOptions, ServerOptions
 from trio_chat.transports.urls import ConnectError, ListenURL, URLError
 
+# The schemes whose listeners put TLS under what they carry.
+SCHEMES = frozenset({"tls", "wss", "ircs"})
+
 
 def server_context(url: ListenURL, options: ServerOptions) -> ssl.SSLContext:
+    """The context of a TLS listener; kept in ``options.tls_contexts`` for renewals."""
     if not (options.certfile and options.keyfile):
         raise URLError(f"{url} needs a certificate: give --cert and --key (PEM files)")
+    try:
+        context = certificate_context(options.certfile, options.keyfile)
+    except URLError as exc:
+        raise URLError(f"{url}: {exc}") from None
+    options.tls_contexts.append(context)
+    return context
+
+
+def certificate_context(certfile: str | None, keyfile: str | None) -> ssl.SSLContext:
+    """A server's context with the certificate chain and key of these PEM files."""
+    if not (certfile and keyfile):
+        raise URLError("TLS listeners need a certificate: give --cert and --key (PEM files)")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(options.certfile, options.keyfile)
+        context.load_cert_chain(certfile, keyfile)
     except (OSError, ssl.SSLError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise URLError(
-            f"{url}: cannot load certificate {options.certfile}"
-            f" with key {options.keyfile}: {reason}"
-        ) from None
+        raise URLError(f"cannot load certificate {certfile} with key {keyfile}: {reason}") from None
     return context
+
+
+def renew(contexts: list[ssl.SSLContext], certfile: str, keyfile: str) -> None:
+    """Load a renewed certificate into the contexts of running listeners:
+    connections made from now on get it, those made before keep theirs.
+
+    Check the files with ``certificate_context`` first: a load that fails
+    here could leave a context with a certificate and the wrong key.
+    """
+    for context in contexts:
+        context.load_cert_chain(certfile, keyfile)
 
 
 def client_context(options: ClientOptions) -> ssl.SSLContext:
