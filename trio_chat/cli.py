@@ -25,6 +25,9 @@ from trio_chat.server import ChatServer, Limits, MemoryStore, Store
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
 from trio_chat.server.front import ChatLost, LocalFront
+from trio_chat.server.logformat import configure as configure_logging
+from trio_chat.server.metrics import Metrics
+from trio_chat.server.metrics_http import open_metrics_endpoint, parse_metrics_url
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.sqlite import SqliteStore, maintain
 from trio_chat.transports import (
@@ -104,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     server.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object per line, for machines (default text)",
+    )
+    server.add_argument(
+        "--metrics",
+        type=_metrics_url,
+        metavar="URL",
+        help="serve Prometheus metrics at URL/metrics and health at URL/healthz, "
+        "e.g. http://127.0.0.1:9100/",
+    )
+    server.add_argument(
         "--db",
         metavar="PATH",
         default=str(DEFAULT_DB),
@@ -174,6 +190,14 @@ def _octal(text: str) -> int:
     return mode
 
 
+def _metrics_url(text: str) -> str:
+    try:
+        parse_metrics_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _ws_origin(text: str) -> str:
     try:
         return allowed_origin(text)
@@ -193,11 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.log_level, args.log_format)
     try:
         urls = [parse_url(u) for u in args.listen or [DEFAULT_URL]]
     except URLError as exc:
@@ -248,7 +268,11 @@ async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with _open_store(args, limits) as (kept, accounts, front):
+        metrics = Metrics()
+        async with (
+            _open_store(args, limits) as (kept, accounts, front),
+            open_metrics_endpoint(args.metrics, metrics),
+        ):
             listeners: list[trio.abc.Listener[Any]] = []
             try:
                 for url in urls:
@@ -267,7 +291,9 @@ async def _serve_until_signalled(
             store = LoggedStore(kept, Path(args.log_dir)) if args.log_dir else kept
             # cloaks, and bans of them, outlive restarts with a database
             cloak_key = kept.cloak_key if isinstance(kept, SqliteStore) else None
-            server = ChatServer(limits, store, accounts, front=front, cloak_key=cloak_key)
+            server = ChatServer(
+                limits, store, accounts, front=front, cloak_key=cloak_key, metrics=metrics
+            )
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_stop_on_signals, signals, server, nursery.cancel_scope)
                 await server.serve(listeners)

@@ -1,0 +1,198 @@
+"""The server's numbers, for Prometheus (served by ``metrics_http``).
+
+Nothing here is counted per recipient: the pump counts a whole batch at a
+time (``delivered``), and what can be read off the sessions when scraped
+(connections, bytes queued) is read then, costing the chat nothing. Each
+server has a registry of its own, so that several in one process (tests)
+do not mix their figures. docs/operating.md lists every metric.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import trio
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from trio_chat.chat import Deliver, Effect
+from trio_chat.protocol import events as ev
+from trio_chat.protocol import notices
+from trio_chat.protocol.irc import IrcServerConnection
+from trio_chat.protocol.moderation import Kicked
+from trio_chat.transports.wsstream import WebSocketStream
+
+if TYPE_CHECKING:
+    from trio_chat.server.session import Session
+
+# The kind of message each event type is; other events are not messages.
+MESSAGE_KINDS: dict[type[ev.Event], str] = {
+    ev.Message: "room",
+    ev.Action: "room",
+    notices.NoticeMessage: "room",
+    ev.Private: "private",
+    notices.PrivateNotice: "private",
+}
+# Why connections end, as labels: a bounded set, since a reason may carry a
+# client's words (a quit message, an operator's reason).
+REASONS = {
+    "connection closed": "connection_closed",
+    "connection lost": "connection_lost",
+    "send queue exceeded": "send_queue_exceeded",
+    "excess flood": "excess_flood",
+    "ping timeout": "ping_timeout",
+    "no nickname chosen in time": "no_nickname",
+    "server shutting down": "shutdown",
+    "logged in from elsewhere": "ghosted",
+    "reconnected": "reconnected",
+}
+REASON_PREFIXES = {"quit": "quit", "disconnected by ": "disconnected"}
+STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    """One server's counters, and its health: ``ready`` while it serves."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.ready = False  # listening with its store open, and not shutting down
+        self._open: dict[Session, str] = {}  # each session's transport
+        self._opened = Counter(
+            "trio_chat_connections_opened",
+            "Connections accepted, by transport",
+            ["transport"],
+            registry=registry,
+        )
+        self._closed = Counter(
+            "trio_chat_disconnects",
+            "Sessions ended, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self._refused = Counter(
+            "trio_chat_refused",
+            "Connections refused at the door, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        messages = Counter(
+            "trio_chat_messages", "Messages said, by kind", ["kind"], registry=registry
+        )
+        self._messages = {kind: messages.labels(kind) for kind in set(MESSAGE_KINDS.values())}
+        self._deliveries = Counter(
+            "trio_chat_deliveries",
+            "Live events handed to a recipient's outbox, one per recipient",
+            registry=registry,
+        )
+        self._kicks = Counter("trio_chat_kicks", "Members kicked out of a room", registry=registry)
+        store = Histogram(
+            "trio_chat_store_seconds",
+            "Time taken by the store, by operation",
+            ["operation"],
+            buckets=STORE_BUCKETS,
+            registry=registry,
+        )
+        self.store_append = store.labels("append")
+        self.store_read = store.labels("read")
+        self._reloads = Counter(
+            "trio_chat_reloads", "Configuration reloads, by result", ["result"], registry=registry
+        )
+        registry.register(_Sessions(self._open))
+
+    def opened(self, session: Session, stream: trio.abc.Stream) -> None:
+        transport = transport_of(stream)
+        self._open[session] = transport
+        self._opened.labels(transport).inc()
+
+    def closed(self, session: Session) -> None:
+        self._open.pop(session, None)
+        self._closed.labels(reason_label(session.reason)).inc()
+
+    def refused(self, code: str) -> None:
+        self._refused.labels(code).inc()
+
+    def delivered(self, batch: Sequence[Effect]) -> None:
+        """Count a batch the pump has delivered: one pass over its effects."""
+        deliveries = kicks = 0
+        said: dict[str, int] = {}
+        kinds = MESSAGE_KINDS
+        for effect in batch:
+            if type(effect) is not Deliver:
+                continue
+            deliveries += len(effect.to)
+            event_type = type(effect.event)
+            if (kind := kinds.get(event_type)) is not None:
+                said[kind] = said.get(kind, 0) + 1
+            elif event_type is Kicked:
+                kicks += 1
+        if deliveries:
+            self._deliveries.inc(deliveries)
+        for kind, count in said.items():
+            self._messages[kind].inc(count)
+        if kicks:
+            self._kicks.inc(kicks)
+
+    def reloaded(self, ok: bool) -> None:
+        """A configuration reload was applied (``ok``) or refused."""
+        self._reloads.labels("applied" if ok else "failed").inc()
+
+
+class _Sessions(Collector):
+    """What is read off the open sessions when scraped."""
+
+    def __init__(self, open_sessions: dict[Session, str]) -> None:
+        self._open = open_sessions
+
+    def collect(self) -> Iterator[Metric]:
+        connections = GaugeMetricFamily(
+            "trio_chat_connections", "Open connections", labels=["transport", "mode"]
+        )
+        counts: dict[tuple[str, str], int] = {}
+        queued = 0
+        for session, transport in self._open.items():
+            key = (transport, mode_of(session))
+            counts[key] = counts.get(key, 0) + 1
+            queued += session.outbox.queued_bytes
+        for (transport, mode), count in sorted(counts.items()):
+            connections.add_metric([transport, mode], count)
+        yield connections
+        yield GaugeMetricFamily(
+            "trio_chat_queued_bytes", "Bytes queued for clients, not yet sent", value=queued
+        )
+
+
+def mode_of(session: Session) -> str:
+    """The wire format: irc, json, text, or none before a text or JSON client's first line."""
+    conn = session.conn
+    if isinstance(conn, IrcServerConnection):
+        return "irc"
+    return getattr(conn, "mode", None) or "none"
+
+
+def transport_of(stream: object) -> str:
+    """What carries a connection: tcp, tls, unix, ws, wss (an IRC listener is
+    tcp or tls), or memory (tests)."""
+    websocket = tls = False
+    while stream is not None:
+        websocket |= isinstance(stream, WebSocketStream)
+        tls |= isinstance(stream, trio.SSLStream)
+        if (sock := getattr(stream, "socket", None)) is not None:
+            if websocket:
+                return "wss" if tls else "ws"
+            if tls:
+                return "tls"
+            return "unix" if sock.family == getattr(socket, "AF_UNIX", None) else "tcp"
+        stream = getattr(stream, "transport_stream", None)
+    return "memory"
+
+
+def reason_label(reason: str) -> str:
+    if (label := REASONS.get(reason)) is not None:
+        return label
+    for prefix, label in REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return label
+    return "other"
