@@ -231,12 +231,10 @@ class ChatServer:
         )
         self.sessions.add(session)
         self._per_address[group] += 1
-        self.metrics.opened(session, stream)
         try:
             if await self._handshake(conn_id, address, stream):
                 await self._logged(conn_id, address, session)
         finally:
-            self.metrics.closed(session)
             self.sessions.discard(session)
             self._per_address[group] -= 1
             if not self._per_address[group]:
@@ -284,9 +282,11 @@ class ChatServer:
             address,
             extra=fields("opened", conn=conn_id, address=address),
         )
+        self.metrics.opened(session, session.stream)
         try:
             await session.run()
         finally:
+            self.metrics.closed(session)
             log.info(
                 "#%d closed from %s (nick %s) after %.1f s: %s",
                 conn_id,

@@ -1,10 +1,10 @@
 """The server's numbers, for Prometheus (served by ``metrics_http``).
 
 Nothing here is counted per recipient: the pump counts a whole batch at a
-time (``delivered``), and what can be read off the sessions when scraped
-(connections, bytes queued) is read then, costing the chat nothing. Each
-server has a registry of its own, so that several in one process (tests)
-do not mix their figures. docs/operating.md lists every metric.
+time (``delivered``), in plain integers that are read, like what can be read
+off the sessions (connections, bytes queued), only when scraped. Each server
+has a registry of its own, so that several in one process (tests) do not mix
+their figures. docs/operating.md lists every metric.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import trio
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from trio_chat.chat import Deliver, Effect
@@ -28,13 +28,14 @@ from trio_chat.transports.wsstream import WebSocketStream
 if TYPE_CHECKING:
     from trio_chat.server.session import Session
 
-# The kind of message each event type is; other events are not messages.
-MESSAGE_KINDS: dict[type[ev.Event], str] = {
+# What the pump counts of each event type it delivers: a kind of message, or a kick.
+COUNTED: dict[type[ev.Event], str] = {
     ev.Message: "room",
     ev.Action: "room",
     notices.NoticeMessage: "room",
     ev.Private: "private",
     notices.PrivateNotice: "private",
+    Kicked: "kick",
 }
 # Why connections end, as labels: a bounded set, since a reason may carry a
 # client's words (a quit message, an operator's reason).
@@ -60,6 +61,8 @@ class Metrics:
         self.registry = registry = CollectorRegistry()
         self.ready = False  # listening with its store open, and not shutting down
         self._open: dict[Session, str] = {}  # each session's transport
+        self.deliveries = 0
+        self.counted = dict.fromkeys(COUNTED.values(), 0)
         self._opened = Counter(
             "trio_chat_connections_opened",
             "Connections accepted, by transport",
@@ -78,16 +81,6 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
-        messages = Counter(
-            "trio_chat_messages", "Messages said, by kind", ["kind"], registry=registry
-        )
-        self._messages = {kind: messages.labels(kind) for kind in set(MESSAGE_KINDS.values())}
-        self._deliveries = Counter(
-            "trio_chat_deliveries",
-            "Live events handed to a recipient's outbox, one per recipient",
-            registry=registry,
-        )
-        self._kicks = Counter("trio_chat_kicks", "Members kicked out of a room", registry=registry)
         store = Histogram(
             "trio_chat_store_seconds",
             "Time taken by the store, by operation",
@@ -100,7 +93,7 @@ class Metrics:
         self._reloads = Counter(
             "trio_chat_reloads", "Configuration reloads, by result", ["result"], registry=registry
         )
-        registry.register(_Sessions(self._open))
+        registry.register(_Live(self))
 
     def opened(self, session: Session, stream: trio.abc.Stream) -> None:
         transport = transport_of(stream)
@@ -116,43 +109,48 @@ class Metrics:
 
     def delivered(self, batch: Sequence[Effect]) -> None:
         """Count a batch the pump has delivered: one pass over its effects."""
-        deliveries = kicks = 0
-        said: dict[str, int] = {}
-        kinds = MESSAGE_KINDS
+        deliveries = 0
+        counted, kinds = self.counted, COUNTED
         for effect in batch:
-            if type(effect) is not Deliver:
-                continue
-            deliveries += len(effect.to)
-            event_type = type(effect.event)
-            if (kind := kinds.get(event_type)) is not None:
-                said[kind] = said.get(kind, 0) + 1
-            elif event_type is Kicked:
-                kicks += 1
-        if deliveries:
-            self._deliveries.inc(deliveries)
-        for kind, count in said.items():
-            self._messages[kind].inc(count)
-        if kicks:
-            self._kicks.inc(kicks)
+            if type(effect) is Deliver:
+                deliveries += len(effect.to)
+                if (kind := kinds.get(type(effect.event))) is not None:
+                    counted[kind] += 1
+        self.deliveries += deliveries
 
     def reloaded(self, ok: bool) -> None:
         """A configuration reload was applied (``ok``) or refused."""
         self._reloads.labels("applied" if ok else "failed").inc()
 
 
-class _Sessions(Collector):
-    """What is read off the open sessions when scraped."""
+class _Live(Collector):
+    """What is read when scraped: the pump's counts, and the open sessions."""
 
-    def __init__(self, open_sessions: dict[Session, str]) -> None:
-        self._open = open_sessions
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
+        metrics = self._metrics
+        yield CounterMetricFamily(
+            "trio_chat_deliveries",
+            "Live events handed to a recipient's outbox, one per recipient",
+            value=metrics.deliveries,
+        )
+        messages = CounterMetricFamily(
+            "trio_chat_messages", "Messages said, by kind", labels=["kind"]
+        )
+        for kind in ("room", "private"):
+            messages.add_metric([kind], metrics.counted[kind])
+        yield messages
+        yield CounterMetricFamily(
+            "trio_chat_kicks", "Members kicked out of a room", value=metrics.counted["kick"]
+        )
         connections = GaugeMetricFamily(
             "trio_chat_connections", "Open connections", labels=["transport", "mode"]
         )
         counts: dict[tuple[str, str], int] = {}
         queued = 0
-        for session, transport in self._open.items():
+        for session, transport in metrics._open.items():
             key = (transport, mode_of(session))
             counts[key] = counts.get(key, 0) + 1
             queued += session.outbox.queued_bytes
