@@ -16,6 +16,7 @@ import trio
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from test_cli import kill, read_log_until
+from transport_harness import Harness
 
 from trio_chat import ChatServer, Limits
 from trio_chat.chat import Deliver, Member
@@ -27,6 +28,7 @@ from trio_chat.server.metrics import Metrics, reason_label
 from trio_chat.server.metrics_http import parse_metrics_url, serve_metrics
 from trio_chat.server.outbox import Outbox
 from trio_chat.testing import TextClient
+from trio_chat.transports import carrier
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -279,3 +281,27 @@ def test_reasons_that_carry_a_clients_words_are_labelled_by_kind_alone():
     assert reason_label("disconnected by oper: spam") == "disconnected"
     assert reason_label("send queue exceeded") == "send_queue_exceeded"
     assert reason_label("anything else") == "other"
+
+
+@pytest.mark.parametrize(
+    ("kind", "transport"),
+    [
+        *[(kind, kind) for kind in ("memory", "tcp", "tls", "unix", "ws", "wss")],
+        ("irc", "tcp"),
+        ("ircs", "tls"),
+    ],
+)
+async def test_a_connection_is_counted_under_what_carries_it(
+    kind, transport, nursery, tmp_path, certs
+):
+    harness = Harness(kind, nursery, tmp_path, certs)
+    listeners = await harness.listeners()
+    try:
+        with trio.fail_after(10):
+            _, accepted = await harness.connected_pair(listeners[0])
+        assert carrier(accepted) == transport
+    finally:
+        for stream in harness.streams:
+            await trio.aclose_forcefully(stream)
+        for listener in listeners:
+            await listener.aclose()

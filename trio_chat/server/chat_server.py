@@ -32,7 +32,7 @@ from trio_chat.server.metrics import Metrics
 from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
 from trio_chat.server.store import MemoryStore, Store
-from trio_chat.transports import NotChat, peer_address
+from trio_chat.transports import NotChat, carrier, peer_address
 
 log = logging.getLogger("trio_chat.server")
 
@@ -282,7 +282,7 @@ class ChatServer:
             address,
             extra=fields("opened", conn=conn_id, address=address),
         )
-        self.metrics.opened(session, session.stream)
+        self.metrics.opened(session, carrier(session.stream))
         try:
             await session.run()
         finally:

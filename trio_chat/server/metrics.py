@@ -9,11 +9,9 @@ their figures. docs/operating.md lists every metric.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-import trio
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -23,7 +21,6 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import notices
 from trio_chat.protocol.irc import IrcServerConnection
 from trio_chat.protocol.moderation import Kicked
-from trio_chat.transports.wsstream import WebSocketStream
 
 if TYPE_CHECKING:
     from trio_chat.server.session import Session
@@ -95,8 +92,8 @@ class Metrics:
         )
         registry.register(_Live(self))
 
-    def opened(self, session: Session, stream: trio.abc.Stream) -> None:
-        transport = transport_of(stream)
+    def opened(self, session: Session, transport: str) -> None:
+        """``transport``: what carries its bytes (``transports.carrier``)."""
         self._open[session] = transport
         self._opened.labels(transport).inc()
 
@@ -168,23 +165,6 @@ def mode_of(session: Session) -> str:
     if isinstance(conn, IrcServerConnection):
         return "irc"
     return getattr(conn, "mode", None) or "none"
-
-
-def transport_of(stream: object) -> str:
-    """What carries a connection: tcp, tls, unix, ws, wss (an IRC listener is
-    tcp or tls), or memory (tests)."""
-    websocket = tls = False
-    while stream is not None:
-        websocket |= isinstance(stream, WebSocketStream)
-        tls |= isinstance(stream, trio.SSLStream)
-        if (sock := getattr(stream, "socket", None)) is not None:
-            if websocket:
-                return "wss" if tls else "ws"
-            if tls:
-                return "tls"
-            return "unix" if sock.family == getattr(socket, "AF_UNIX", None) else "tcp"
-        stream = getattr(stream, "transport_stream", None)
-    return "memory"
 
 
 def reason_label(reason: str) -> str:

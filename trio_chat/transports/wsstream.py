@@ -58,6 +58,8 @@ class HandshakeError(Exception):
 class WebSocketStream(trio.abc.Stream):
     """``transport_stream`` speaking WebSocket, read and written as lines."""
 
+    carrier = "ws"  # see urls.carrier
+
     def __init__(
         self,
         transport_stream: trio.abc.Stream,
