@@ -57,7 +57,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
         self.ready = False  # listening with its store open, and not shutting down
-        self._open: dict[Session, str] = {}  # each session's transport
+        self.transports: dict[Session, str] = {}  # each open session: what carries it
         self.deliveries = 0
         self.counted = dict.fromkeys(COUNTED.values(), 0)
         self._opened = Counter(
@@ -94,11 +94,11 @@ class Metrics:
 
     def opened(self, session: Session, transport: str) -> None:
         """``transport``: what carries its bytes (``transports.carrier``)."""
-        self._open[session] = transport
+        self.transports[session] = transport
         self._opened.labels(transport).inc()
 
     def closed(self, session: Session) -> None:
-        self._open.pop(session, None)
+        self.transports.pop(session, None)
         self._closed.labels(reason_label(session.reason)).inc()
 
     def refused(self, code: str) -> None:
@@ -147,7 +147,7 @@ class _Live(Collector):
         )
         counts: dict[tuple[str, str], int] = {}
         queued = 0
-        for session, transport in metrics._open.items():
+        for session, transport in metrics.transports.items():
             key = (transport, mode_of(session))
             counts[key] = counts.get(key, 0) + 1
             queued += session.outbox.queued_bytes
