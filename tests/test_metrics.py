@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -247,6 +248,16 @@ def test_a_bad_metrics_url_is_refused_at_start(url, problem, capsys):
         main(["server", "--metrics", url])
     assert exited.value.code == 2
     assert problem in capsys.readouterr().err
+
+
+def test_a_metrics_address_in_use_stops_the_server_at_start(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["server", "--db", "none", "--listen", "tcp://127.0.0.1:0"]
+        assert main([*argv, "--metrics", f"http://127.0.0.1:{port}/"]) == 1
+    assert f"cannot serve metrics on http://127.0.0.1:{port}/: " in capsys.readouterr().err
 
 
 def test_a_port_left_out_is_9100():

@@ -53,7 +53,10 @@ async def open_metrics_endpoint(url: str | None, metrics: Metrics) -> AsyncItera
         yield
         return
     host, port = parse_metrics_url(url)
-    listeners = await trio.open_tcp_listeners(port, host=host)
+    try:
+        listeners = await trio.open_tcp_listeners(port, host=host)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot serve metrics on {url}: {exc.strerror}") from None
     async with trio.open_nursery() as nursery:
         await nursery.start(serve_metrics, listeners, metrics)
         for listener in listeners:
