@@ -27,6 +27,9 @@ from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
 from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
+from trio_chat.server.logformat import configure as configure_logging
+from trio_chat.server.metrics import Metrics
+from trio_chat.server.metrics_http import open_metrics_endpoint, parse_metrics_url
 from trio_chat.server.reload import Reloader, check_certificate, join_server
 from trio_chat.server.roomlog import LoggedStore
 from trio_chat.server.schema import SchemaError
@@ -123,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the least important log lines written: debug, info, warning or error (default info)",
     )
     server.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object per line, for machines (default text)",
+    )
+    server.add_argument(
+        "--metrics",
+        type=_metrics_url,
+        metavar="URL",
+        help="serve Prometheus metrics at URL/metrics and health at URL/healthz, "
+        "e.g. http://127.0.0.1:9100/",
+    )
+    server.add_argument(
         "--db",
         metavar="PATH",
         default=str(DEFAULT_DB),
@@ -203,6 +219,14 @@ def _octal(text: str) -> int:
     return mode
 
 
+def _metrics_url(text: str) -> str:
+    try:
+        parse_metrics_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _ws_origin(text: str) -> str:
     try:
         return allowed_origin(text)
@@ -230,11 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.log_level, args.log_format)
     try:
         urls = [parse_url(u) for u in args.listen or [DEFAULT_URL]]
     except URLError as exc:
@@ -285,7 +305,11 @@ async def _serve_until_signalled(
     urls: list[ListenURL], limits: Limits, options: ServerOptions, args: argparse.Namespace
 ) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
-        async with _open_store(args, limits) as (kept, accounts, front):
+        metrics = Metrics()
+        async with (
+            _open_store(args, limits) as (kept, accounts, front),
+            open_metrics_endpoint(args.metrics, metrics),
+        ):
             listeners: list[trio.abc.Listener[Any]] = []
             try:
                 for url in urls:
@@ -307,7 +331,13 @@ async def _serve_until_signalled(
             on_disk = isinstance(kept, SqliteStore) and kept.path != ":memory:"
             watch = DatabaseWatch(args.db, accounts) if on_disk else None  # trio-chat admin's
             server = ChatServer(
-                limits, store, accounts, front=front, cloak_key=cloak_key, watch=watch
+                limits,
+                store,
+                accounts,
+                front=front,
+                cloak_key=cloak_key,
+                watch=watch,
+                metrics=metrics,
             )
             reloader = Reloader(lambda: config_file.configured(build_parser(), args.argv), args)
             join_server(reloader, server, options)
@@ -384,7 +414,7 @@ async def _on_signals(
     async for signum in signals:
         log.info("%s received", signal.Signals(signum).name)
         if signum == signal.SIGHUP:
-            reloader.reload()
+            server.metrics.reloaded(reloader.reload() is not None)
             continue
         if server.shutting_down:
             scope.cancel()

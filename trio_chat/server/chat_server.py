@@ -27,11 +27,13 @@ from trio_chat.server.addresses import Source
 from trio_chat.server.cloak import cloak
 from trio_chat.server.config import Limits
 from trio_chat.server.front import Front, LocalFront
+from trio_chat.server.logformat import fields
+from trio_chat.server.metrics import Metrics
 from trio_chat.server.pump import Pump
 from trio_chat.server.session import Session
 from trio_chat.server.store import MemoryStore, Store
 from trio_chat.server.watch import DatabaseWatch
-from trio_chat.transports import NotChat, peer_address
+from trio_chat.transports import NotChat, carrier, peer_address
 
 log = logging.getLogger("trio_chat.server")
 
@@ -64,11 +66,13 @@ class ChatServer:
         front: MakeFront = LocalFront,
         cloak_key: bytes | None = None,
         watch: DatabaseWatch | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """``cloak_key``: of members' cloaks (see cloak.py); random when None.
         ``watch``: server bans and accounts changed in the database by ``trio-chat admin``."""
         self.watch = watch
         self.limits = limits = limits or Limits()
+        self.metrics = metrics or Metrics()
         self.cloak_key = cloak_key or secrets.token_bytes(32)
         self.store: Store = store or MemoryStore.for_limits(limits)
         self.accounts = accounts or Accounts(hashing=limits.hash_workers)
@@ -85,7 +89,10 @@ class ChatServer:
         )
         # A history answer leaves room in the asker's outbox for what goes on live.
         self.pump = Pump(
-            self.store, backlog=limits.outbox_size, history_bytes=limits.outbox_bytes // 4
+            self.store,
+            backlog=limits.outbox_size,
+            history_bytes=limits.outbox_bytes // 4,
+            metrics=self.metrics,
         )
         self.front = front(self.chat, self.pump)
         self.sessions: set[Session] = set()
@@ -94,6 +101,7 @@ class ChatServer:
         self._stopping = trio.Event()
 
     def shutdown(self) -> None:
+        self.metrics.ready = False
         self._stopping.set()
 
     @property
@@ -143,6 +151,7 @@ class ChatServer:
 
             connections.start_soon(accept)
             task_status.started(self)
+            self.metrics.ready = not self.shutting_down
             await self._stopping.wait()
             log.info("shutting down: %d connection(s) to close", len(self.sessions))
             accepting.cancel()
@@ -159,7 +168,14 @@ class ChatServer:
         try:
             source = self.limits.source(address)
             if refusal := self._banned(address) or self._refusal(source):
-                log.info("#%d from %s refused: %s", conn_id, address, refusal.message)
+                log.info(
+                    "#%d from %s refused: %s",
+                    conn_id,
+                    address,
+                    refusal.message,
+                    extra=fields("refused", conn=conn_id, address=address, code=refusal.code),
+                )
+                self.metrics.refused(refusal.code)
                 opened = CODECS[codec]
                 refused = (
                     opened(self.limits, self.chat).encoder(ev.Bye(refusal.time, refusal.message))
@@ -171,7 +187,12 @@ class ChatServer:
                 return
             await self._run_session(conn_id, address, source.group, stream, CODECS[codec])
         except Exception:
-            log.exception("#%d from %s failed", conn_id, address)
+            log.exception(
+                "#%d from %s failed",
+                conn_id,
+                address,
+                extra=fields("failed", conn=conn_id, address=address),
+            )
         finally:
             # A graceful close says goodbye at the transport's own level too
             # (TLS close_notify, a WebSocket close frame), so the client sees
@@ -248,19 +269,39 @@ class ChatServer:
             with trio.fail_after(self.limits.handshake_timeout):
                 await handshake()
         except NotChat as answered:
-            log.info("#%d from %s: %s", conn_id, address, answered)
+            log.info(
+                "#%d from %s: %s",
+                conn_id,
+                address,
+                answered,
+                extra=fields("not_chat", conn=conn_id, address=address, answered=str(answered)),
+            )
         except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as exc:
-            log.info("#%d from %s: handshake failed: %s", conn_id, address, exc or "too slow")
+            why = str(exc) or "too slow"
+            log.info(
+                "#%d from %s: handshake failed: %s",
+                conn_id,
+                address,
+                why,
+                extra=fields("handshake_failed", conn=conn_id, address=address, error=why),
+            )
         else:
             return True
         return False
 
     async def _logged(self, conn_id: int, address: str, session: Session) -> None:
         opened = trio.current_time()
-        log.info("#%d opened from %s", conn_id, address)
+        log.info(
+            "#%d opened from %s",
+            conn_id,
+            address,
+            extra=fields("opened", conn=conn_id, address=address),
+        )
+        self.metrics.opened(session, carrier(session.stream))
         try:
             await session.run()
         finally:
+            self.metrics.closed(session)
             log.info(
                 "#%d closed from %s (nick %s) after %.1f s: %s",
                 conn_id,
@@ -268,6 +309,14 @@ class ChatServer:
                 session.nick or "-",
                 trio.current_time() - opened,
                 quoted(session.reason),
+                extra=fields(
+                    "closed",
+                    conn=conn_id,
+                    address=address,
+                    nick=session.nick,
+                    seconds=round(trio.current_time() - opened, 1),
+                    reason=session.reason,
+                ),
             )
 
 

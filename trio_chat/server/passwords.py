@@ -18,6 +18,7 @@ from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import MIN_PASSWORD, Accounts
 from trio_chat.server.addresses import Source
 from trio_chat.server.front import Front, Unavailable
+from trio_chat.server.logformat import fields
 from trio_chat.server.pump import Pump
 
 log = logging.getLogger("trio_chat.server.session")
@@ -40,11 +41,21 @@ class Passwords:
         if checked.right:
             return True
         if checked.wait:
-            log.warning("password for %s from %s refused: too many failures", nick, self.address)
+            log.warning(
+                "password for %s from %s refused: too many failures",
+                nick,
+                self.address,
+                extra=self._fields("too_many_attempts", nick),
+            )
             message = f"too many failed attempts; try again in {math.ceil(checked.wait)} s"
             self._fail(Code.TOO_MANY_ATTEMPTS, message)
         else:
-            log.warning("wrong password for %s from %s", nick, self.address)
+            log.warning(
+                "wrong password for %s from %s",
+                nick,
+                self.address,
+                extra=self._fields("wrong_password", nick),
+            )
             self._fail(Code.BAD_PASSWORD, f'wrong password for "{nick}"')
         return False
 
@@ -64,7 +75,9 @@ class Passwords:
                 self._fail(Code.UNAVAILABLE, f"not registered: {exc}")
                 return
             front.registered(self.member)
-            log.info("%s registered from %s", nick, self.address)
+            log.info(
+                "%s registered from %s", nick, self.address, extra=self._fields("registered", nick)
+            )
             text = f'"{nick}" is registered: from now on it takes your password'
             self.pump.tell(self.member, ev.Notice(ev.now(), text))
 
@@ -79,7 +92,12 @@ class Passwords:
             except Unavailable as exc:
                 self._fail(Code.UNAVAILABLE, f"password not changed: {exc}")
                 return
-            log.info("%s changed its password from %s", nick, self.address)
+            log.info(
+                "%s changed its password from %s",
+                nick,
+                self.address,
+                extra=self._fields("password_changed", nick),
+            )
             self.pump.tell(self.member, ev.Notice(ev.now(), "password changed"))
 
     async def operate(self, front: Front, name: str, password: str) -> None:
@@ -89,8 +107,17 @@ class Passwords:
             message = f'"{name}" is not a server operator'
             self._fail(Code.NOT_SERVER_OPERATOR, message)
         elif await self.check(name, password):
-            log.info("%s became server operator %s from %s", self.member.nick, name, self.address)
+            log.info(
+                "%s became server operator %s from %s",
+                self.member.nick,
+                name,
+                self.address,
+                extra=self._fields("server_operator", self.member.nick),
+            )
             front.operator(self.member, name)
+
+    def _fields(self, event: str, nick: str) -> dict[str, object]:
+        return fields(event, address=self.address, nick=nick)
 
     def _changes_allowed(self) -> bool:
         """Registrations and password changes, limited per address."""

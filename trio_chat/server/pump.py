@@ -46,6 +46,7 @@ from trio_chat.protocol import jsonl
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import fold
 from trio_chat.server import runs
+from trio_chat.server.metrics import Metrics
 from trio_chat.server.runs import SEND_QUEUE_EXCEEDED
 from trio_chat.server.store import Store
 
@@ -58,10 +59,19 @@ E = TypeVar("E", bound=ev.Event)
 
 
 class Pump:
-    def __init__(self, store: Store, *, backlog: int = 1000, history_bytes: int = 1 << 18) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        backlog: int = 1000,
+        history_bytes: int = 1 << 18,
+        metrics: Metrics | None = None,
+    ) -> None:
         """``backlog``: posts waiting before readers are held back (see
-        ``wait_for_room``); ``history_bytes``: the most one history answer holds."""
+        ``wait_for_room``); ``history_bytes``: the most one history answer holds;
+        ``metrics``: counted once a batch."""
         self.store = store
+        self.metrics = metrics or Metrics()
         self.backlog = backlog
         self.history_bytes = history_bytes
         # Unbounded so that posting never waits; readers hold back while it is long.
@@ -126,6 +136,7 @@ class Pump:
                 for effect in item if isinstance(item, list) else [item]:
                     if (sender := _sender(effect)) is not None:
                         _put(sender, _failure(ev.now()))
+        self.metrics.delivered(batch)
         self._drained.set()
 
     async def _replay(self, room: str, to: Member, limit: int, before: int) -> None:
@@ -134,7 +145,8 @@ class Pump:
         key = (room, before, limit)
         shared = self._replays.pop(key, None)
         if shared is None:
-            past = await self.store.room_history(room, limit=limit, before=before)
+            with self.metrics.store_read.time():
+                past = await self.store.room_history(room, limit=limit, before=before)
             past = _fit(past, self.history_bytes, newest=True)
             shared = (ev.History(ev.now(), room, tuple(past)) if past else None, {})
         self._replays[key] = shared  # the most recent last
@@ -192,7 +204,8 @@ class Pump:
         store refuses costs that event and not the others of its batch.
         """
         try:
-            await self.store.append(kept)
+            with self.metrics.store_append.time():
+                await self.store.append(kept)
         except Exception:
             log.exception("storing %d event(s) failed; trying each alone", len(kept))
         else:
@@ -214,12 +227,16 @@ class Pump:
             case FetchHistory(room, to, limit, before, None, True):
                 await self._replay(room, to, limit, before)
             case FetchHistory(room, to, limit, before, after, quiet):
-                past = await self.store.room_history(room, limit=limit, before=before, after=after)
+                with self.metrics.store_read.time():
+                    past = await self.store.room_history(
+                        room, limit=limit, before=before, after=after
+                    )
                 past = _fit(past, self.history_bytes, newest=after is None)
                 if past or not quiet:
                     _put(to, ev.History(ev.now(), room, tuple(past)))
             case FetchPrivate(account, other, to, limit):
-                private = await self.store.private_history(account, other, limit=limit)
+                with self.metrics.store_read.time():
+                    private = await self.store.private_history(account, other, limit=limit)
                 private = _fit(private, self.history_bytes, newest=True)
                 _put(to, ev.PrivateHistory(ev.now(), other, tuple(private)))
             case Close(member, reason):

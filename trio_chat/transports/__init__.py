@@ -20,6 +20,7 @@ from trio_chat.transports.urls import ListenURL as ListenURL
 from trio_chat.transports.urls import NotChat as NotChat
 from trio_chat.transports.urls import URLError as URLError
 from trio_chat.transports.urls import bound_url as bound_url
+from trio_chat.transports.urls import carrier as carrier
 from trio_chat.transports.urls import parse_url as parse_url
 from trio_chat.transports.urls import peer_address as peer_address
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -114,6 +115,23 @@ def bound_url(url: ListenURL, listener: trio.abc.Listener[Any]) -> ListenURL:
     if not isinstance(name, tuple):  # a unix socket: the path is already known
         return url
     return ListenURL(url.scheme, name[0], name[1], url.path)
+
+
+def carrier(stream: object) -> str:
+    """What carries a connection, for the server's metrics: tcp, tls, unix, ws,
+    wss (irc:// and ircs:// are tcp and tls), or memory (tests)."""
+    websocket = tls = False
+    while stream is not None:
+        websocket |= getattr(stream, "carrier", None) == "ws"
+        tls |= isinstance(stream, trio.SSLStream)
+        if (sock := getattr(stream, "socket", None)) is not None:
+            if websocket:
+                return "wss" if tls else "ws"
+            if tls:
+                return "tls"
+            return "unix" if sock.family == getattr(socket, "AF_UNIX", None) else "tcp"
+        stream = getattr(stream, "transport_stream", None)
+    return "memory"
 
 
 def peer_address(stream: object) -> str:

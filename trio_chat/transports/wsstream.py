@@ -58,6 +58,8 @@ class HandshakeError(Exception):
 class WebSocketStream(trio.abc.Stream):
     """``transport_stream`` speaking WebSocket, read and written as lines."""
 
+    carrier = "ws"  # see urls.carrier
+
     def __init__(
         self,
         transport_stream: trio.abc.Stream,
@@ -234,7 +236,12 @@ class WebSocketStream(trio.abc.Stream):
             response = self.protocol.reject(404, f"no WebSocket chat at {request.path}\n")
         elif refused := self._cross_site(request):
             peer = peer_address(self.transport_stream)
-            log.warning("WebSocket from %s refused: %s (see --ws-origin)", peer, refused)
+            log.warning(
+                "WebSocket from %s refused: %s (see --ws-origin)",
+                peer,
+                refused,
+                extra={"event": "origin_refused", "fields": {"address": peer, "refused": refused}},
+            )
             response = self.protocol.reject(403, f"{refused}\n")
         else:
             response = self.protocol.accept(request)
