@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import trio
+from irc_harness import irc_listener
 from redis_harness import RedisServer, open_redis_server, redis_server_or_skip
 from transport_harness import Certificates
 
@@ -30,6 +31,19 @@ def start_chat(nursery: trio.Nursery) -> StartChat:
         listener = MemoryListener()
         server = await nursery.start(functools.partial(serve, [listener], limits=Limits(**limits)))  # type: ignore[arg-type]
         return server, listener
+
+    return start
+
+
+@pytest.fixture
+def start_both(nursery: trio.Nursery):
+    """The server with a text listener and an IRC listener: (text, irc) to connect to."""
+
+    async def start(**limits: object) -> tuple[MemoryListener, MemoryListener]:
+        text = MemoryListener()
+        irc, irc_memory = irc_listener()
+        await nursery.start(functools.partial(serve, [text, irc], limits=Limits(**limits)))  # type: ignore[arg-type]
+        return text, irc_memory
 
     return start
 

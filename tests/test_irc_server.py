@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import functools
 import re
 
 import pytest
 import trio
 import trio.testing
-from irc_harness import IrcClient, irc_listener
+from irc_harness import IrcClient
 
-from trio_chat import Limits, serve
-from trio_chat.testing import MemoryListener, TextClient
+from trio_chat.testing import TextClient
 
 PASSWORD = "correct horse"
 CLOAK = r"[0-9a-f]{12}\.cloak"  # every client here comes from 127.0.0.1
@@ -21,19 +19,6 @@ CLOAK = r"[0-9a-f]{12}\.cloak"  # every client here comes from 127.0.0.1
 def is_mask(source: str | None, nick: str, user: str) -> bool:
     """Whether ``source`` is ``nick!user@`` a cloak of the client's address."""
     return re.fullmatch(rf"{nick}!{user}@{CLOAK}", source or "") is not None
-
-
-@pytest.fixture
-def start_both(nursery: trio.Nursery):
-    """The server with a text listener and an IRC listener: (text, irc) to connect to."""
-
-    async def start(**limits: object) -> tuple[MemoryListener, MemoryListener]:
-        text = MemoryListener()
-        irc, irc_memory = irc_listener()
-        await nursery.start(functools.partial(serve, [text, irc], limits=Limits(**limits)))  # type: ignore[arg-type]
-        return text, irc_memory
-
-    return start
 
 
 async def test_an_irc_client_and_a_text_client_talk_in_one_room(start_both):

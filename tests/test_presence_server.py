@@ -3,29 +3,11 @@ memory streams, with IRC and text-mode clients side by side."""
 
 from __future__ import annotations
 
-import functools
+from irc_harness import IrcClient
 
-import pytest
-import trio
-from irc_harness import IrcClient, irc_listener
-
-from trio_chat import Limits, serve
 from trio_chat.testing import MemoryListener, TextClient
 
 PASSWORD = "correct horse"
-
-
-@pytest.fixture
-def start_both(nursery: trio.Nursery):
-    """The server with a text listener and an IRC listener: (text, irc) to connect to."""
-
-    async def start(**limits: object) -> tuple[MemoryListener, MemoryListener]:
-        text = MemoryListener()
-        irc, irc_memory = irc_listener()
-        await nursery.start(functools.partial(serve, [text, irc], limits=Limits(**limits)))  # type: ignore[arg-type]
-        return text, irc_memory
-
-    return start
 
 
 async def irc_user(listener: MemoryListener, nick: str, **kw: bool) -> IrcClient:
