@@ -187,3 +187,10 @@ def test_check_prints_the_settings_or_the_reason_and_exits(tmp_path):
     refused = run_check("--config", str(path), "--key", str(path))
     assert refused.returncode == 2
     assert f"cannot load certificate {tmp_path}/none.pem with key {path}" in refused.stderr
+
+
+def test_a_path_in_the_file_may_start_from_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    args = from_file('db = "~/chat.db"\nlog_dir = "~/logs"\nwelcome = "~ is home"\n')
+    assert (args.db, args.log_dir) == (str(tmp_path / "chat.db"), str(tmp_path / "logs"))
+    assert args.welcome == "~ is home"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import os
 import re
 import textwrap
 import tomllib
@@ -108,6 +109,10 @@ def _value(action: argparse.Action, value: object) -> object:
     return _one(action, value)
 
 
+# The metavars of the flags that name a file or a folder.
+PATHS = frozenset({"PATH", "DIR", "PEM"})
+
+
 def _one(action: argparse.Action, value: object) -> object:
     kind = action.type
     if kind is int:
@@ -121,6 +126,8 @@ def _one(action: argparse.Action, value: object) -> object:
         raise ValueError(f"expected a string, got {toml_type(value)}")
     elif callable(kind) and kind is not str:  # a flag's own check, such as --unix-mode's
         value = kind(value)
+    elif action.metavar in PATHS:  # a shell expands ~ in a flag; nothing does in a file
+        value = os.path.expanduser(value)
     if action.choices is not None and value not in action.choices:
         choices = ", ".join(map(str, action.choices))
         raise ValueError(f"{value!r} is not one of {choices}")
