@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sqlite3
 import sys
 import tomllib
@@ -29,7 +30,12 @@ def add_parser(
     )
     where = admin.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH", help=f"the server's database (default {default_db})")
-    where.add_argument("--config", type=Path, metavar="FILE", help="the server's TOML file: its db")
+    where.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the server's configuration file (its db key names the database)",
+    )
     admin.set_defaults(default_db=str(default_db))
     actions = admin.add_subparsers(dest="action", required=True)
     actions.add_parser("accounts", help="list registered nicknames, with their last sign-in")
@@ -81,7 +87,7 @@ def database_path(args: argparse.Namespace) -> str:
     db = config.get("db", args.default_db)
     if not isinstance(db, str) or db in {":memory:", "none"}:
         raise AdminError(f"{args.config}: db = {db!r} is not a database file")
-    return db
+    return os.path.expanduser(db)  # as the server reads it
 
 
 def _carry_out(db: sqlite3.Connection, args: argparse.Namespace) -> None:
