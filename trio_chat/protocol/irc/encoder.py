@@ -73,21 +73,24 @@ class Lines(ev.Event):
 class IrcEncoder:
     """Calling it writes an event as the lines its connection's client reads."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("_hash", "conn", "flavour")
 
     def __init__(self, conn: IrcServerConnection) -> None:
         self.conn = conn
+        self.caps_changed()
 
-    @property
-    def flavour(self) -> tuple[bool, bool, bool]:
+    def caps_changed(self) -> None:
+        """Take up the connection's capabilities (the key of shared encodings)."""
         caps = self.conn.caps
-        return "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+        self.flavour = "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+        self._hash = hash(self.flavour)
 
+    # Asked of every member of every run: kept cheap.
     def __hash__(self) -> int:
-        return hash(self.flavour)
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IrcEncoder) and other.flavour == self.flavour
+        return self is other or (type(other) is IrcEncoder and other.flavour == self.flavour)
 
     # ------------------------------------------------------------ broadcasts
 
