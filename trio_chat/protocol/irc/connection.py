@@ -24,7 +24,7 @@ from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitize
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.irc import whose
-from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS
+from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS, quick_say
 from trio_chat.protocol.irc.encoder import IrcEncoder, Lines, parted
 from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, parse
 from trio_chat.protocol.rules import fold, sanitize_secret
@@ -213,6 +213,8 @@ class IrcServerConnection:
             return CLOSED if self._lines.at_eof else NEED_DATA
         if isinstance(raw, LineTooLong):
             return self._numeric(ev.now(), rpl.ERR_INPUTTOOLONG, "Input line was too long")
+        if self._registered and (say := quick_say(self, raw)) is not None:
+            return _sanitized(say)
         message = parse(raw)
         now = ev.now()
         if message is None:

@@ -127,7 +127,8 @@ class IrcEncoder:
         self, e: ev.Message | ev.Action, *, replayed: bool = False, batch: str | None = None
     ) -> bytes:
         source, account = self._who(e.nick)
-        tags = self._tags(e.time, f"{fold(e.room)[1:]}/{e.seq}", batch, account)
+        msgid = f"{fold(e.room)[1:]}/{e.seq}" if self.flavour[1] else None
+        tags = self._tags(e.time, msgid, batch, account)
         text = e.text
         if replayed and not self.flavour[0]:
             text = f"[{e.time:%H:%M}] {text}"
@@ -424,7 +425,11 @@ def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
 def _said(
     command: str, source: str, target: str, text: str, *, tags: str, action: bool = False
 ) -> bytes:
-    head = len(f":{source} {command} {target} :".encode()) + (9 if action else 0)
+    start = f":{source} {command} {target} :".encode()
+    data = text.encode()
+    if not action and len(start) + len(data) <= MAX_BODY - 2:  # most are: one line
+        return (f"@{tags} ".encode() + start if tags else start) + data + b"\r\n"
+    head = len(start) + (9 if action else 0)
     pieces = split_text(text, MAX_BODY - 2 - head)
     if action:
         pieces = [f"\x01ACTION {p}\x01" for p in pieces]
