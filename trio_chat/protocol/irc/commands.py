@@ -86,8 +86,8 @@ def quick_say(conn: IrcServerConnection, raw: bytes) -> ev.Say | None:
         room, text = head[8:].decode(), said.decode()
     except UnicodeDecodeError:
         return None
-    # what others receive: ":" source " " and the line, of which a shorter line,
-    # its CRLF included, must fit in MAX_BODY
+    # Others receive the line after ":SOURCE " and with its CRLF: a message that
+    # would not fit in one line so is refused whole, by the general path.
     source = rpl.hostmask(conn.nick, conn.identities(conn.nick))
     if len(raw) + len(source.encode()) + 4 > MAX_BODY or fold(room) not in conn.joined:
         return None
