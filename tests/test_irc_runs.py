@@ -107,7 +107,7 @@ def test_a_newcomer_in_the_middle_of_a_run_gets_neither_its_join_nor_its_own_lin
         Deliver(said(4, "dave"), after),
     ]
     runs.deliver(run)
-    alices, bobs, daves = (received(m.mailbox) for m in after)  # type: ignore[arg-type]
+    alices, bobs, daves = (received(m.mailbox) for m in after)
     join = f":dave!dave@trio-chat JOIN {ROOM}"
     assert alices == [join, line(3, "bob"), line(4, "dave")]
     assert bobs == [line(1, "alice"), join, line(4, "dave")]
