@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from unittest import mock
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trio_chat.protocol import NEED_DATA, lookups, notices
 from trio_chat.protocol import events as ev
@@ -491,3 +495,33 @@ def test_user_mode_i_hides_the_client_from_who_by_mask():
         ":trio-chat 221 alice +i",
     ]
     assert feed(conn, "MODE alice -i+i-i") == [lookups.Hide(False), ":alice MODE alice -i"]
+
+
+# Pieces of lines around the one clients send most, PRIVMSG #room :text.
+words = ["PRIVMSG", "privmsg", "NOTICE", " ", "  ", "#lobby", "#elsewhere", "#lobby,#b", "bob"]
+said = [":", "PRIVMSG #lobby :", "hi", "a :b", "\x01ACTION hi\x01", "\x01VERSION\x01", "é", "\r"]
+line_pieces = st.sampled_from([*words, *said]) | st.integers(460, 480).map(lambda n: "x" * n)
+
+
+@given(st.lists(line_pieces, max_size=6).map("".join))
+def test_a_room_message_read_the_quick_way_is_what_the_general_way_makes_of_it(raw):
+    conn, general = registered("alice"), registered("alice")
+    with mock.patch("trio_chat.protocol.irc.connection.quick_say", return_value=None):
+        expected = feed(general, raw)
+    assert feed(conn, raw) == expected
+
+
+def test_a_room_message_is_read_the_quick_way():
+    conn = registered("alice")
+    with mock.patch("trio_chat.protocol.irc.connection.parse") as general:
+        assert feed(conn, "PRIVMSG #lobby :hi there") == [ev.Say("hi there", "#lobby")]
+    assert not general.called
+
+
+def test_a_room_message_too_long_to_reach_others_whole_is_refused():
+    longest = 512 - len(":alice!alice@trio-chat PRIVMSG #lobby :\r\n")
+    fits = "x" * longest
+    assert feed(registered("alice"), f"PRIVMSG #lobby :{fits}") == [ev.Say(fits, "#lobby")]
+    assert feed(registered("alice"), f"PRIVMSG #lobby :{fits}x") == [
+        ":trio-chat 417 alice :Input line was too long"
+    ]

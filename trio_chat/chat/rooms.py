@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from trio_chat.protocol import events as ev
 
-# A run of events encoded once per codec, shared by the members it goes to:
-# by codec, the bytes of the whole run and where each event starts in them.
-Encoded = dict[object, tuple[bytes, list[int]]]
+# What the members a run goes to share, worked out once for all of them: by
+# codec, the bytes of the whole run and where each event starts in them; and,
+# under a key of its own, what a codec that leaves some events out for some
+# clients (IRC) knows of the run's events (see Outbox.put_run).
+Encoded = dict[object, Any]
 
 
 class Mailbox(Protocol):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import jsonl, presence, text
@@ -79,6 +79,12 @@ class ServerCodec(Protocol):
         ...
 
     @property
+    def dropped(self) -> Callable[[list[ev.Event], dict[object, Any], int], Sequence[int]] | None:
+        """``keep`` for a run: the places of the events it leaves out (see
+        Outbox.put_run); None: all are received."""
+        ...
+
+    @property
     def encoder(self) -> Callable[[ev.Event], bytes]: ...
 
     def receive_data(self, data: bytes) -> None: ...
@@ -113,6 +119,7 @@ class ServerConnection:
     __slots__ = ("_lines", "mode", "password_for", "phase")
     greets = True
     keep = None
+    dropped = None
 
     @property
     def identity(self) -> tuple[str, str]:

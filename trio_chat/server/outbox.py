@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Protocol, runtime_checkable
 
@@ -15,6 +15,10 @@ from trio_chat.protocol.text import format_event
 # Writes the outboxes given something while their writers were idle, once the
 # task that filled them (the broadcast) has finished its batch.
 _pending: trio.lowlevel.RunVar[list[Outbox]] = trio.lowlevel.RunVar("outbox_pending")
+
+# The events of a run (from ``start``) a client does not receive, by their
+# places in the run, in order; given what the run's members share.
+Dropped = Callable[[list[ev.Event], Encoded, int], Sequence[int]]
 
 
 @runtime_checkable
@@ -61,6 +65,7 @@ class Outbox:
         "_size",
         "_unsent",
         "discarded",
+        "dropped",
         "encode",
         "keep",
         "max_bytes",
@@ -76,6 +81,7 @@ class Outbox:
         encode: Callable[[ev.Event], bytes] = format_event,
         send_now: Callable[[bytes], int] | None = None,
         keep: Callable[[ev.Event], bool] | None = None,
+        dropped: Dropped | None = None,
     ) -> None:
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -83,6 +89,8 @@ class Outbox:
         # Which events this client receives at all, seeing each once in order
         # (an IRC client does not see its own messages): None for all.
         self.keep = keep
+        # The same for a run, decided once for all its members where it can be.
+        self.dropped = _each(keep) if dropped is None and keep is not None else dropped
         self._items: list[bytes] = []
         self._count = 0  # events in _items
         self._size = 0  # bytes queued, unsent, or taken by the writer
@@ -110,21 +118,32 @@ class Outbox:
 
         ``encoded`` is shared by the members the run goes to: it holds the run
         encoded once per codec, so that each member costs one append however
-        long the run is.
+        long the run is. A client that does not receive some of the run's
+        events (``dropped``) takes the rest as slices of those same bytes.
         """
         count = len(events) - start
         if self._closed or self._count + count > self.max_events:
             return False
-        if self.keep is not None:
-            kept = [e for e in events[start:] if self.keep(e)]
-            if len(kept) < count:  # this client's own run: encoded for it alone
-                return self._queue(b"".join(map(self.encode, kept)), len(kept))
-        done = encoded.get(self.encode)
+        # Asked before encoding: deciding follows the client's own changes
+        # (a rename), which what it is sent may show.
+        dropped = self.dropped(events, encoded, start) if self.dropped is not None else ()
+        if dropped and len(dropped) == count:
+            return True
+        done: tuple[bytes, list[int]] | None = encoded.get(self.encode)
         if done is None:
             parts = list(map(self.encode, events))
             done = encoded[self.encode] = (b"".join(parts), [0, *accumulate(map(len, parts))])
         whole, starts = done
-        return self._queue(whole[starts[start] :] if start else whole, count)
+        if not dropped:
+            return self._queue(whole[starts[start] :] if start else whole, count)
+        pieces = []
+        at = start
+        for skip in dropped:
+            if skip > at:
+                pieces.append(whole[starts[at] : starts[skip]])
+            at = skip + 1
+        pieces.append(whole[starts[at] :])
+        return self._queue(b"".join(pieces), count - len(dropped))
 
     def _queue(self, data: bytes, count: int) -> bool:
         if not data:  # nothing to say in this mode (a ping, in text mode)
@@ -204,6 +223,15 @@ class Outbox:
         self._count = 0
         self._in_flight = len(data)
         return data
+
+
+def _each(keep: Callable[[ev.Event], bool]) -> Dropped:
+    """``keep`` asked of each event of a run, in order."""
+
+    def dropped(events: list[ev.Event], encoded: Encoded, start: int) -> list[int]:
+        return [i for i in range(start, len(events)) if not keep(events[i])]
+
+    return dropped
 
 
 def _write_soon(outbox: Outbox) -> None:

@@ -96,6 +96,7 @@ class Session:
             encode=self.conn.encoder,
             send_now=self._send_now,
             keep=self.conn.keep,
+            dropped=self.conn.dropped,
         )
         self.member = Member(self.outbox)
         self.member.host = host

@@ -72,6 +72,28 @@ def _message(conn: IrcServerConnection, p: tuple[str, ...], now: datetime, *, no
         conn.request(tell(target, f"* {text}" if action else text))
 
 
+def quick_say(conn: IrcServerConnection, raw: bytes) -> ev.Say | None:
+    """``PRIVMSG #room :text`` to a room the registered client is in, the line
+    clients send most, as the Say that ``_message`` would make of it, without
+    taking the line apart in general; None for any other line, or one that
+    has something to answer: the general path then takes it."""
+    head, sep, said = raw.partition(b" :")
+    if not (sep and said and head.startswith(b"PRIVMSG #")) or said[0] == 1 or raw[-1] == 13:
+        return None  # 1: a CTCP (an ACTION); 13: \r, which parse strips
+    if b" " in head[8:] or b"," in head or len(raw) + 2 > MAX_BODY:
+        return None
+    try:
+        room, text = head[8:].decode(), said.decode()
+    except UnicodeDecodeError:
+        return None
+    # Others receive the line after ":SOURCE " and with its CRLF: a message that
+    # would not fit in one line so is refused whole, by the general path.
+    source = rpl.hostmask(conn.nick, conn.identities(conn.nick))
+    if len(raw) + len(source.encode()) + 4 > MAX_BODY or fold(room) not in conn.joined:
+        return None
+    return ev.Say(text, room)
+
+
 def _join(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -> None:
     if p[0] == "0":
         for room in sorted(conn.joined):

@@ -6,7 +6,8 @@ chat; after it, each command becomes the chat's request (``ev``,
 to say (CAP, PING, MOTD, user modes). Answers made here come out of
 ``next_event`` as ``Lines`` events, for the session to send in order with the
 rest. ``encoder`` writes the chat's events as IRC lines for this client, and
-``keep`` says which events this client does not receive at all.
+``keep`` (``dropped`` for a run) says which events this client does not
+receive at all.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitized
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS
+from trio_chat.protocol.irc import whose
+from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS, quick_say
 from trio_chat.protocol.irc.encoder import IrcEncoder, Lines, parted
 from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, parse
 from trio_chat.protocol.rules import fold, sanitize_secret
@@ -174,6 +176,9 @@ class IrcServerConnection:
                 self.answered(target, IN_ROOM + room)
         return True
 
+    # ``keep`` for a run, decided once for the run for most clients.
+    dropped = whose.dropped
+
     def answered(self, subject: str, kind: str) -> bool:
         """The question ``kind`` about ``subject`` has had its answer: whether it was asked."""
         asked = self.asked.get(fold(subject))
@@ -208,6 +213,8 @@ class IrcServerConnection:
             return CLOSED if self._lines.at_eof else NEED_DATA
         if isinstance(raw, LineTooLong):
             return self._numeric(ev.now(), rpl.ERR_INPUTTOOLONG, "Input line was too long")
+        if self._registered and (say := quick_say(self, raw)) is not None:
+            return _sanitized(say)
         message = parse(raw)
         now = ev.now()
         if message is None:
@@ -266,6 +273,7 @@ class IrcServerConnection:
                         self.caps.discard(w[1:])
                     else:
                         self.caps.add(w)
+                self.encoder.caps_changed()
             verb = "ACK" if ok else "NAK"
             self.send(now, self.line_from_server("CAP", self.target, verb, " ".join(wanted)))
         elif sub == "END":

@@ -73,21 +73,24 @@ class Lines(ev.Event):
 class IrcEncoder:
     """Calling it writes an event as the lines its connection's client reads."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("_hash", "conn", "flavour")
 
     def __init__(self, conn: IrcServerConnection) -> None:
         self.conn = conn
+        self.caps_changed()
 
-    @property
-    def flavour(self) -> tuple[bool, bool, bool]:
+    def caps_changed(self) -> None:
+        """Take up the connection's capabilities (the key of shared encodings)."""
         caps = self.conn.caps
-        return "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+        self.flavour = "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+        self._hash = hash(self.flavour)
 
+    # Asked of every member of every run: kept cheap.
     def __hash__(self) -> int:
-        return hash(self.flavour)
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IrcEncoder) and other.flavour == self.flavour
+        return self is other or (type(other) is IrcEncoder and other.flavour == self.flavour)
 
     # ------------------------------------------------------------ broadcasts
 
@@ -124,7 +127,8 @@ class IrcEncoder:
         self, e: ev.Message | ev.Action, *, replayed: bool = False, batch: str | None = None
     ) -> bytes:
         source, account = self._who(e.nick)
-        tags = self._tags(e.time, f"{fold(e.room)[1:]}/{e.seq}", batch, account)
+        msgid = f"{fold(e.room)[1:]}/{e.seq}" if self.flavour[1] else None
+        tags = self._tags(e.time, msgid, batch, account)
         text = e.text
         if replayed and not self.flavour[0]:
             text = f"[{e.time:%H:%M}] {text}"
@@ -421,7 +425,11 @@ def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
 def _said(
     command: str, source: str, target: str, text: str, *, tags: str, action: bool = False
 ) -> bytes:
-    head = len(f":{source} {command} {target} :".encode()) + (9 if action else 0)
+    start = f":{source} {command} {target} :".encode()
+    data = text.encode()
+    if not action and len(start) + len(data) <= MAX_BODY - 2:  # most are: one line
+        return (f"@{tags} ".encode() + start if tags else start) + data + b"\r\n"
+    head = len(start) + (9 if action else 0)
     pieces = split_text(text, MAX_BODY - 2 - head)
     if action:
         pieces = [f"\x01ACTION {p}\x01" for p in pieces]
