@@ -95,7 +95,8 @@ async def test_away_changes_reach_away_notify_and_json_clients_only(start_both):
     await notified.expect("AWAY")
     await bob.send_line("/join #dev")
     await notified.expect("JOIN", "#dev")
-    assert (await notified.receive()).params == ("brb",)
+    after_join = await notified.receive()
+    assert (after_join.command, after_join.params) == ("AWAY", ("brb",))
 
 
 async def test_oper_makes_a_server_operator_with_the_accounts_password(start_both):
