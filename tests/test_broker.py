@@ -22,6 +22,7 @@ from trio_chat.cluster.broker import BACK_NOTICE, OUTAGE_NOTICE
 from trio_chat.cluster.replica import LOST_REASON
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
+from trio_chat.protocol import presence
 from trio_chat.protocol.errors import Code
 from trio_chat.server.front import ChatLost
 from trio_chat.testing import JsonClient, MemoryListener, TextClient
@@ -153,6 +154,22 @@ async def test_a_private_message_crosses_servers_and_its_history_is_kept(nursery
         await bob.send_line("/msg ann lunch?")
         await ann.expect(r"\[private\] bob -> ann: lunch\?")
         await bob.expect(r"\[private\] bob -> ann: lunch\?")
+
+
+async def test_going_away_is_told_once_to_each_member_of_every_server(nursery, redis_server):
+    with trio.fail_after(TIMEOUT):
+        one, two = await start(nursery, redis_server), await start(nursery, redis_server)
+        ann, cid, bob = await one.json("ann"), await one.json("cid"), await two.json("bob")
+        await ann.send(presence.SetAway("at lunch"))
+        await ann.send(ev.Say("hi"))
+        for client in (cid, bob):
+            seen = []
+            while not isinstance(event := await client.receive(), ev.Message):
+                seen.append(event)
+            changes = [(e.nick, e.text) for e in seen if isinstance(e, presence.AwayChanged)]
+            assert changes == [("ann", "at lunch")]
+        while not isinstance(event := await ann.receive(), ev.Message):
+            assert not isinstance(event, presence.AwayChanged)
 
 
 async def test_a_nickname_registered_on_one_server_takes_its_password_on_another(

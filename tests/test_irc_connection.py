@@ -9,7 +9,7 @@ from unittest import mock
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_chat.protocol import NEED_DATA, lookups, notices
+from trio_chat.protocol import NEED_DATA, lookups, notices, presence
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
@@ -57,13 +57,13 @@ def test_cap_negotiation_holds_registration_until_cap_end():
     got = feed(conn, "CAP LS 302", "NICK alice", "USER u 0 * :Alice")
     assert got == [
         ":trio-chat CAP * LS :server-time message-tags echo-message batch sasl=PLAIN"
-        " draft/chathistory account-tag"
+        " draft/chathistory account-tag away-notify"
     ]
     assert feed(conn, "CAP REQ :server-time echo-message") == [
         ":trio-chat CAP * ACK :server-time echo-message"
     ]
-    assert feed(conn, "CAP REQ :server-time away-notify") == [
-        ":trio-chat CAP * NAK :server-time away-notify"
+    assert feed(conn, "CAP REQ :server-time extended-join") == [
+        ":trio-chat CAP * NAK :server-time extended-join"
     ]
     assert feed(conn, "CAP LIST")[0].endswith(
         ("server-time echo-message", "echo-message server-time")
@@ -244,6 +244,16 @@ def test_a_rename_or_quit_seen_in_several_rooms_is_one_line():
     own = ev.NickChanged(T, "#lobby", 5, "alice", "alicia")
     assert conn.keep(own)
     assert conn.nick == "alicia"
+
+
+def test_away_changes_are_away_lines_only_with_away_notify():
+    plain, notified = registered("alice"), registered("alice", "away-notify")
+    gone, back = presence.AwayChanged(T, "bob", "at lunch"), presence.AwayChanged(T, "bob", "")
+    assert not plain.keep(gone)
+    assert not plain.keep(back)
+    assert notified.keep(gone)
+    assert shown(notified, gone) == [":bob!bob@trio-chat AWAY :at lunch"]
+    assert shown(notified, back) == [":bob!bob@trio-chat AWAY"]
 
 
 def test_long_messages_are_split_never_cut():

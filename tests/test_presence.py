@@ -27,7 +27,7 @@ def test_a_private_message_to_an_away_member_tells_the_sender_its_away_text():
     chat = Chat()
     alice, bob = enter(chat, "alice"), enter(chat, "bob")
     effects = chat.apply(bob, presence.SetAway("  at lunch "), T)
-    assert events(effects) == [presence.AwayStatus(T, "at lunch")]
+    assert events(effects, presence.AwayStatus) == [presence.AwayStatus(T, "at lunch")]
     effects = chat.apply(alice, ev.Tell("bob", "ping"), T)
     assert events(effects, presence.Away) == [presence.Away(T, "bob", "at lunch")]
     assert to(effects, presence.Away) == [(alice,)]
@@ -35,8 +35,39 @@ def test_a_private_message_to_an_away_member_tells_the_sender_its_away_text():
     # a notice is never answered, and the away member may write to itself
     assert not events(chat.apply(alice, notices.TellNotice("bob", "fyi"), T), presence.Away)
     assert not events(chat.apply(bob, ev.Tell("bob", "note"), T), presence.Away)
-    assert events(chat.apply(bob, presence.SetAway(), T)) == [presence.AwayStatus(T, "")]
+    back = chat.apply(bob, presence.SetAway(), T)
+    assert events(back, presence.AwayStatus) == [presence.AwayStatus(T, "")]
     assert not events(chat.apply(alice, ev.Tell("bob", "back?"), T), presence.Away)
+
+
+def test_going_away_and_back_is_told_once_to_each_member_sharing_a_room(dev):
+    chat, bob, _ = dev
+    dave, erin = enter(chat, "dave"), Member()
+    chat.enter(erin, "erin", T, lobby=False)  # in no room
+    chat.apply(dave, ev.Join("#dev"), T)  # shares #lobby and #dev with bob
+    effects = chat.apply(bob, presence.SetAway("at lunch"), T)
+    assert events(effects, presence.AwayChanged) == [presence.AwayChanged(T, "bob", "at lunch")]
+    (told,) = to(effects, presence.AwayChanged)
+    assert sorted(m.nick for m in told) == ["carol", "dave"]  # not bob, not erin
+    assert not any(e.record for e in effects)  # not stored, not numbered
+    assert not events(chat.apply(bob, presence.SetAway(" at lunch"), T), presence.AwayChanged)
+    changed = events(chat.apply(bob, presence.SetAway("in a meeting"), T), presence.AwayChanged)
+    assert changed == [presence.AwayChanged(T, "bob", "in a meeting")]
+    back = chat.apply(bob, presence.SetAway(), T)
+    assert events(back, presence.AwayChanged) == [presence.AwayChanged(T, "bob", "")]
+    assert len(to(back, presence.AwayChanged)[0]) == 2
+    # alone in its rooms: nobody to tell
+    assert not events(chat.apply(erin, presence.SetAway("zzz"), T), presence.AwayChanged)
+
+
+def test_joining_while_away_is_told_to_those_already_in_the_room(dev):
+    chat, bob, carol = dev
+    dave = enter(chat, "dave")
+    chat.apply(dave, presence.SetAway("at lunch"), T)
+    effects = chat.apply(dave, ev.Join("#dev"), T)
+    assert events(effects, presence.AwayChanged) == [presence.AwayChanged(T, "dave", "at lunch")]
+    assert to(effects, presence.AwayChanged) == [(bob, carol)]
+    assert not events(chat.apply(carol, ev.Join("#new"), T), presence.AwayChanged)
 
 
 def test_text_mode_has_away_and_oper():

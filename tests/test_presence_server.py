@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from irc_harness import IrcClient
 
-from trio_chat.testing import MemoryListener, TextClient
+from trio_chat.protocol import events as ev
+from trio_chat.protocol import presence
+from trio_chat.testing import JsonClient, MemoryListener, TextClient
 
 PASSWORD = "correct horse"
 
 
-async def irc_user(listener: MemoryListener, nick: str, **kw: bool) -> IrcClient:
+async def irc_user(listener: MemoryListener, nick: str, *caps: str, **kw: bool) -> IrcClient:
     client = await IrcClient.connect(listener)
-    await client.register(nick, **kw)
+    await client.register(nick, *caps, **kw)
     return client
 
 
@@ -47,6 +49,54 @@ async def test_away_members_answer_private_messages_in_every_mode(start_both):
     assert (await alice.expect("301", "alice")).params[1:] == ("bob", "back in 5")
     await bob.send_line("/away")
     await bob.expect(r"\* you are back$")
+
+
+async def commands_until_said(client: IrcClient, text: str) -> list[str]:
+    """The commands ``client`` reads up to the PRIVMSG of ``text``."""
+    seen = []
+    while (m := await client.receive()).params[-1:] != (text,):
+        seen.append(m.command)
+    return seen
+
+
+async def lines_until_said(client: TextClient, text: str) -> list[str]:
+    seen = []
+    while not (line := await client.receive_line()).endswith(f": {text}"):
+        seen.append(line)
+    return seen
+
+
+async def test_away_changes_reach_away_notify_and_json_clients_only(start_both):
+    text, irc = await start_both(flood_rate=0)
+    notified, plain = await irc_user(irc, "amy", "away-notify"), await irc_user(irc, "ben")
+    bob, cat = await text_user(text, "bob"), await text_user(text, "cat")
+    dan = JsonClient(await text.connect("127.0.0.1"))
+    await dan.login("dan")
+    await bob.send_line("/away at lunch")
+    await bob.expect(r"\* you are marked as away: at lunch$")
+    await bob.send_line("/away")
+    await bob.send_line("hi")
+    for text_now in ("at lunch", ""):
+        away = await notified.expect("AWAY")
+        assert away.source.startswith("bob!text@")
+        assert away.params == ((text_now,) if text_now else ())
+    assert "AWAY" not in await commands_until_said(notified, "hi")  # each once
+    assert "AWAY" not in await commands_until_said(plain, "hi")
+    assert not [line for line in await lines_until_said(cat, "hi") if "away" in line]
+    seen = []
+    while not isinstance(event := await dan.receive(), ev.Message):
+        seen.append(event)
+    changes = [(e.nick, e.text) for e in seen if isinstance(e, presence.AwayChanged)]
+    assert changes == [("bob", "at lunch"), ("bob", "")]
+    # joining a room while away is told to those with away-notify already in it
+    await notified.send("JOIN #dev")
+    await notified.expect("366")
+    await bob.send_line("/away brb")
+    await notified.expect("AWAY")
+    await bob.send_line("/join #dev")
+    await notified.expect("JOIN", "#dev")
+    after_join = await notified.receive()
+    assert (after_join.command, after_join.params) == ("AWAY", ("brb",))
 
 
 async def test_oper_makes_a_server_operator_with_the_accounts_password(start_both):

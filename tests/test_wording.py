@@ -121,10 +121,12 @@ def test_the_client_shows_the_same_words(event, line):
         assert shown == line
 
 
-def test_every_event_but_pings_has_words():
+def test_every_event_but_pings_and_away_changes_has_words():
     worded = {type(event) for event, _ in WORDED}
-    assert worded == set(ev.EVENT_TYPES.values()) - {ev.ServerPing, ev.ServerPong}
+    unworded = {ev.ServerPing, ev.ServerPong, presence.AwayChanged}
+    assert worded == set(ev.EVENT_TYPES.values()) - unworded
     assert wording.lines(ev.ServerPing(T, "t")) == []
+    assert wording.lines(presence.AwayChanged(T, "bob", "lunch")) == []
     assert text.format_event(ev.ServerPong(T, "t")) == b""
 
 

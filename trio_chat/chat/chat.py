@@ -346,7 +346,8 @@ class Chat:
         room.seq += 1
         joined = ev.Joined(now, room.name, room.seq, member.nick)
         announced = Deliver(joined, room.recipients, joined)
-        return [Deliver(intro, (member,)), replay, announced, *powers(now)]
+        away = presence.joined_away(member, room, now)
+        return [Deliver(intro, (member,)), replay, announced, *powers(now), *away]
 
     def _part(
         self, member: Member, room: Room, reason: str, now: datetime, *, announce: bool

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.chat.effects import Deliver, Effect
-from trio_chat.chat.rooms import Member
+from trio_chat.chat.rooms import Member, Room
 from trio_chat.protocol import presence
 from trio_chat.protocol.rules import fold
 
@@ -19,8 +19,25 @@ if TYPE_CHECKING:
 
 
 def set_away(member: Member, text: str, now: datetime) -> list[Effect]:
-    member.away = text.strip()[: presence.AWAY_MAX]
-    return [Deliver(presence.AwayStatus(now, member.away), (member,))]
+    before, member.away = member.away, text.strip()[: presence.AWAY_MAX]
+    effects: list[Effect] = [Deliver(presence.AwayStatus(now, member.away), (member,))]
+    if member.away != before:
+        # Each once, however many rooms it shares with the member. Recipients
+        # are this server's own: in broker mode every server applies the
+        # request and tells its own members.
+        others = {m: None for room in member.rooms.values() for m in room.recipients}
+        others.pop(member, None)
+        if others:
+            effects.append(Deliver(presence.AwayChanged(now, member.nick, member.away), (*others,)))
+    return effects
+
+
+def joined_away(member: Member, room: Room, now: datetime) -> list[Effect]:
+    """Those already in ``room`` learn that ``member``, joining it, is away."""
+    others = tuple(m for m in room.recipients if m is not member)
+    if not member.away or not others:
+        return []
+    return [Deliver(presence.AwayChanged(now, member.nick, member.away), others)]
 
 
 def told(sender: Member, other: Member, now: datetime) -> list[Effect]:

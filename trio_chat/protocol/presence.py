@@ -1,7 +1,9 @@
 """Presence on the wire: being away, and becoming a server operator.
 
 A member may mark itself away with a text; whoever sends it a private message
-is told that text (``Away``), and IRC's WHO and WHOIS show it. A member may
+is told that text (``Away``), and IRC's WHO and WHOIS show it; whoever
+shares a room with it is told when it goes away or comes back
+(``AwayChanged``, IRC's away-notify). A member may
 also prove the password of an account named a server operator (``--operator``)
 and hold that power for the rest of its connection. These classes register
 themselves with the codecs as ``events`` does.
@@ -48,6 +50,16 @@ class Away(Event):
     """``nick``, to whom the asker sent a private message, is away."""
 
     TYPE: ClassVar[str] = "away"
+    nick: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged(Event):
+    """``nick``, who shares a room with the receiver, went away with ``text``
+    ("": came back), or joined a room while away. Neither stored nor numbered."""
+
+    TYPE: ClassVar[str] = "away_changed"
     nick: str
     text: str
 

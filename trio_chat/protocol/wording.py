@@ -159,7 +159,10 @@ def lines(event: ev.Event) -> list[Line]:
             return [[t, ("notice", f"* online: {', '.join(nicks) or 'none of them'}")]]
         case lookups.UserCount(users=users, rooms=rooms):
             return [[t, ("notice", f"* {users} online in {rooms} rooms")]]
-    return []  # pings are for programs; text mode relies on TCP keepalive
+    # Pings are for programs (text mode relies on TCP keepalive). Who goes away
+    # or comes back is not shown: in busy rooms it would bury the talk, and a
+    # private message or /whois tells what matters when it matters.
+    return []
 
 
 def marked(nicks: Iterable[str], ops: Collection[str], voiced: Collection[str]) -> list[str]:

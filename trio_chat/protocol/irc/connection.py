@@ -20,6 +20,7 @@ from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
+from trio_chat.protocol import presence
 from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitized
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
@@ -38,6 +39,7 @@ CAPS: dict[str, str] = {
     "sasl": "PLAIN",
     "draft/chathistory": "",
     "account-tag": "",
+    "away-notify": "",
 }
 MAX_ASKED = 64  # questions remembered, and subjects they are about
 SASL_CHUNK = 400
@@ -148,7 +150,8 @@ class IrcServerConnection:
 
         Called once for each event it is given, in order: an IRC client does
         not see its own messages without echo-message, its JOIN comes with
-        its names list, and a rename or quit seen in several rooms is one line.
+        its names list, a rename or quit seen in several rooms is one line,
+        and others' away changes come only with away-notify.
         """
         match event:
             case ev.Message(nick=nick) | ev.Action(nick=nick):
@@ -174,6 +177,8 @@ class IrcServerConnection:
                     self.answered(target, IN_ROOM + room)
             case mod.ModeChanged(room=room, nick=nick, target=str(target)) if nick == self.nick:
                 self.answered(target, IN_ROOM + room)
+            case presence.AwayChanged():
+                return "away-notify" in self.caps
         return True
 
     # ``keep`` for a run, decided once for the run for most clients.

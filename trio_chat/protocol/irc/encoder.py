@@ -233,6 +233,8 @@ class IrcEncoder:
                 return self.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
             case presence.Away(nick=nick, text=text):
                 return self.numeric(rpl.RPL_AWAY, nick, text)
+            case presence.AwayChanged(nick=nick, text=text):  # kept for away-notify only
+                return self._by("AWAY", nick, e.time, *([text] if text else []))
             case presence.OperatorStatus():
                 return self.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
             case mod.Invited(room=room, nick=nick):
