@@ -20,7 +20,6 @@ from datetime import datetime
 
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol import presence
 from trio_chat.protocol.connection import CLOSED, NEED_DATA, Sentinel, _sanitized
 from trio_chat.protocol.framing import LineBuffer, LineTooLong
 from trio_chat.protocol.irc import numerics as rpl
@@ -177,8 +176,6 @@ class IrcServerConnection:
                     self.answered(target, IN_ROOM + room)
             case mod.ModeChanged(room=room, nick=nick, target=str(target)) if nick == self.nick:
                 self.answered(target, IN_ROOM + room)
-            case presence.AwayChanged():
-                return "away-notify" in self.caps
         return True
 
     # ``keep`` for a run, decided once for the run for most clients.

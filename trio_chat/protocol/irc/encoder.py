@@ -82,7 +82,12 @@ class IrcEncoder:
     def caps_changed(self) -> None:
         """Take up the connection's capabilities (the key of shared encodings)."""
         caps = self.conn.caps
-        self.flavour = "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+        self.flavour = (
+            "server-time" in caps,
+            "message-tags" in caps,
+            "account-tag" in caps,
+            "away-notify" in caps,
+        )
         self._hash = hash(self.flavour)
 
     # Asked of every member of every run: kept cheap.
@@ -106,7 +111,7 @@ class IrcEncoder:
         batch: str | None = None,
         account: str | None = None,
     ) -> str:
-        timed, tagged, accounts = self.flavour
+        timed, tagged, accounts, _ = self.flavour
         parts = [f"time={stamp(time)}"] if timed else []
         if tagged and msgid:
             parts.append(f"msgid={msgid}")
@@ -233,7 +238,9 @@ class IrcEncoder:
                 return self.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
             case presence.Away(nick=nick, text=text):
                 return self.numeric(rpl.RPL_AWAY, nick, text)
-            case presence.AwayChanged(nick=nick, text=text):  # kept for away-notify only
+            case presence.AwayChanged(nick=nick, text=text):
+                if not self.flavour[3]:  # away-notify
+                    return b""
                 return self._by("AWAY", nick, e.time, *([text] if text else []))
             case presence.OperatorStatus():
                 return self.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
