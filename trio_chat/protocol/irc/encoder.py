@@ -23,7 +23,7 @@ from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import failures as asks
 from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.irc.commands import INVITING, ISON
-from trio_chat.protocol.irc.message import MAX_BODY, line
+from trio_chat.protocol.irc.message import MAX_BODY, line, said_lines, stamp
 from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
@@ -41,26 +41,6 @@ def parted(reason: str) -> bool:
 
 _batches = itertools.count(1)
 ISUPPORT_PER_LINE = 12
-
-
-def stamp(time: datetime) -> str:
-    """server-time's format: UTC, milliseconds, Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time.microsecond // 1000:03d}Z"
-
-
-def split_text(text: str, room: int) -> list[str]:
-    """``text`` in pieces of at most ``room`` bytes of UTF-8, cut between characters."""
-    data = text.encode()
-    if len(data) <= room:
-        return [text]
-    pieces = []
-    while data:
-        cut = min(room, len(data))
-        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # inside a character
-            cut -= 1
-        pieces.append(data[:cut].decode())
-        data = data[cut:]
-    return pieces
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +119,7 @@ class IrcEncoder:
             text = f"[{e.time:%H:%M}] {text}"
         command = "NOTICE" if isinstance(e, notices.NoticeMessage) else "PRIVMSG"
         action = isinstance(e, ev.Action)
-        return _said(command, source, e.room, text, tags=tags, action=action)
+        return said_lines(command, source, e.room, text, tags=tags, action=action)
 
     def __call__(self, e: ev.Event) -> bytes:
         kind = type(e)
@@ -175,7 +155,7 @@ class IrcEncoder:
                 command = "NOTICE" if isinstance(e, notices.PrivateNotice) else "PRIVMSG"
                 source, account = self._who(sender)
                 tags = self._tags(e.time, account=account)
-                return _said(command, source, target, text, tags=tags)
+                return said_lines(command, source, target, text, tags=tags)
         return self._personal(e)
 
     # -------------------------------------------------- this client's alone
@@ -429,17 +409,3 @@ class IrcEncoder:
 
 def _prefix(nick: str, ops: tuple[str, ...], voiced: tuple[str, ...]) -> str:
     return "@" if nick in ops else "+" if nick in voiced else ""
-
-
-def _said(
-    command: str, source: str, target: str, text: str, *, tags: str, action: bool = False
-) -> bytes:
-    start = f":{source} {command} {target} :".encode()
-    data = text.encode()
-    if not action and len(start) + len(data) <= MAX_BODY - 2:  # most are: one line
-        return (f"@{tags} ".encode() + start if tags else start) + data + b"\r\n"
-    head = len(start) + (9 if action else 0)
-    pieces = split_text(text, MAX_BODY - 2 - head)
-    if action:
-        pieces = [f"\x01ACTION {p}\x01" for p in pieces]
-    return b"".join(line(command, target, p, source=source, tags=tags) for p in pieces)

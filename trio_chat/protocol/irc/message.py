@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 MAX_BODY = 512  # the part after the tags, CRLF included
 MAX_CLIENT_TAGS = 4094  # a client's tag data, "@" and the space after it excluded
@@ -139,3 +140,39 @@ def _trailing(command: str) -> bool:
     if command.isdigit():
         return command not in _WORD_NUMERICS
     return command in _TEXT_COMMANDS
+
+
+def stamp(time: datetime) -> str:
+    """server-time's format: UTC, milliseconds, Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time.microsecond // 1000:03d}Z"
+
+
+def split_text(text: str, room: int) -> list[str]:
+    """``text`` in pieces of at most ``room`` bytes of UTF-8, cut between characters."""
+    data = text.encode()
+    if len(data) <= room:
+        return [text]
+    pieces = []
+    while data:
+        cut = min(room, len(data))
+        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # inside a character
+            cut -= 1
+        pieces.append(data[:cut].decode())
+        data = data[cut:]
+    return pieces
+
+
+def said_lines(
+    command: str, source: str, target: str, text: str, *, tags: str, action: bool = False
+) -> bytes:
+    """A PRIVMSG or NOTICE (``action``: a CTCP ACTION), in as many lines as it
+    takes: text from the other modes may be longer than an IRC line."""
+    start = f":{source} {command} {target} :".encode()
+    data = text.encode()
+    if not action and len(start) + len(data) <= MAX_BODY - 2:  # most are: one line
+        return (f"@{tags} ".encode() + start if tags else start) + data + b"\r\n"
+    head = len(start) + (9 if action else 0)
+    pieces = split_text(text, MAX_BODY - 2 - head)
+    if action:
+        pieces = [f"\x01ACTION {p}\x01" for p in pieces]
+    return b"".join(line(command, target, p, source=source, tags=tags) for p in pieces)
