@@ -14,6 +14,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
+from trio_chat.protocol.irc.connection import CAPS
 from trio_chat.protocol.irc.encoder import Lines
 from trio_chat.protocol.irc.numerics import Identity
 
@@ -336,6 +337,17 @@ def test_chathistory_asks_for_a_page_by_msgid():
     for _ in range(3):
         lines = shown(conn, ev.History(T, "#dev", ()))
         assert [line.split()[1] for line in lines] == ["BATCH", "BATCH"]
+
+
+def test_digits_int_cannot_read_are_refused_not_raised():
+    # "²" is a digit to str.isdigit, yet int("²") raises
+    conn = IrcServerConnection()
+    assert feed(conn, "CAP LS ²") == [":trio-chat CAP * LS :" + " ".join(CAPS)]
+    conn = registered("alice", "batch", "draft/chathistory")
+    assert feed(conn, "CHATHISTORY LATEST #dev * ²", "CHATHISTORY AFTER #dev msgid=dev/² 5") == [
+        ":trio-chat FAIL CHATHISTORY INVALID_PARAMS LATEST ² :Bad limit",
+        ":trio-chat FAIL CHATHISTORY INVALID_PARAMS AFTER msgid=dev/² :Unknown message reference",
+    ]
 
 
 def test_an_error_about_a_room_answers_only_a_question_it_can_answer():

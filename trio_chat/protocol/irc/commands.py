@@ -12,7 +12,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups, notices, presence
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.irc import numerics as rpl
-from trio_chat.protocol.irc.message import MAX_BODY, line
+from trio_chat.protocol.irc.message import MAX_BODY, line, number
 from trio_chat.protocol.rules import fold
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ def _chathistory(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -
     if not room.startswith("#"):
         _fail_history(conn, now, "INVALID_TARGET", sub, room, "Only rooms have a history here")
         return
-    limit = int(count) if count.isdigit() else -1
+    limit = number(count)
     after = before = None
     if sub == "LATEST" and refs == ("*",):
         pass
@@ -281,7 +281,7 @@ def _chathistory(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -
     else:
         _fail_history(conn, now, "INVALID_PARAMS", sub, room, "Unsupported subcommand")
         return
-    if limit < 0:
+    if limit is None:
         _fail_history(conn, now, "INVALID_PARAMS", sub, count, "Bad limit")
         return
     conn.ask("history", room)
@@ -291,9 +291,9 @@ def _chathistory(conn: IrcServerConnection, p: tuple[str, ...], now: datetime) -
 def _seq_of(ref: str, room: str) -> int | None:
     """The number a msgid (``msgid=ROOM/SEQ``, ROOM without its #) gives in ``room``."""
     name, _, seq = ref.removeprefix("msgid=").rpartition("/")
-    if not ref.startswith("msgid=") or name != fold(room)[1:] or not seq.isdigit():
+    if not ref.startswith("msgid=") or name != fold(room)[1:]:
         return None
-    return int(seq)
+    return number(seq)
 
 
 def _fail_history(conn: IrcServerConnection, now: datetime, *params: str) -> None:

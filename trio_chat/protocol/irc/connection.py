@@ -26,7 +26,7 @@ from trio_chat.protocol.irc import numerics as rpl
 from trio_chat.protocol.irc import whose
 from trio_chat.protocol.irc.commands import HANDLERS, IN_ROOM, NEEDS, quick_say
 from trio_chat.protocol.irc.encoder import IrcEncoder, Lines, parted
-from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, parse
+from trio_chat.protocol.irc.message import MAX_LINE, InputError, Message, line, number, parse
 from trio_chat.protocol.rules import fold, sanitize_secret
 
 # What the server offers (CAP LS), with the value CAP LS 302 shows.
@@ -259,7 +259,7 @@ class IrcServerConnection:
         sub = p[0].upper()
         if sub == "LS":
             self._cap_open = not self._registered
-            self._cap_302 = self._cap_302 or (len(p) > 1 and p[1].isdigit() and int(p[1]) >= 302)
+            self._cap_302 = self._cap_302 or (len(p) > 1 and (number(p[1]) or 0) >= 302)
             offered = " ".join(f"{c}={v}" if v and self._cap_302 else c for c, v in CAPS.items())
             self.send(now, self.line_from_server("CAP", self.target, "LS", offered))
         elif sub == "LIST":

@@ -102,6 +102,14 @@ def _unescape(value: str) -> str:
     return "".join(out)
 
 
+def number(text: str) -> int | None:
+    """The whole number ``text`` is written as, in ASCII digits, or None.
+
+    ``str.isdigit`` alone lets through digits ``int`` refuses ("²").
+    """
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def escape_tag(value: str) -> str:
     return value.translate(_ESCAPE)
 
