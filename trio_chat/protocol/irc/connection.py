@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -183,16 +184,21 @@ class IrcServerConnection:
 
     def answered(self, subject: str, kind: str) -> bool:
         """The question ``kind`` about ``subject`` has had its answer: whether it was asked."""
+        return self.take(subject, lambda had: fold(had) == fold(kind)) is not None
+
+    def take(self, subject: str, wanted: Callable[[str], bool]) -> str | None:
+        """The oldest question about ``subject`` still unanswered that is
+        ``wanted``: it is answered now, and forgotten."""
         asked = self.asked.get(fold(subject))
         if asked is None:
-            return False
-        for had in asked:
-            if fold(had) == fold(kind):
-                asked.remove(had)
+            return None
+        for i, kind in enumerate(asked):
+            if wanted(kind):
+                del asked[i]
                 if not asked:
                     del self.asked[fold(subject)]
-                return True
-        return False
+                return kind
+        return None
 
     def _once(self, key: tuple[object, ...]) -> bool:
         if key == self._seen:

@@ -241,16 +241,7 @@ class IrcEncoder:
         Answers come in the order of the questions, so the oldest such is
         this one's; a question the chat never answers cannot hold others up.
         """
-        asked = self.conn.asked.get(fold(subject))
-        if not asked:
-            return None
-        for i, kind in enumerate(asked):
-            if kind in kinds:
-                del asked[i]
-                if not asked:
-                    del self.conn.asked[fold(subject)]
-                return kind
-        return None
+        return self.conn.take(subject, kinds.__contains__)
 
     def _inviting(self, text: str) -> tuple[str, str] | None:
         """The nickname and room of the chat's word that an INVITE this

@@ -91,9 +91,5 @@ def _asked_in(enc: IrcEncoder, nick: str, prefix: str) -> str | None:
     """The room of the oldest question still unanswered about ``nick`` of
     those that name one (KICK and MODE: ``IN_ROOM``, INVITE: ``INVITING``),
     answered now."""
-    asked = enc.conn.asked.get(fold(nick))
-    for kind in asked or ():
-        if kind.startswith(prefix):
-            enc.answering(nick, frozenset({kind}))
-            return kind.removeprefix(prefix)
-    return None
+    kind = enc.conn.take(nick, lambda k: k.startswith(prefix))
+    return None if kind is None else kind.removeprefix(prefix)
