@@ -14,7 +14,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol import moderation as mod
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.irc import IrcServerConnection, SaslPlain
-from trio_chat.protocol.irc.connection import CAPS
+from trio_chat.protocol.irc.connection import CAPS, MAX_ASKED
 from trio_chat.protocol.irc.encoder import Lines
 from trio_chat.protocol.irc.numerics import Identity
 
@@ -348,6 +348,14 @@ def test_digits_int_cannot_read_are_refused_not_raised():
         ":trio-chat FAIL CHATHISTORY INVALID_PARAMS LATEST ² :Bad limit",
         ":trio-chat FAIL CHATHISTORY INVALID_PARAMS AFTER msgid=dev/² :Unknown message reference",
     ]
+
+
+def test_questions_never_answered_are_remembered_within_a_bound():
+    conn = registered()
+    nicks = ",".join(f"n{i}" for i in range(MAX_ASKED))
+    for i in range(MAX_ASKED):  # each of 64 nicknames asked about in 64 long-named rooms
+        feed(conn, f"KICK #{i:03}{'r' * 200} {nicks}")
+    assert sum(map(len, conn.asked.values())) == MAX_ASKED
 
 
 def test_an_error_about_a_room_answers_only_a_question_it_can_answer():

@@ -41,7 +41,7 @@ CAPS: dict[str, str] = {
     "account-tag": "",
     "away-notify": "",
 }
-MAX_ASKED = 64  # questions remembered, and subjects they are about
+MAX_ASKED = 64  # questions remembered at once, all subjects together
 SASL_CHUNK = 400
 SASL_MAX = 4 * 1024  # base64 bytes of one AUTHENTICATE exchange
 # Commands that may come before registration is complete.
@@ -385,13 +385,13 @@ class IrcServerConnection:
 
     def ask(self, kind: str, subject: str) -> None:
         """Remember a question about ``subject`` whose answer depends on it."""
-        key = fold(subject)
-        # Bounded: a client that asks without end, or about what is never
-        # answered, holds little; an answer it left out is only less precise.
-        if len(self.asked) < MAX_ASKED or key in self.asked:
-            asked = self.asked[key]
-            if len(asked) < MAX_ASKED:
-                asked.append(kind)
+        # Bounded in all, not by subject: a question may hold a line's worth
+        # of bytes (a room named in full), so 64 per subject would let one
+        # client keep 64 x 64 lines. A client that asks without end, or about
+        # what is never answered, holds little; an answer left out is only
+        # less precise.
+        if sum(map(len, self.asked.values())) < MAX_ASKED:
+            self.asked[fold(subject)].append(kind)
 
     def notice_to(self, nick: str) -> None:
         """A NOTICE went to ``nick``: an error about it is not answered."""
