@@ -10,10 +10,17 @@ from trio_chat.protocol.irc.message import (
     MAX_CLIENT_TAGS,
     InputError,
     Message,
-    escape_tag,
     line,
     parse,
 )
+
+# How a client escapes a tag's value; the server's own tags (time, msgid,
+# account) hold nothing to escape.
+_ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
+
+
+def escape_tag(value: str) -> str:
+    return value.translate(_ESCAPE)
 
 
 def test_a_full_line_is_taken_apart():

@@ -18,7 +18,6 @@ MAX_CLIENT_TAGS = 4094  # a client's tag data, "@" and the space after it exclud
 MAX_LINE = MAX_CLIENT_TAGS + 2 + MAX_BODY
 
 _UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-_ESCAPE = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +107,6 @@ def number(text: str) -> int | None:
     ``str.isdigit`` alone lets through digits ``int`` refuses ("²").
     """
     return int(text) if text.isascii() and text.isdigit() else None
-
-
-def escape_tag(value: str) -> str:
-    return value.translate(_ESCAPE)
 
 
 def line(
