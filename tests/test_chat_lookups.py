@@ -60,5 +60,5 @@ def test_members_who_left_or_were_renamed_are_remembered_for_a_while():
     bob, carol = enter(chat, "bob"), enter(chat, "carol")
     chat.apply(bob, ev.ChangeNick("robert"), T)
     chat.leave(carol, "quit", T)
-    assert chat.gone == {"bob": bob, "carol": carol}
+    assert chat.gone == {"bob": (bob.user, bob.host, None), "carol": (carol.user, carol.host, None)}
     assert chat.members["robert"] is bob

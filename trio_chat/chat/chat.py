@@ -72,7 +72,8 @@ class Chat:
         self.looks: dict[str, Member] = {}  # by skeleton: no two members look alike
         # Who left or was renamed lately, by folded former nickname: the events
         # that name them reach some encoders after that (IRC's nick!user@host).
-        self.gone: dict[str, Member] = {}
+        # Their user, host and account only: a Member holds its outbox.
+        self.gone: dict[str, tuple[str, str, str | None]] = {}
         self.rooms: dict[str, Room] = {}  # by folded name
         self._emptied: dict[str, int] = {}  # last numbers of rooms gone empty
         self._emptied_sweep = 64  # its size at which to drop what the store has caught up with
@@ -275,7 +276,7 @@ class Chat:
 
     def _gone(self, nick: str, member: Member) -> None:
         self.gone.pop(fold(nick), None)
-        self.gone[fold(nick)] = member
+        self.gone[fold(nick)] = (member.user, member.host, member.account)
         if len(self.gone) > GONE_KEPT:
             del self.gone[next(iter(self.gone))]
 

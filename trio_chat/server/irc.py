@@ -28,8 +28,11 @@ def open_codec(limits: Limits, chat: Chat) -> IrcServerConnection:
 def identity(chat: Chat, nick: str) -> Identity | None:
     """What ``chat`` knows of ``nick`` now (or knew, if it left lately), so
     that IRC clients see the ``nick!user@host`` ban masks match."""
-    member = chat.members.get(fold(nick)) or chat.gone.get(fold(nick))
-    return None if member is None else Identity(member.user, member.host, member.account)
+    key = fold(nick)
+    if member := chat.members.get(key):
+        return Identity(member.user, member.host, member.account)
+    gone = chat.gone.get(key)
+    return None if gone is None else Identity(*gone)
 
 
 async def authenticate(session: Session, account: str, password: str) -> None:
