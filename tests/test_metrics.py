@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 import trio
+import trio.testing
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from test_cli import kill, read_log_until
@@ -26,7 +27,12 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.framing import LineBuffer
 from trio_chat.protocol.moderation import Kicked
 from trio_chat.server.metrics import Metrics, reason_label
-from trio_chat.server.metrics_http import parse_metrics_url, serve_metrics
+from trio_chat.server.metrics_http import (
+    REQUEST_TIMEOUT,
+    _serve_connection,
+    parse_metrics_url,
+    serve_metrics,
+)
 from trio_chat.server.outbox import Outbox
 from trio_chat.testing import TextClient
 from trio_chat.transports import carrier
@@ -317,3 +323,14 @@ async def test_a_connection_is_counted_under_what_carries_it(
             await trio.aclose_forcefully(stream)
         for listener in listeners:
             await listener.aclose()
+
+
+async def test_a_scraper_that_stops_reading_is_let_go(autojump_clock):
+    client, server = trio.testing.lockstep_stream_pair()  # an answer waits for its reader
+    with trio.fail_after(REQUEST_TIMEOUT * 2):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_serve_connection, server, Metrics())
+            await client.send_all(b"GET /metrics HTTP/1.1\r\nHost: scraper\r\n\r\n")
+        # the endpoint gave up on the answer and closed the connection
+    with pytest.raises(trio.BrokenResourceError):
+        await client.send_all(b"GET /healthz HTTP/1.1\r\nHost: scraper\r\n\r\n")

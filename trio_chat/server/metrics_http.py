@@ -23,7 +23,8 @@ from trio_chat.server.metrics import Metrics
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9100
-# Seconds a scraper has to send each request before its connection is closed.
+# Seconds a scraper has to send each request and read its answer before its
+# connection is closed: one that stops reading cannot hold a task for ever.
 REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 16 * 1024
 TEXT = "text/plain; charset=utf-8"
@@ -82,20 +83,22 @@ async def _serve_connection(stream: trio.SocketStream, metrics: Metrics) -> None
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
     try:
         while True:
-            request = event = None
-            with trio.move_on_after(REQUEST_TIMEOUT):
+            with trio.move_on_after(REQUEST_TIMEOUT) as cycle:
                 request = event = await _next_event(conn, stream)
                 while isinstance(event, h11.Request | h11.Data):  # a body means nothing here
                     event = await _next_event(conn, stream)
-            if not (isinstance(request, h11.Request) and isinstance(event, h11.EndOfMessage)):
-                return  # closed, or too slow
-            await _respond(conn, stream, request, metrics)
-            if conn.our_state is not h11.DONE:  # either side said Connection: close
+                if isinstance(request, h11.Request) and isinstance(event, h11.EndOfMessage):
+                    await _respond(conn, stream, request, metrics)
+            # too slow to ask or to read the answer, closed, or Connection: close
+            if cycle.cancelled_caught or conn.our_state is not h11.DONE:
                 return
             conn.start_next_cycle()
     except h11.RemoteProtocolError as exc:
         if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            with (
+                trio.move_on_after(REQUEST_TIMEOUT),
+                contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+            ):
                 await _send(conn, stream, exc.error_status_hint, TEXT, b"bad request\n")
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
