@@ -27,6 +27,9 @@ DEFAULT_PORT = 9100
 # connection is closed: one that stops reading cannot hold a task for ever.
 REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 16 * 1024
+# Connections served at once; more are closed as they come, so that scrapers
+# cannot take the file descriptors the chat's clients need.
+MAX_CONNECTIONS = 32
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -75,11 +78,19 @@ async def serve_metrics(
     task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Answer HTTP requests on ``listeners`` until cancelled."""
-    handler = functools.partial(_serve_connection, metrics=metrics)
+    limiter = trio.CapacityLimiter(MAX_CONNECTIONS)
+    handler = functools.partial(_serve_connection, metrics=metrics, limiter=limiter)
     await trio.serve_listeners(handler, listeners, task_status=task_status)
 
 
-async def _serve_connection(stream: trio.SocketStream, metrics: Metrics) -> None:
+async def _serve_connection(
+    stream: trio.SocketStream, metrics: Metrics, limiter: trio.CapacityLimiter
+) -> None:
+    try:
+        limiter.acquire_nowait()
+    except trio.WouldBlock:
+        await trio.aclose_forcefully(stream)
+        return
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
     try:
         while True:
@@ -105,6 +116,7 @@ async def _serve_connection(stream: trio.SocketStream, metrics: Metrics) -> None
     except Exception:
         log.exception("a metrics request failed")
     finally:
+        limiter.release()
         await trio.aclose_forcefully(stream)
 
 
