@@ -241,6 +241,16 @@ def test_admin_finds_the_database_in_the_server_s_config_file(tmp_path, capsys):
     assert "db = 'none' is not a database file" in capsys.readouterr().err
 
 
+def test_admin_refuses_a_config_file_the_server_would_refuse(tmp_path, capsys):
+    config = tmp_path / "server.toml"
+    config.write_text(f'db = "{tmp_path / "chat.db"}"\nmax_room = 5\n')
+    assert main(["admin", "--config", str(config), "accounts"]) == 1
+    err = capsys.readouterr().err
+    assert f"{config}: line 2: unknown key 'max_room' (did you mean 'max_rooms'?)" in err
+    assert main(["admin", "--config", str(tmp_path / "missing.toml"), "accounts"]) == 1
+    assert "missing.toml: no such file" in capsys.readouterr().err
+
+
 async def test_an_address_ban_refuses_the_next_connection_from_it(running, capsys):
     assert await running.admin("ban", "address", "10.0.0.0/8", "--reason", "spam") == 0
     banned = await TextClient.connect(running.listener, "10.1.2.3")

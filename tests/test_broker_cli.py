@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
 import signal
 import sys
 
+import pytest
 import trio
 from test_cli import kill, read_log_until, start_server
 
+from trio_chat.cli import _broker
+from trio_chat.cluster.broker import BrokerLost, connect
+from trio_chat.server.config import Limits
 from trio_chat.testing import TextClient
 
 
@@ -80,3 +86,13 @@ async def test_a_server_whose_limits_differ_from_the_chats_will_not_join_it(redi
         )
     finally:
         await kill(process)
+
+
+def test_the_password_of_a_broker_url_reaches_neither_the_log_nor_an_error(caplog):
+    caplog.set_level(logging.INFO)
+    args = argparse.Namespace(broker="redis://:hunter2@127.0.0.1:1/0", history_max=100)
+    _broker(args, Limits())  # connects only once served
+    assert "redis://:***@127.0.0.1:1/0" in caplog.text
+    with pytest.raises(BrokerLost) as refused:
+        connect("redis+sentinel://:hunter2@h/m")
+    assert "hunter2" not in caplog.text + str(refused.value)

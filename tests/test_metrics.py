@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 import trio
+import trio.testing
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from test_cli import kill, read_log_until
@@ -26,7 +27,13 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.framing import LineBuffer
 from trio_chat.protocol.moderation import Kicked
 from trio_chat.server.metrics import Metrics, reason_label
-from trio_chat.server.metrics_http import parse_metrics_url, serve_metrics
+from trio_chat.server.metrics_http import (
+    MAX_CONNECTIONS,
+    REQUEST_TIMEOUT,
+    _serve_connection,
+    parse_metrics_url,
+    serve_metrics,
+)
 from trio_chat.server.outbox import Outbox
 from trio_chat.testing import TextClient
 from trio_chat.transports import carrier
@@ -317,3 +324,33 @@ async def test_a_connection_is_counted_under_what_carries_it(
             await trio.aclose_forcefully(stream)
         for listener in listeners:
             await listener.aclose()
+
+
+async def test_a_scraper_that_stops_reading_is_let_go(autojump_clock):
+    client, server = trio.testing.lockstep_stream_pair()  # an answer waits for its reader
+    with trio.fail_after(REQUEST_TIMEOUT * 2):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_serve_connection, server, Metrics(), trio.CapacityLimiter(1))
+            await client.send_all(b"GET /metrics HTTP/1.1\r\nHost: scraper\r\n\r\n")
+        # the endpoint gave up on the answer and closed the connection
+    with pytest.raises(trio.BrokenResourceError):
+        await client.send_all(b"GET /healthz HTTP/1.1\r\nHost: scraper\r\n\r\n")
+
+
+async def test_connections_past_the_most_served_at_once_are_closed(scraper):
+    async def ask(stream: trio.SocketStream) -> bytes:
+        await stream.send_all(b"GET /healthz HTTP/1.1\r\nHost: scraper\r\n\r\n")
+        return await stream.receive_some()
+
+    with trio.fail_after(20):
+        held = [await scraper.connect(scraper.metrics_port) for _ in range(MAX_CONNECTIONS)]
+        for stream in held:  # each is being served, and keeps its place
+            assert (await ask(stream)).startswith(b"HTTP/1.1 200")
+        one_more = await scraper.connect(scraper.metrics_port)
+        with contextlib.suppress(trio.BrokenResourceError):
+            assert await ask(one_more) == b""
+        last = held.pop()  # gives its place up once answered
+        await last.send_all(b"GET /healthz HTTP/1.1\r\nHost: scraper\r\nConnection: close\r\n\r\n")
+        while await last.receive_some():
+            pass
+        assert (await scraper.get("/healthz"))[0] == 200

@@ -389,7 +389,9 @@ def _broker(args: argparse.Namespace, limits: Limits) -> tuple[Store, Accounts, 
         raise ChatLost(f"--broker needs coredis: pip install 'trio-chat[broker]' ({exc})") from None
     cluster = assemble(args.broker, limits, history_max=max(args.history_max, 0))
     log.info(
-        "one chat with the other servers on %s, as server %s", args.broker, cluster.broker.instance
+        "one chat with the other servers on %s, as server %s",
+        config_file.masked(args.broker),
+        cluster.broker.instance,
     )
     return cluster.store, cluster.accounts, cluster.broker.front
 

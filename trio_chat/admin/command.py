@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sqlite3
 import sys
-import tomllib
 from contextlib import closing
 from pathlib import Path
 
 from trio_chat.admin import database
 from trio_chat.admin.database import AdminError
 from trio_chat.protocol import events as ev
+from trio_chat.server import config_file
 from trio_chat.server.accounts import MIN_PASSWORD, Credential
 from trio_chat.server.bans import KINDS, ServerBan, normal_target, parse_expiry
+from trio_chat.server.config_file import ConfigError
 from trio_chat.server.schema import SchemaError, open_existing
 
 
@@ -36,7 +36,8 @@ def add_parser(
         metavar="FILE",
         help="the server's configuration file (its db key names the database)",
     )
-    admin.set_defaults(default_db=str(default_db))
+    # the server's flags are the keys of its file, which --config names
+    admin.set_defaults(default_db=str(default_db), server=commands.choices["server"])
     actions = admin.add_subparsers(dest="action", required=True)
     actions.add_parser("accounts", help="list registered nicknames, with their last sign-in")
     reset = actions.add_parser("reset-password", help="give a registered nickname a new password")
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         path = database_path(args)
         with closing(open_existing(path)) as db:
             _carry_out(db, args)
-    except (AdminError, SchemaError, ValueError) as exc:
+    except (AdminError, ConfigError, SchemaError, ValueError) as exc:
         print(f"trio-chat admin: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -79,15 +80,15 @@ def database_path(args: argparse.Namespace) -> str:
         return str(args.db)
     if args.config is None:
         return str(args.default_db)
-    try:
-        with args.config.open("rb") as file:
-            config = tomllib.load(file)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise AdminError(f"cannot read {args.config}: {exc}") from None
-    db = config.get("db", args.default_db)
-    if not isinstance(db, str) or db in {":memory:", "none"}:
+    text = config_file.read(args.config)  # its ConfigError names the file
+    try:  # as the server reads it: every key checked, ~ expanded
+        settings = config_file.load(text, args.server)
+    except ConfigError as exc:
+        raise ConfigError(f"{args.config}: {exc}") from None
+    db = settings.get("db", args.default_db)
+    if db in {":memory:", "none"}:
         raise AdminError(f"{args.config}: db = {db!r} is not a database file")
-    return os.path.expanduser(db)  # as the server reads it
+    return str(db)
 
 
 def _carry_out(db: sqlite3.Connection, args: argparse.Namespace) -> None:

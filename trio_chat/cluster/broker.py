@@ -45,6 +45,7 @@ from trio_chat.protocol import events as ev
 from trio_chat.protocol.errors import Code
 from trio_chat.protocol.rules import fold
 from trio_chat.server.accounts import Accounts, Credential
+from trio_chat.server.config_file import masked
 from trio_chat.server.front import ChatLost, Unavailable
 from trio_chat.server.pump import Pump
 
@@ -405,8 +406,8 @@ def connect(url: str) -> coredis.Redis[Any]:
     scheme = urlsplit(url).scheme
     if scheme not in SCHEMES:
         raise BrokerLost(
-            f"--broker {url!r}: give one Redis as redis://HOST:PORT/DB, rediss://... (TLS) or "
-            "unix://PATH (Sentinel and Cluster URLs are not supported)"
+            f"--broker {masked(url)!r}: give one Redis as redis://HOST:PORT/DB, "
+            "rediss://... (TLS) or unix://PATH (Sentinel and Cluster URLs are not supported)"
         )
     return coredis.Redis.from_url(url, decode_responses=False, retry_policy=NoRetryPolicy())
 

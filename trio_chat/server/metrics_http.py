@@ -23,9 +23,13 @@ from trio_chat.server.metrics import Metrics
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9100
-# Seconds a scraper has to send each request before its connection is closed.
+# Seconds a scraper has to send each request and read its answer before its
+# connection is closed: one that stops reading cannot hold a task for ever.
 REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 16 * 1024
+# Connections served at once; more are closed as they come, so that scrapers
+# cannot take the file descriptors the chat's clients need.
+MAX_CONNECTIONS = 32
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -74,34 +78,45 @@ async def serve_metrics(
     task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Answer HTTP requests on ``listeners`` until cancelled."""
-    handler = functools.partial(_serve_connection, metrics=metrics)
+    limiter = trio.CapacityLimiter(MAX_CONNECTIONS)
+    handler = functools.partial(_serve_connection, metrics=metrics, limiter=limiter)
     await trio.serve_listeners(handler, listeners, task_status=task_status)
 
 
-async def _serve_connection(stream: trio.SocketStream, metrics: Metrics) -> None:
+async def _serve_connection(
+    stream: trio.SocketStream, metrics: Metrics, limiter: trio.CapacityLimiter
+) -> None:
+    try:
+        limiter.acquire_nowait()
+    except trio.WouldBlock:
+        await trio.aclose_forcefully(stream)
+        return
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
     try:
         while True:
-            request = event = None
-            with trio.move_on_after(REQUEST_TIMEOUT):
+            with trio.move_on_after(REQUEST_TIMEOUT) as cycle:
                 request = event = await _next_event(conn, stream)
                 while isinstance(event, h11.Request | h11.Data):  # a body means nothing here
                     event = await _next_event(conn, stream)
-            if not (isinstance(request, h11.Request) and isinstance(event, h11.EndOfMessage)):
-                return  # closed, or too slow
-            await _respond(conn, stream, request, metrics)
-            if conn.our_state is not h11.DONE:  # either side said Connection: close
+                if isinstance(request, h11.Request) and isinstance(event, h11.EndOfMessage):
+                    await _respond(conn, stream, request, metrics)
+            # too slow to ask or to read the answer, closed, or Connection: close
+            if cycle.cancelled_caught or conn.our_state is not h11.DONE:
                 return
             conn.start_next_cycle()
     except h11.RemoteProtocolError as exc:
         if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            with (
+                trio.move_on_after(REQUEST_TIMEOUT),
+                contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError),
+            ):
                 await _send(conn, stream, exc.error_status_hint, TEXT, b"bad request\n")
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
     except Exception:
         log.exception("a metrics request failed")
     finally:
+        limiter.release()
         await trio.aclose_forcefully(stream)
 
 
