@@ -39,8 +39,10 @@ LIVE = frozenset(
     {field.name for field in dataclasses.fields(Limits)} - STARTUP_LIMITS
     | {"cert", "key", "log_level"}
 )
-# In broker mode every server applies the chat's shared log with the same
-# chat limits (it refuses to start otherwise), so these wait for a restart.
+# In broker mode every server applies the chat's shared log, and those of the
+# chat's limits that decide its state must be the same on all (a server
+# refuses to start otherwise): so the chat's limits wait for a restart there,
+# the history sizes with them, which are the chat's too.
 CHAT_LIMITS = frozenset(
     {"max_rooms", "history_replay", "history_page", "operator", "max_bans", "max_owned_rooms"}
 )
