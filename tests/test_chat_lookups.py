@@ -62,3 +62,12 @@ def test_members_who_left_or_were_renamed_are_remembered_for_a_while():
     chat.leave(carol, "quit", T)
     assert chat.gone == {"bob": (bob.user, bob.host, None), "carol": (carol.user, carol.host, None)}
     assert chat.members["robert"] is bob
+
+
+def test_a_mask_has_no_wildcards_but_star_and_question_mark():
+    chat = Chat()
+    bob = enter(chat, "bob")
+    enter(chat, "bobby")
+    nicks = lambda mask: answer(chat, bob, lookups.Find(mask)).nicks  # noqa: E731
+    assert nicks("b?b*") == ("bob", "bobby")
+    assert nicks("[b]ob") == ()

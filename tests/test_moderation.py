@@ -261,3 +261,17 @@ def test_rooms_that_do_not_exist_or_modes_unknown_are_errors(dev):
     assert errors(chat.apply(bob, mod.SetMode("+z"), T)) == [(Code.BAD_REQUEST, None)]
     assert errors(chat.apply(bob, mod.SetMode("+o"), T)) == [(Code.BAD_REQUEST, None)]
     assert errors(chat.apply(bob, mod.SetMode("-b", "nobody!*@*"), T)) == [(Code.BAD_REQUEST, None)]
+
+
+def test_a_mask_of_many_stars_is_matched_at_once():
+    # Matched by backtracking, each star trying every place, this ban took
+    # longer than a test may run to refuse (or let speak) one member.
+    chat = Chat()
+    bob, many = enter(chat, "bob"), enter(chat, "a" * 32)
+    chat.apply(bob, ev.Join("#dev"), T)
+    chat.apply(many, ev.Join("#dev"), T)
+    mask = "*a" * 40 + "!*@*b"
+    assert matches("*a*a!*@*k", many)
+    assert not matches(mask, many)
+    assert events(chat.apply(bob, mod.SetMode("+b", mask), T), mod.ModeChanged)
+    assert not errors(chat.apply(many, ev.Say("still here"), T))

@@ -24,8 +24,8 @@ from trio_chat.cluster import entries, snapshot
 from trio_chat.cluster.entries import Account, Ask, Command, Enter, Entry, Leave, Lost, Operate
 from trio_chat.cluster.replica import LOST_REASON, Replica
 from trio_chat.protocol import events as ev
+from trio_chat.protocol import lookups, presence
 from trio_chat.protocol import moderation as mod
-from trio_chat.protocol import presence
 from trio_chat.protocol.errors import Code
 
 T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -406,6 +406,27 @@ def test_away_oper_and_no_lobby_go_through_the_log_and_snapshots_alike():
         members = server.chat.members
         assert (members["alice"].away, members["alice"].oper) == ("at lunch", False)
         assert (members["bob"].away, members["bob"].oper, members["bob"].rooms) == ("", True, {})
+
+
+def test_a_server_started_from_a_snapshot_tells_when_a_room_was_made_and_who_hides():
+    a, b = Server("a"), Server("b")
+    log = Log(a, b)
+    alice, bob = a.connect(1), b.connect(1)
+    log.append(alice, Enter("alice"))
+    log.append(bob, Enter("bob"))
+    log.append(alice, Ask(ev.Join("#dev")))
+    log.append(alice, Ask(lookups.Hide(True)))
+    log.append(alice, Ask(ev.Part("#lobby")))
+    c = Server("c")
+    snapshot.load(snapshot.dump(a.replica, a.index, []), c.replica, c.index)
+    log.servers = (a, b, c)
+    carol = c.connect(1)
+    log.append(carol, Enter("carol"))
+    done = log.append(carol, Ask(mod.SetMode(room="#dev")))
+    (state,) = events_of(done["c"], mod.RoomState)
+    assert state.created == a.chat.rooms["#dev"].created is not None
+    done = log.append(carol, Ask(lookups.Find("ali*")))
+    assert [e.nicks for e in events_of(done["c"], lookups.Found)] == [()]
 
 
 def test_a_snapshot_no_server_wrote_is_refused():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from trio_chat.chat.effects import Deliver, Effect
+from trio_chat.chat.masks import glob
 from trio_chat.chat.moderation import server_operator
 from trio_chat.protocol import events as ev
 from trio_chat.protocol import lookups
@@ -81,12 +80,12 @@ def _found(chat: Chat, asker: Member, mask: str, now: datetime) -> lookups.Found
         room = chat.rooms.get(fold(mask))
         people = [(m, room) for m in room.members] if room else []
     else:
-        pattern = re.compile(fnmatch.translate(fold(mask)))
+        pattern = glob(fold(mask))
         masked = "*" in mask or "?" in mask
         people = [
             (m, m.current)
             for name, m in chat.members.items()
-            if m.present and pattern.match(name) and (not masked or _visible(m, asker))
+            if m.present and pattern.fullmatch(name) and (not masked or _visible(m, asker))
         ]
     people = people[:MAX_FOUND]
     abouts = [_about(m) for m, _ in people]

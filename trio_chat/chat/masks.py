@@ -1,4 +1,5 @@
-"""Ban masks: ``nick!user@host`` with ``*`` and ``?``, or ``$a:ACCOUNT``.
+"""Ban masks: ``nick!user@host`` with ``*`` and ``?``, or ``$a:ACCOUNT``; and the
+same ``*`` and ``?`` patterns for finding members by nickname (``glob``).
 
 A member's own mask is its nickname, its ``user`` (an IRC username, or the
 mode's name) and its ``host``, a cloak of its address made by the server.
@@ -28,12 +29,28 @@ def matches(mask: str, member: Member) -> bool:
     return _pattern(fold(mask)).fullmatch(fold(mask_of(member))) is not None
 
 
-@functools.lru_cache(maxsize=1024)
-def _pattern(mask: str) -> re.Pattern[str]:
-    # Runs of * are one: a mask cannot make matching slower than its length.
-    mask = re.sub(r"\*+", "*", mask)
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
-    return re.compile("".join(parts), re.DOTALL)
+def glob(mask: str) -> re.Pattern[str]:
+    """What ``mask`` (``*``: any characters, ``?``: one) matches, for ``fullmatch``."""
+    # ".*a.*a.*b" backtracks through every way of placing each a: a 16
+    # character mask took seconds, holding up the whole chat. Each piece
+    # between stars is taken where it first fits, in an atomic group that
+    # never tries again (the first fit leaves the most room for the rest),
+    # so matching costs at most the mask's length times the name's.
+    first, *middle = mask.split("*")
+    if not middle:
+        return re.compile(_piece(first), re.DOTALL)
+    *middle, last = middle
+    found = "".join(f"(?>.*?{_piece(p)})" for p in middle if p)
+    return re.compile(f"{_piece(first)}{found}.*{_piece(last)}", re.DOTALL)
+
+
+# A ban's mask is at most MASK_MAX characters, and each is matched again on
+# every join and line said in its room.
+_pattern = functools.lru_cache(maxsize=1024)(glob)
+
+
+def _piece(text: str) -> str:
+    return "".join("." if c == "?" else re.escape(c) for c in text)
 
 
 def is_mask(target: str) -> bool:

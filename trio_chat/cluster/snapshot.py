@@ -5,10 +5,10 @@ snapshot's place on, instead of the whole log since the first server
 started. It holds what the entries before it built up: who is connected to
 which server (by origin), each room with its members in order and its
 numbers and its moderation (topic, modes, bans, operators, voice,
-invitations), each member's away text and whether it is a server
-operator, the saved settings of owned rooms, where the numbering of rooms
-goes on, and the registered nicknames. Nothing else of the chat
-outlives an entry.
+invitations, when it was made), each member's away text and whether it is
+a server operator or hidden from lookups by mask, the saved settings of
+owned rooms, where the numbering of rooms goes on, and the registered
+nicknames. Nothing else of the chat outlives an entry.
 
 Sans-IO: a replica in, bytes out, and back.
 """
@@ -16,6 +16,7 @@ Sans-IO: a replica in, bytes out, and back.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from trio_chat.chat import Member, RoomSettings
@@ -25,6 +26,7 @@ from trio_chat.chat.numbering import RoomIndex
 from trio_chat.chat.rooms import ELSEWHERE, Room
 from trio_chat.cluster.entries import Account
 from trio_chat.cluster.replica import Replica
+from trio_chat.protocol.jsonl import iso_time
 from trio_chat.protocol.rules import fold
 from trio_chat.protocol.skeleton import skeleton
 
@@ -55,6 +57,7 @@ def dump(replica: Replica, numbering: RoomIndex, accounts: list[Account]) -> byt
                 m.host,
                 m.away,
                 m.oper,
+                m.hidden,
             ]
             for m in chat.members.values()
         ],
@@ -92,6 +95,7 @@ def _load(state: dict[str, Any], replica: Replica, numbering: RoomIndex) -> list
             member.user, member.host = str(mask[0]), str(mask[1])
         if len(mask) > 2:
             member.away, member.oper = str(mask[2]), mask[3] is True
+        member.hidden = len(mask) > 4 and mask[4] is True
         chat.members[fold(member.nick)] = member
         chat.looks[skeleton(member.nick)] = member
     for name, seq, chat_seq, origins, *moderation in state["rooms"]:
@@ -126,6 +130,7 @@ def _moderation(room: Room, origins: dict[Member, str]) -> dict[str, Any]:
         "ops": [origins[m] for m in room.members if m in room.ops],
         "voiced": [origins[m] for m in room.members if m in room.voiced],
         "invited": list(room.invited),
+        "created": None if room.created is None else iso_time(room.created),
     }
 
 
@@ -136,6 +141,8 @@ def _load_moderation(room: Room, state: dict[str, Any], members: dict[str, Membe
     room.ops = {members[o] for o in state["ops"]}
     room.voiced = {members[o] for o in state["voiced"]}
     room.invited = dict.fromkeys(str(nick) for nick in state["invited"])
+    if created := state.get("created"):
+        room.created = datetime.fromisoformat(created)
 
 
 def _pairs(items: list[Any]) -> list[tuple[str, int]]:
