@@ -275,3 +275,11 @@ def test_a_mask_of_many_stars_is_matched_at_once():
     assert not matches(mask, many)
     assert events(chat.apply(bob, mod.SetMode("+b", mask), T), mod.ModeChanged)
     assert not errors(chat.apply(many, ev.Say("still here"), T))
+
+
+def test_a_topic_is_kept_to_topic_max_bytes_of_whole_characters(dev):
+    chat, bob, _ = dev
+    effects = chat.apply(bob, mod.SetTopic("é" * mod.TOPIC_MAX, "#dev"), T)
+    (changed,) = events(effects, mod.TopicChanged)
+    assert changed.topic == "é" * (mod.TOPIC_MAX // 2)
+    assert chat.rooms["#dev"].topic == changed.topic

@@ -235,6 +235,7 @@ class _Change:
     now: datetime
 
     def topic(self, text: str) -> list[Effect]:
+        text = text.encode()[: mod.TOPIC_MAX].decode(errors="ignore")  # whole characters
         room = self.room
         room.topic, room.topic_by, room.topic_time = text, self.member.nick, self.now
         room.seq += 1

@@ -22,6 +22,10 @@ from trio_chat.protocol.events import Event, Request, RoomEvent
 MODES_WITH_TARGET = frozenset({"+o", "-o", "+v", "-v", "+b", "-b"})
 MODES = MODES_WITH_TARGET | {"+i", "-i", "+m", "-m", "+t", "-t", "+n", "-n"}
 
+# The bytes of UTF-8 a topic keeps (IRC's TOPICLEN): a longer one is cut, as
+# IRC servers do, so that it fits the line that tells it to an IRC client.
+TOPIC_MAX = 390
+
 # ----------------------------------------------------------------- requests
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from trio_chat.protocol.errors import Code
+from trio_chat.protocol.moderation import TOPIC_MAX
 from trio_chat.protocol.presence import AWAY_MAX
 from trio_chat.protocol.rules import NICK_MAX
 
@@ -91,7 +92,6 @@ ERR_SASLABORTED = "906"
 ERR_SASLALREADY = "907"
 RPL_SASLMECHS = "908"
 
-TOPIC_MAX = 390  # what fits a TOPIC line from a client within 512 bytes
 ISUPPORT: tuple[str, ...] = (
     "CASEMAPPING=ascii",
     "CHANTYPES=#",
