@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import trio
 from trio_chat.cli import build_parser
 from trio_chat.server import ChatServer
 from trio_chat.server import config_file as cf
+from trio_chat.server import reload as reloading
 from trio_chat.server.reload import Reloader, join_server
 from trio_chat.testing import MemoryListener, TextClient
 from trio_chat.transports import ServerOptions
@@ -181,3 +183,24 @@ async def test_an_operator_named_by_a_reload_may_disconnect_at_once(running):
     await root.send_line("/disconnect mallory flooding")
     lines = await mallory.lines_until_closed()
     assert lines[-1].endswith("* disconnected: disconnected by root: flooding")
+
+
+def test_a_certificate_that_fails_after_its_check_is_logged_not_fatal(
+    tmp_path, certs, monkeypatch, caplog
+):
+    """The files may change between the check and the load: the server goes on."""
+    path = tmp_path / "server.toml"
+    path.write_text(f'cert = "{certs.certfile}"\nkey = "{certs.keyfile}"\n')
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.certfile, certs.keyfile)
+    running = Running(path, path.read_text())
+    server, reloader = running.server, running.reloader
+    join_server(reloader, server, ServerOptions(tls_contexts=[context]))
+    monkeypatch.setattr(reloading, "check_certificate", lambda settings: None)  # it passed
+    empty = tmp_path / "key.pem"
+    empty.write_text("")
+    path.write_text(f'cert = "{certs.certfile}"\nkey = "{empty}"\nmax_rooms = 3\n')
+    with caplog.at_level(logging.INFO, logger="trio_chat.server"):
+        assert reloader.reload() is not None
+    assert "TLS certificate not renewed" in caplog.text
+    assert server.chat.max_rooms == 3

@@ -137,7 +137,15 @@ def join_server(reloader: Reloader, server: ChatServer, options: ServerOptions) 
     if options.tls_contexts:
 
         def apply(reload: Reload) -> None:
-            tls.renew(options.tls_contexts, reload.settings.cert, reload.settings.key)
+            try:
+                tls.renew(options.tls_contexts, reload.settings.cert, reload.settings.key)
+            except OSError as exc:  # ssl.SSLError too: the files changed since the check
+                log.error(
+                    "TLS certificate not renewed (%s): new TLS connections may fail until a"
+                    " reload with good files",
+                    exc,
+                )
+                return
             log.info("TLS certificate %s loaded for new connections", reload.settings.cert)
 
         reloader.on_reload(apply, check=lambda reload: check_certificate(reload.settings))
