@@ -10,12 +10,11 @@ a subclass of Request or Event with a ``TYPE`` enters ``REQUEST_TYPES`` or
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
-T = TypeVar("T")
+from trio_chat.protocol.registering import FieldNames, register
 
 
 def now() -> datetime:
@@ -24,53 +23,12 @@ def now() -> datetime:
 
 
 # Each request and event class by its TYPE, filled in as the classes are
-# defined (see _register).
+# defined (see registering.register).
 REQUEST_TYPES: dict[str, type[Request]] = {}
 EVENT_TYPES: dict[str, type[Event]] = {}
 
 
-def _register(table: dict[str, type[T]], cls: type[T]) -> None:
-    """Enter ``cls`` in ``table`` if it names a TYPE of its own.
-
-    ``@dataclass(slots=True)`` makes a second class from the one defined,
-    and this runs for both; the second, which is the one that remains,
-    takes the first one's place. Another class claiming a taken TYPE is an
-    error.
-    """
-    kind = cls.__dict__.get("TYPE")
-    if not kind:  # a base such as RoomEvent
-        return
-    known = table.get(kind)
-    if known is not None and not _remade(known, cls):
-        raise TypeError(f"{_name(cls)}: type {kind!r} is taken by {_name(known)}")
-    table[kind] = cls
-
-
-def _remade(old: type, new: type) -> bool:
-    """Whether ``new`` is the class ``@dataclass(slots=True)`` made of ``old``
-    (it copies the fields the decorator gave ``old``)."""
-    fields = old.__dict__.get("__dataclass_fields__")
-    return fields is not None and fields is new.__dict__.get("__dataclass_fields__")
-
-
-def _name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-class _FieldNames(dict[type, tuple[str, ...]]):
-    """Each wire class's field names, in order.
-
-    Looked up once per class rather than on every message, since
-    dataclasses.fields() is slow enough to show; and on first use, since a
-    class is only complete once its dataclass decorator has run.
-    """
-
-    def __missing__(self, cls: type) -> tuple[str, ...]:
-        names = self[cls] = tuple(f.name for f in dataclasses.fields(cls))
-        return names
-
-
-FIELDS = _FieldNames()
+FIELDS = FieldNames()
 
 
 # ---------------------------------------------------------------- requests
@@ -83,7 +41,7 @@ class Request:
     # No super() call: slots=True leaves a zero-argument super() in this
     # class pointing at the class the decorator replaced.
     def __init_subclass__(cls) -> None:
-        _register(REQUEST_TYPES, cls)
+        register(REQUEST_TYPES, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +206,7 @@ class Event:
     time: datetime
 
     def __init_subclass__(cls) -> None:  # no super(): see Request
-        _register(EVENT_TYPES, cls)
+        register(EVENT_TYPES, cls)
 
 
 @dataclass(frozen=True, slots=True)

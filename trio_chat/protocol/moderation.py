@@ -5,7 +5,7 @@ A room has a topic, operators, voiced members, bans and these modes: ``i``
 (moderated: only operators and voiced members may speak), ``t`` (only
 operators set the topic; set on new rooms) and ``n`` (only members speak:
 always set). These classes
-register themselves with the codecs as ``events`` does (see its ``_register``);
+register themselves with the codecs as ``events`` does (see ``registering``);
 importing the ``trio_chat.protocol`` package is enough to have them known.
 """
 
