@@ -21,13 +21,12 @@ import heapq
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
-from trio_chat.chat import lookups, moderation, presence
+from trio_chat.chat import history, lookups, moderation, nicknames, presence
 from trio_chat.chat.effects import (
     Close,
     Deliver,
     Effect,
     FetchHistory,
-    FetchPrivate,
     PrivateRecord,
     RoomSettings,
 )
@@ -37,7 +36,7 @@ from trio_chat.protocol import lookups as asked
 from trio_chat.protocol import notices
 from trio_chat.protocol import presence as presence_wire
 from trio_chat.protocol.errors import Code
-from trio_chat.protocol.rules import LOBBY, fold, nick_problem, room_problem
+from trio_chat.protocol.rules import LOBBY, fold, room_problem
 from trio_chat.protocol.skeleton import skeleton
 from trio_chat.protocol.text import COMMANDS
 
@@ -67,7 +66,7 @@ class Chat:
         self.history_replay = history_replay
         self.history_page = history_page
         self._last_seq = last_seq
-        self._registered = registered
+        self.registered_as = registered
         self.members: dict[str, Member] = {}  # by folded nickname
         self.looks: dict[str, Member] = {}  # by skeleton: no two members look alike
         # Who left or was renamed lately, by folded former nickname: the events
@@ -115,7 +114,7 @@ class Chat:
             effects += self.leave(ghost, GHOSTED, now)
         elif key and ghost is not None and ghost.key == key and ghost.account is None:
             effects += self.leave(ghost, RECONNECTED, now)
-        if error := self._nick_error(nick, now, account=account):
+        if error := nicknames.problem(self, nick, now, account=account):
             return [*effects, Deliver(error, (member,))]
         member.nick = nick
         member.account = account
@@ -191,7 +190,7 @@ class Chat:
             case ev.Say(text, room) | ev.Act(text, room):
                 if not text.strip():
                     return _fail(member, Code.BAD_REQUEST, EMPTY_MESSAGE, now)
-                target = self._member_room(member, room, now)
+                target = self.member_room(member, room, now)
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
                 if error := moderation.speech_refusal(self, target, member, now):
@@ -217,7 +216,7 @@ class Chat:
             case ev.Join(name, after):
                 return self._join_request(member, name, after, now)
             case ev.Part(name, reason):
-                target = self._member_room(member, name, now)
+                target = self.member_room(member, name, now)
                 if isinstance(target, ev.Error):
                     return [Deliver(target, (member,))]
                 said = f"{PARTED}: {reason}" if reason.strip() else PARTED
@@ -235,7 +234,7 @@ class Chat:
                 infos = tuple(ev.RoomInfo(r.name, len(r.members)) for r in rooms)
                 return _reply(member, ev.Rooms(now, infos))
             case ev.GetHistory():
-                return self._history_request(member, request, now)
+                return history.fetch(self, member, request, now)
             case ev.ChangeNick(nick):
                 return self._rename(member, nick, now)
             case _ if isinstance(request, moderation.MODERATION):
@@ -250,37 +249,13 @@ class Chat:
 
     # ------------------------------------------------------------- the rules
 
-    def _nick_error(
-        self, nick: str, now: datetime, owner: Member | None = None, account: str | None = None
-    ) -> ev.Error | None:
-        if problem := nick_problem(nick):
-            return ev.Error(
-                now, Code.NICK_INVALID, f'nickname "{nick}" is invalid: {problem}', nick
-            )
-        if self.members.get(fold(nick), owner) is not owner:
-            return ev.Error(
-                now, Code.NICK_TAKEN, f'nickname "{nick}" is taken, choose another', nick
-            )
-        other = self.looks.get(skeleton(nick))
-        if other is not None and other is not owner:
-            message = f'nickname "{nick}" is too much like "{other.nick}", who is online'
-            return ev.Error(now, Code.NICK_TAKEN, f"{message}; choose another", nick)
-        like = self._registered(nick)
-        if like is not None and like != account:
-            if like == fold(nick):
-                message = f'nickname "{nick}" is registered: identify with its password'
-            else:
-                message = f'nickname "{nick}" is too much like the registered nickname "{like}"'
-            return ev.Error(now, Code.NICK_REGISTERED, f"{message}, or choose another", nick)
-        return None
-
     def _gone(self, nick: str, member: Member) -> None:
         self.gone.pop(fold(nick), None)
         self.gone[fold(nick)] = (member.user, member.host, member.account)
         if len(self.gone) > GONE_KEPT:
             del self.gone[next(iter(self.gone))]
 
-    def _member_room(self, member: Member, name: str | None, now: datetime) -> Room | ev.Error:
+    def member_room(self, member: Member, name: str | None, now: datetime) -> Room | ev.Error:
         if name is None:
             return member.current or ev.Error(
                 now, Code.NOT_IN_ROOM, "you are in no room; /join #room first"
@@ -376,7 +351,7 @@ class Chat:
 
     def _rename(self, member: Member, nick: str, now: datetime) -> list[Effect]:
         old = member.nick
-        if error := self._nick_error(nick, now, owner=member, account=member.account):
+        if error := nicknames.problem(self, nick, now, owner=member, account=member.account):
             return [Deliver(error, (member,))]
         if nick == old:
             return []
@@ -395,25 +370,6 @@ class Chat:
             event = ev.NickChanged(now, room.name, room.seq, old, nick)
             effects.append(Deliver(event, room.recipients, event))
         return effects
-
-    def _history_request(
-        self, member: Member, request: ev.GetHistory, now: datetime
-    ) -> list[Effect]:
-        wanted = self.history_replay if request.limit is None else request.limit
-        count = min(self.history_page, wanted)
-        if request.nick is not None:
-            if member.account is None:
-                message = "private history is kept for registered nicknames only"
-                return _fail(member, Code.ACCOUNT_REQUIRED, message, now)
-            return [FetchPrivate(member.account, request.nick, member, count)]
-        target = self._member_room(member, request.room, now)
-        if isinstance(target, ev.Error):
-            return [Deliver(target, (member,))]
-        # Bounded by now: what comes after reaches the asker live.
-        below = target.seq + 1
-        if request.before is not None:
-            below = min(below, request.before)
-        return [FetchHistory(target.name, member, count, below, request.after)]
 
 
 # What each way of saying something makes (a notice is a message no program answers).
