@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import importlib.metadata
 import logging
@@ -25,6 +24,7 @@ from trio_chat.client import command as client_command
 from trio_chat.server import ChatServer, Limits, MemoryStore, Store, config_file
 from trio_chat.server.accounts import Accounts
 from trio_chat.server.chat_server import MakeFront
+from trio_chat.server.config import add_limit_flags
 from trio_chat.server.config_file import ConfigError
 from trio_chat.server.front import ChatLost, LocalFront
 from trio_chat.server.logformat import configure as configure_logging
@@ -177,36 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_parser(commands)
     admin_command.add_parser(commands, DEFAULT_DB)
     return parser
-
-
-def add_limit_flags(parser: argparse.ArgumentParser) -> None:
-    """A flag for each field of Limits: ``--field-name``, with the field's
-    default, type and help (see server/config.py)."""
-    for field in dataclasses.fields(Limits):
-        flag = "--" + field.name.replace("_", "-")
-        text, metavar = field.metadata["help"], field.metadata["metavar"]
-        if isinstance(field.default, tuple):  # a list: the flag is given once per entry
-            parser.add_argument(
-                flag, dest=field.name, action="append", metavar=metavar, help=f"{text}; repeatable"
-            )
-            continue
-        if isinstance(field.default, bool):
-            parser.add_argument(
-                flag,
-                dest=field.name,
-                action=argparse.BooleanOptionalAction,
-                default=field.default,
-                help=f"{text} (default {'on' if field.default else 'off'})",
-            )
-            continue
-        parser.add_argument(
-            flag,
-            dest=field.name,
-            type=type(field.default),
-            default=field.default,
-            metavar=metavar,
-            help=f"{text} (default {field.default})" if field.default != "" else text,
-        )
 
 
 def _octal(text: str) -> int:

@@ -6,6 +6,7 @@ flag (cli.py derives the flags from this class).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
@@ -139,3 +140,33 @@ class Limits:
     def source(self, address: str) -> Source:
         """How the per-address limits see ``address``."""
         return source(address, self.ipv4_prefix, self.ipv6_prefix, self.limit_exempt)
+
+
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for each field of Limits: ``--field-name``, with the field's
+    default, type and help (see server/config.py)."""
+    for field in dataclasses.fields(Limits):
+        flag = "--" + field.name.replace("_", "-")
+        text, metavar = field.metadata["help"], field.metadata["metavar"]
+        if isinstance(field.default, tuple):  # a list: the flag is given once per entry
+            parser.add_argument(
+                flag, dest=field.name, action="append", metavar=metavar, help=f"{text}; repeatable"
+            )
+            continue
+        if isinstance(field.default, bool):
+            parser.add_argument(
+                flag,
+                dest=field.name,
+                action=argparse.BooleanOptionalAction,
+                default=field.default,
+                help=f"{text} (default {'on' if field.default else 'off'})",
+            )
+            continue
+        parser.add_argument(
+            flag,
+            dest=field.name,
+            type=type(field.default),
+            default=field.default,
+            metavar=metavar,
+            help=f"{text} (default {field.default})" if field.default != "" else text,
+        )
